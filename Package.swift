@@ -1,0 +1,31 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "MageVault",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "MageVault", targets: ["MageVault"]),
+        .executable(name: "mage-vault", targets: ["mage-vault"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    ],
+    targets: [
+        // libsodium, linked from the system (Debian: libsodium-dev) through pkg-config.
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
+        ),
+        .target(name: "MageVault", dependencies: ["CSodium"]),
+        .executableTarget(
+            name: "mage-vault",
+            dependencies: [
+                "MageVault",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "MageVaultTests", dependencies: ["MageVault"]),
+    ]
+)

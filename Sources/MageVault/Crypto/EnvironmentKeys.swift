@@ -1,0 +1,70 @@
+import CSodium
+
+/// The keys of one environment (or scope): the 32-byte key from its key file and the
+/// sub-keys derived from it with `crypto_kdf_derive_from_key`, one per purpose.
+///
+/// | sub-key id | length | purpose |
+/// |---|---|---|
+/// | 1 | 32 | `crypto_secretbox` key that seals record bodies |
+/// | 2 | 32 | BLAKE2b key that turns a secret's name into its tag |
+/// | 3 | 16 | key identifier: its first 4 bytes name the key in every record header |
+///
+/// The context string is `mgvault1`. `vault-format.md` specifies the same.
+public final class EnvironmentKeys: Sendable {
+    /// Bytes in an environment key (`crypto_kdf_KEYBYTES`).
+    public static let keyByteCount = 32
+    static let context = "mgvault1"
+
+    let sealing: SecureBytes
+    let tagging: SecureBytes
+    /// Names the key without revealing it, so that a record sealed under another key is
+    /// recognised as such ("wrong key") rather than as damage.
+    public let keyID: UInt32
+
+    /// Derives the sub-keys of `key`, which must be exactly `keyByteCount` bytes.
+    public init(key: SecureBytes) {
+        precondition(key.count == Self.keyByteCount, "an environment key is 32 bytes")
+        sealing = Self.derive(from: key, id: 1, count: Int(crypto_secretbox_KEYBYTES))
+        tagging = Self.derive(from: key, id: 2, count: 32)
+        let identifier = Self.derive(from: key, id: 3, count: 16)
+        keyID = identifier.withUnsafeBytes { bytes in
+            bytes.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        }
+    }
+
+    /// A fresh random environment key.
+    public static func generateKey() -> SecureBytes {
+        SecureBytes.random(count: keyByteCount)
+    }
+
+    private static func derive(from key: SecureBytes, id: UInt64, count: Int) -> SecureBytes {
+        SecureBytes(count: count) { out in
+            key.withUnsafeBytes { master in
+                let status = context.withCString { ctx in
+                    crypto_kdf_derive_from_key(
+                        out.baseAddress!.assumingMemoryBound(to: UInt8.self), count, id, ctx,
+                        master.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                }
+                precondition(status == 0, "crypto_kdf_derive_from_key rejected its parameters")
+            }
+        }
+    }
+
+    /// The keyed tag of a secret's name: BLAKE2b-128 keyed with sub-key 2. The clear
+    /// header carries the tag, never the name.
+    public func tag(ofName name: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
+        var out = [UInt8](repeating: 0, count: 16)
+        tagging.withUnsafeBytes { key in
+            _ = crypto_generichash(
+                &out, 16, name.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(name.count),
+                key.baseAddress!.assumingMemoryBound(to: UInt8.self), key.count)
+        }
+        return (bigEndianUInt64(out, at: 0), bigEndianUInt64(out, at: 8))
+    }
+}
+
+func bigEndianUInt64(_ bytes: [UInt8], at offset: Int) -> UInt64 {
+    var value: UInt64 = 0
+    for index in offset..<offset + 8 { value = value << 8 | UInt64(bytes[index]) }
+    return value
+}

@@ -1,0 +1,99 @@
+import CSodium
+
+/// `crypto_secretbox` (XSalsa20-Poly1305) in the layout the vault stores:
+/// `nonce (24) || mac (16) || ciphertext`.
+public enum SecretBox {
+    /// Bytes of nonce.
+    public static let nonceByteCount = Int(crypto_secretbox_NONCEBYTES)
+    /// Bytes of authenticator.
+    public static let macByteCount = Int(crypto_secretbox_MACBYTES)
+    /// Bytes a box adds to its plaintext.
+    public static let overhead = nonceByteCount + macByteCount
+
+    /// Seals `plaintext` under the sealing key of `keys` with a fresh random nonce.
+    public static func seal(_ plaintext: UnsafeRawBufferPointer, keys: EnvironmentKeys) -> [UInt8] {
+        var nonce = [UInt8](repeating: 0, count: nonceByteCount)
+        nonce.withUnsafeMutableBytes { randomFill($0) }
+        return seal(plaintext, keys: keys, nonce: nonce)
+    }
+
+    /// Seals with a given nonce. Only test vectors pass one: a nonce must never repeat
+    /// under one key, and only a random nonce guarantees that without coordination.
+    static func seal(_ plaintext: UnsafeRawBufferPointer, keys: EnvironmentKeys, nonce: [UInt8]) -> [UInt8] {
+        precondition(nonce.count == nonceByteCount)
+        var box = nonce + [UInt8](repeating: 0, count: macByteCount + plaintext.count)
+        // crypto_secretbox_easy reads no plaintext byte when it is empty, but needs a valid pointer.
+        let empty: [UInt8] = [0]
+        empty.withUnsafeBufferPointer { fallback in
+            box.withUnsafeMutableBufferPointer { out in
+                keys.sealing.withUnsafeBytes { key in
+                    let status = crypto_secretbox_easy(
+                        out.baseAddress! + nonceByteCount,
+                        plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? fallback.baseAddress!,
+                        UInt64(plaintext.count), out.baseAddress!,
+                        key.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                    precondition(status == 0, "crypto_secretbox_easy failed")
+                }
+            }
+        }
+        return box
+    }
+
+    /// Opens a whole box into secure memory; `nil` when the box does not authenticate
+    /// under these keys (wrong key, altered or forged).
+    public static func open(_ box: UnsafeRawBufferPointer, keys: EnvironmentKeys) -> SecureBytes? {
+        guard box.count >= overhead else { return nil }
+        let nonce = box.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let sealed = nonce.advanced(by: nonceByteCount)
+        var authentic = false
+        let plaintext = SecureBytes(count: box.count - overhead) { out in
+            keys.sealing.withUnsafeBytes { key in
+                // crypto_secretbox_open_easy needs a writable pointer even for an empty plaintext.
+                var scratch: UInt8 = 0
+                let destination = out.baseAddress?.assumingMemoryBound(to: UInt8.self)
+                authentic = withUnsafeMutablePointer(to: &scratch) { fallback in
+                    crypto_secretbox_open_easy(
+                        destination ?? fallback, sealed, UInt64(box.count - nonceByteCount), nonce,
+                        key.baseAddress!.assumingMemoryBound(to: UInt8.self)) == 0
+                }
+            }
+        }
+        return authentic ? plaintext : nil
+    }
+
+    /// Authenticates the whole box but decrypts only its first `count` plaintext bytes
+    /// (fewer if the plaintext is shorter); `nil` when it does not authenticate.
+    ///
+    /// A secretbox is Poly1305 over the ciphertext, keyed with the first 32 bytes of the
+    /// XSalsa20 keystream, and the plaintext XORed with the keystream from byte 32 on. So the
+    /// authenticator can be checked without decrypting, and a prefix decrypted alone: `list`
+    /// reads names without ever turning values into plain text.
+    public static func openPrefix(_ box: UnsafeRawBufferPointer, count: Int, keys: EnvironmentKeys) -> SecureBytes? {
+        guard box.count >= overhead else { return nil }
+        let nonce = box.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let mac = nonce.advanced(by: nonceByteCount)
+        let ciphertext = mac.advanced(by: macByteCount)
+        let ciphertextCount = box.count - overhead
+        let wanted = min(count, ciphertextCount)
+        let polyKeyCount = Int(crypto_onetimeauth_poly1305_KEYBYTES)
+        let keystream = SecureBytes(count: polyKeyCount + wanted) { stream in
+            keys.sealing.withUnsafeBytes { key in
+                _ = crypto_stream_xsalsa20(
+                    stream.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(stream.count), nonce,
+                    key.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            }
+        }
+        let authentic = keystream.withUnsafeBytes { stream in
+            crypto_onetimeauth_poly1305_verify(
+                mac, ciphertext, UInt64(ciphertextCount), stream.baseAddress!.assumingMemoryBound(to: UInt8.self)) == 0
+        }
+        guard authentic else { return nil }
+        return SecureBytes(count: wanted) { out in
+            keystream.withUnsafeBytes { stream in
+                for index in 0..<wanted {
+                    out[index] = ciphertext[index] ^ stream[polyKeyCount + index]
+                }
+            }
+        }
+    }
+}

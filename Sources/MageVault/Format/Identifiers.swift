@@ -1,0 +1,108 @@
+/// An environment's uuid: Mage's `secrets/uuid`, 32 lowercase hex digits (`uuid4().hex`).
+/// The clear header of every record carries it, so records are grouped by environment
+/// without any key.
+public struct EnvironmentID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The 128 bits of the uuid.
+    public let rawValue: UInt128
+
+    /// Wraps raw bits.
+    public init(rawValue: UInt128) { self.rawValue = rawValue }
+
+    /// Parses Mage's spelling: exactly 32 lowercase hex digits.
+    public init?(_ text: some StringProtocol) {
+        guard let value = Hex.parse(text, count: 32, as: UInt128.self) else { return nil }
+        rawValue = value
+    }
+
+    /// A fresh random uuid, as Mage makes one.
+    public static func random() -> EnvironmentID {
+        EnvironmentID(rawValue: UInt128(randomUInt64()) << 64 | UInt128(randomUInt64()))
+    }
+
+    /// 32 lowercase hex digits.
+    public var description: String { Hex.string(rawValue, width: 32) }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// The identity of one vault file, chosen when the file is created and kept by compaction,
+/// backup and restore. Every sealed body is bound to it, so a record copied into another
+/// vault does not open there.
+public struct VaultID: Hashable, Sendable, CustomStringConvertible {
+    /// The 128 bits of the id.
+    public let rawValue: UInt128
+
+    /// Wraps raw bits.
+    public init(rawValue: UInt128) { self.rawValue = rawValue }
+
+    /// A fresh random vault id.
+    public static func random() -> VaultID {
+        VaultID(rawValue: UInt128(randomUInt64()) << 64 | UInt128(randomUInt64()))
+    }
+
+    /// 32 lowercase hex digits.
+    public var description: String { Hex.string(rawValue, width: 32) }
+
+    var bigEndianBytes: [UInt8] { (0..<16).map { UInt8(truncatingIfNeeded: rawValue >> (120 - 8 * $0)) } }
+}
+
+/// The keyed tag of a secret's name (BLAKE2b-128 under the environment's tag sub-key).
+/// Equal names give equal tags within one environment; without the key a tag says nothing.
+public struct NameTag: Hashable, Sendable, CustomStringConvertible {
+    /// The 128 bits of the tag.
+    public let rawValue: UInt128
+
+    /// Wraps raw bits.
+    public init(rawValue: UInt128) { self.rawValue = rawValue }
+
+    /// 32 lowercase hex digits.
+    public var description: String { Hex.string(rawValue, width: 32) }
+}
+
+/// A hybrid-logical-clock timestamp: milliseconds since the Unix epoch in the high 48 bits,
+/// a logical counter in the low 16. A writer's next timestamp is never below the wall clock
+/// and always above every timestamp it has seen, so "newest" is well defined across
+/// machines whose clocks disagree.
+public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The 64-bit clock value.
+    public let rawValue: UInt64
+
+    /// Wraps a raw clock value.
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+
+    /// The timestamp of wall-clock time `milliseconds` with a zero counter.
+    public init(milliseconds: UInt64) { rawValue = milliseconds << 16 }
+
+    /// Milliseconds since the Unix epoch (the physical part).
+    public var milliseconds: UInt64 { rawValue >> 16 }
+
+    /// The next timestamp for a writer that has seen `latest` and reads `wallClock` ms.
+    public static func next(after latest: Timestamp?, wallClock milliseconds: UInt64) -> Timestamp {
+        let physical = Timestamp(milliseconds: milliseconds)
+        guard let latest, latest >= physical else { return physical }
+        return Timestamp(rawValue: latest.rawValue + 1)
+    }
+
+    /// 16 lowercase hex digits.
+    public var description: String { Hex.string(rawValue, width: 16) }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// A random 64-bit record id: breaks ties between records with equal timestamps, so two
+/// writers that never saw each other still agree which record is newest.
+public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The 64 bits of the id.
+    public let rawValue: UInt64
+
+    /// Wraps raw bits.
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+
+    /// A fresh random id.
+    public static func random() -> RecordID { RecordID(rawValue: randomUInt64()) }
+
+    /// 16 lowercase hex digits.
+    public var description: String { Hex.string(rawValue, width: 16) }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+}

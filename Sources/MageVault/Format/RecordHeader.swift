@@ -1,0 +1,103 @@
+/// What a record does to its secret.
+public enum Operation: Sendable, Hashable {
+    /// Sets the secret's value.
+    case set
+    /// Deletes the secret: a tombstone, kept so that merging an older copy cannot bring the
+    /// secret back.
+    case delete
+
+    var spelling: [UInt8] { self == .set ? Array("set".utf8) : Array("del".utf8) }
+}
+
+/// The clear part of a record: everything a reader without the key may know.
+///
+/// Layout (fixed offsets; see `vault-format.md`):
+/// `op uuid key-id tag time rid body crc32c`, single spaces between fields.
+public struct RecordHeader: Hashable, Sendable {
+    /// Set or delete.
+    public var operation: Operation
+    /// The environment (or scope) the record belongs to.
+    public var environment: EnvironmentID
+    /// Which key of that environment sealed the body.
+    public var keyID: UInt32
+    /// The keyed tag of the secret's name.
+    public var tag: NameTag
+    /// When it was written (hybrid logical clock).
+    public var timestamp: Timestamp
+    /// Random id; with `timestamp`, orders records totally.
+    public var id: RecordID
+
+    /// Makes a header.
+    public init(operation: Operation, environment: EnvironmentID, keyID: UInt32, tag: NameTag, timestamp: Timestamp, id: RecordID) {
+        self.operation = operation
+        self.environment = environment
+        self.keyID = keyID
+        self.tag = tag
+        self.timestamp = timestamp
+        self.id = id
+    }
+
+    /// True when this record is newer than `other`: greater (timestamp, id).
+    public func isNewer(than other: RecordHeader) -> Bool {
+        (timestamp, id) > (other.timestamp, other.id)
+    }
+
+    /// Bytes before the body: the clear header that the sealed body is bound to.
+    static let prefixLength = 113
+    static let bodyOffset = prefixLength
+
+    /// The clear header as it appears at the start of the line, trailing space included.
+    func encodedPrefix() -> [UInt8] {
+        var line = operation.spelling
+        line.reserveCapacity(Self.prefixLength)
+        line.append(UInt8(ascii: " "))
+        Hex.append(environment.rawValue, width: 32, to: &line)
+        line.append(UInt8(ascii: " "))
+        Hex.append(keyID, width: 8, to: &line)
+        line.append(UInt8(ascii: " "))
+        Hex.append(tag.rawValue, width: 32, to: &line)
+        line.append(UInt8(ascii: " "))
+        Hex.append(timestamp.rawValue, width: 16, to: &line)
+        line.append(UInt8(ascii: " "))
+        Hex.append(id.rawValue, width: 16, to: &line)
+        line.append(UInt8(ascii: " "))
+        return line
+    }
+}
+
+/// One line of a log, parsed without any key.
+public enum LogLine: Sendable {
+    /// A file header line (the first line, or a repeat of it left by concatenating copies).
+    case fileHeader(FileHeader)
+    /// A record.
+    case record(RecordHeader)
+
+    /// Parses one line given without its newline. Checks framing, every field's spelling and
+    /// the checksum; does not decode or open the body.
+    public static func parse(_ line: UnsafeRawBufferPointer) throws(FormatError) -> LogLine {
+        if FileHeader.looksLikeHeader(line) { return .fileHeader(try FileHeader.parse(line)) }
+        // Shortest body: base64 of nonce, MAC, binding, name length and a 1-byte name.
+        let minimum = RecordHeader.bodyOffset + 80 + 9
+        guard line.count >= minimum else { throw .malformed("record too short") }
+        try verifyChecksum(line)
+        let operation: Operation
+        switch (line[0], line[1], line[2]) {
+        case (UInt8(ascii: "s"), UInt8(ascii: "e"), UInt8(ascii: "t")): operation = .set
+        case (UInt8(ascii: "d"), UInt8(ascii: "e"), UInt8(ascii: "l")): operation = .delete
+        default: throw .malformed("unknown operation")
+        }
+        for space in [3, 36, 45, 78, 95, 112] where line[space] != UInt8(ascii: " ") {
+            throw .malformed("field separator expected at column \(space)")
+        }
+        guard let uuid = Hex.parse(line, at: 4, count: 32, as: UInt128.self) else { throw .malformed("uuid") }
+        guard let keyID = Hex.parse(line, at: 37, count: 8, as: UInt32.self) else { throw .malformed("key id") }
+        guard let tag = Hex.parse(line, at: 46, count: 32, as: UInt128.self) else { throw .malformed("tag") }
+        guard let time = Hex.parse(line, at: 79, count: 16, as: UInt64.self) else { throw .malformed("timestamp") }
+        guard let rid = Hex.parse(line, at: 96, count: 16, as: UInt64.self) else { throw .malformed("record id") }
+        guard (line.count - 9 - RecordHeader.bodyOffset) % 4 == 0 else { throw .malformed("body length") }
+        return .record(
+            RecordHeader(
+                operation: operation, environment: EnvironmentID(rawValue: uuid), keyID: keyID,
+                tag: NameTag(rawValue: tag), timestamp: Timestamp(rawValue: time), id: RecordID(rawValue: rid)))
+    }
+}

@@ -1,0 +1,140 @@
+/// Why a record did not open.
+public enum OpenError: Error, Equatable, Sendable {
+    /// The record names a key other than the one we hold: nothing was decrypted.
+    case wrongKey(recordKeyID: UInt32, ourKeyID: UInt32)
+    /// The record names our key but does not authenticate, or its contents contradict its
+    /// header: it was altered, forged, moved, or damaged.
+    case notAuthentic(String)
+}
+
+/// A record opened with its environment's keys. The value stays in secure memory until
+/// asked for.
+public struct OpenedRecord: Sendable {
+    /// The clear header it was found under.
+    public let header: RecordHeader
+    /// The secret's name.
+    public let name: String
+    /// The plaintext; the value is the bytes from `valueOffset` on.
+    let plaintext: SecureBytes
+    let valueOffset: Int
+
+    /// The value as text (a `set` record) or the empty string (a `delete`).
+    public func value() -> String {
+        plaintext.withUnsafeBytes { String(decoding: $0[valueOffset...], as: UTF8.self) }
+    }
+}
+
+/// Sealing and opening of record lines, as `vault-format.md` specifies them.
+///
+/// The body is `crypto_secretbox(binding || len(name) || name || value)` where
+/// `binding = BLAKE2b-128(vault-id || clear header)`: secretbox has no associated data, so
+/// the body carries a digest of everything around it that must not change.
+public enum RecordCodec {
+    static let bindingCount = 16
+
+    /// Seals one record and returns its header and its whole line, newline included.
+    public static func seal(
+        _ operation: Operation, name: SecretName, value: UnsafeRawBufferPointer,
+        environment: EnvironmentID, keys: EnvironmentKeys, timestamp: Timestamp, id: RecordID, vault: VaultID,
+        nonce: [UInt8]? = nil
+    ) -> (header: RecordHeader, line: [UInt8]) {
+        precondition(operation == .set || value.isEmpty, "a delete carries no value")
+        let nameBytes = Array(name.string.utf8)
+        let tag = nameBytes.withUnsafeBytes { keys.tag(ofName: $0) }
+        let header = RecordHeader(
+            operation: operation, environment: environment, keyID: keys.keyID,
+            tag: NameTag(rawValue: UInt128(tag.0) << 64 | UInt128(tag.1)), timestamp: timestamp, id: id)
+        var line = header.encodedPrefix()
+        let binding = binding(prefix: line, vault: vault)
+        let plaintext = SecureBytes(count: bindingCount + 1 + nameBytes.count + value.count) { out in
+            var cursor = 0
+            func put(_ bytes: UnsafeRawBufferPointer) {
+                UnsafeMutableRawBufferPointer(rebasing: out[cursor..<(cursor + bytes.count)]).copyMemory(from: bytes)
+                cursor += bytes.count
+            }
+            binding.withUnsafeBytes(put)
+            withUnsafeBytes(of: UInt8(nameBytes.count)) { put($0) }
+            nameBytes.withUnsafeBytes(put)
+            put(value)
+        }
+        let box = plaintext.withUnsafeBytes { plain in
+            nonce.map { SecretBox.seal(plain, keys: keys, nonce: $0) } ?? SecretBox.seal(plain, keys: keys)
+        }
+        line.append(contentsOf: box.withUnsafeBytes { Base64.encode($0) })
+        appendChecksum(to: &line)
+        return (header, line)
+    }
+
+    /// Opens the record on `line` (without its newline) whose parsed header is `header`.
+    public static func open(
+        line: UnsafeRawBufferPointer, header: RecordHeader, keys: EnvironmentKeys, vault: VaultID
+    ) throws(OpenError) -> OpenedRecord {
+        let box = try box(of: line, header: header, keys: keys)
+        guard let plaintext = box.withUnsafeBytes({ SecretBox.open($0, keys: keys) }) else {
+            throw .notAuthentic("authentication failed")
+        }
+        let name = try checkContents(plaintext, line: line, header: header, keys: keys, vault: vault, whole: true)
+        return OpenedRecord(header: header, name: name, plaintext: plaintext, valueOffset: bindingCount + 1 + name.utf8.count)
+    }
+
+    /// Opens only the name of a record: the whole body is authenticated, the value is never
+    /// decrypted.
+    public static func openName(
+        line: UnsafeRawBufferPointer, header: RecordHeader, keys: EnvironmentKeys, vault: VaultID
+    ) throws(OpenError) -> String {
+        let box = try box(of: line, header: header, keys: keys)
+        let prefixCount = bindingCount + 1 + SecretName.maximumByteCount
+        guard let prefix = box.withUnsafeBytes({ SecretBox.openPrefix($0, count: prefixCount, keys: keys) }) else {
+            throw .notAuthentic("authentication failed")
+        }
+        return try checkContents(prefix, line: line, header: header, keys: keys, vault: vault, whole: false)
+    }
+
+    private static func box(of line: UnsafeRawBufferPointer, header: RecordHeader, keys: EnvironmentKeys) throws(OpenError) -> [UInt8] {
+        guard header.keyID == keys.keyID else { throw .wrongKey(recordKeyID: header.keyID, ourKeyID: keys.keyID) }
+        let body = UnsafeRawBufferPointer(rebasing: line[RecordHeader.bodyOffset..<(line.count - 9)])
+        guard let box = Base64.decode(body) else { throw .notAuthentic("body is not canonical base64") }
+        return box
+    }
+
+    /// Checks binding, name and tag of an opened plaintext (or of its prefix) and returns the name.
+    private static func checkContents(
+        _ plaintext: SecureBytes, line: UnsafeRawBufferPointer, header: RecordHeader, keys: EnvironmentKeys,
+        vault: VaultID, whole: Bool
+    ) throws(OpenError) -> String {
+        let expected = binding(prefix: Array(line[..<RecordHeader.prefixLength]), vault: vault)
+        let result: Result<String, OpenError> = plaintext.withUnsafeBytes { plain in
+            guard plain.count > bindingCount, plain.prefix(bindingCount).elementsEqual(expected) else {
+                return .failure(.notAuthentic("sealed under another header or vault"))
+            }
+            let nameCount = Int(plain[bindingCount])
+            let nameEnd = bindingCount + 1 + nameCount
+            guard nameCount > 0, nameEnd <= plain.count else { return .failure(.notAuthentic("bad name length")) }
+            let nameBytes = UnsafeRawBufferPointer(rebasing: plain[(bindingCount + 1)..<nameEnd])
+            guard let name = String(validating: nameBytes, as: UTF8.self), (try? SecretName(name)) != nil else {
+                return .failure(.notAuthentic("sealed name is not a valid name"))
+            }
+            let tag = keys.tag(ofName: nameBytes)
+            guard NameTag(rawValue: UInt128(tag.0) << 64 | UInt128(tag.1)) == header.tag else {
+                return .failure(.notAuthentic("sealed name does not match the tag"))
+            }
+            if whole, header.operation == .delete, plain.count != nameEnd {
+                return .failure(.notAuthentic("a delete carries a value"))
+            }
+            if whole, header.operation == .set,
+                String(validating: UnsafeRawBufferPointer(rebasing: plain[nameEnd...]), as: UTF8.self) == nil
+            {
+                return .failure(.notAuthentic("value is not UTF-8"))
+            }
+            return .success(name)
+        }
+        return try result.get()
+    }
+
+    static func binding(prefix: [UInt8], vault: VaultID) -> [UInt8] {
+        let id = vault.bigEndianBytes
+        return id.withUnsafeBytes { idBytes in
+            prefix.withUnsafeBytes { blake2b(count: bindingCount, idBytes, $0) }
+        }
+    }
+}

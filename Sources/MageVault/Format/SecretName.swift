@@ -1,0 +1,71 @@
+/// Input that MageVault refuses before touching any file.
+public enum InputError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The name is the empty string.
+    case emptyName
+    /// The name is longer than Mage's column allows.
+    case nameTooLong(bytes: Int)
+    /// The name holds a character that cannot be part of a name; `position` counts characters from 1.
+    case forbiddenCharacterInName(position: Int, codePoint: UInt32)
+    /// The value is empty.
+    case emptyValue
+    /// The value is larger than a record may hold.
+    case valueTooLarge(bytes: Int)
+    /// The value is not valid UTF-8 text.
+    case valueNotUTF8
+
+    public var description: String {
+        switch self {
+        case .emptyName: "a secret name cannot be empty"
+        case .nameTooLong(let bytes):
+            "a secret name is at most \(SecretName.maximumByteCount) bytes of UTF-8; this one is \(bytes)"
+        case .forbiddenCharacterInName(let position, let codePoint):
+            "a secret name cannot contain '/' or control characters; character \(position) is "
+                + "U+\(Hex.string(codePoint, width: 4).uppercased())"
+        case .emptyValue: "the value is empty; nothing was stored"
+        case .valueTooLarge(let bytes):
+            "the value is \(bytes) bytes; a secret value is at most \(SecretValue.maximumByteCount) bytes (1 MiB)"
+        case .valueNotUTF8: "the value is not valid UTF-8 text; nothing was stored"
+        }
+    }
+}
+
+/// A valid secret name: 1 to 255 bytes of UTF-8 (Mage's column limit), with no `/` and no
+/// control character (C0, DEL or C1), so that a name is always printable on one line and
+/// usable as a path component by scopes.
+public struct SecretName: Hashable, Sendable, CustomStringConvertible {
+    /// Longest name in bytes of UTF-8.
+    public static let maximumByteCount = 255
+
+    /// The name.
+    public let string: String
+
+    /// Validates `string` as a name.
+    public init(_ string: String) throws(InputError) {
+        let bytes = string.utf8.count
+        guard bytes > 0 else { throw .emptyName }
+        guard bytes <= Self.maximumByteCount else { throw .nameTooLong(bytes: bytes) }
+        for (index, scalar) in string.unicodeScalars.enumerated() {
+            let value = scalar.value
+            if value < 0x20 || (0x7F...0x9F).contains(value) || scalar == "/" {
+                throw .forbiddenCharacterInName(position: index + 1, codePoint: value)
+            }
+        }
+        self.string = string
+    }
+
+    public var description: String { string }
+}
+
+/// The rules for a secret value: non-empty UTF-8, at most 1 MiB.
+public enum SecretValue {
+    /// Largest value in bytes. Mage keeps values in a text column; 1 MiB is far above any
+    /// credential and keeps every record a line that tools handle comfortably.
+    public static let maximumByteCount = 1 << 20
+
+    /// Checks a value given as bytes.
+    public static func validate(_ bytes: UnsafeRawBufferPointer) throws(InputError) {
+        guard !bytes.isEmpty else { throw .emptyValue }
+        guard bytes.count <= maximumByteCount else { throw .valueTooLarge(bytes: bytes.count) }
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw .valueNotUTF8 }
+    }
+}

@@ -1,0 +1,281 @@
+/// A secret's name and when its value was last set, as `list` shows it: never the value.
+public struct SecretSummary: Sendable, Equatable {
+    /// The secret's name.
+    public let name: String
+    /// When the current value was written.
+    public let updated: Timestamp
+}
+
+/// What the log holds for one environment (uuid), known without its key.
+public struct EnvironmentSummary: Sendable, Equatable {
+    /// The environment's uuid.
+    public let id: EnvironmentID
+    /// Lines in the log for this environment (every version and tombstone).
+    public let records: Int
+    /// Names whose newest record sets a value.
+    public let liveSecrets: Int
+}
+
+/// The state of a vault file, for `env`.
+public struct VaultStatus: Sendable, Equatable {
+    /// The log file.
+    public let logFile: String
+    /// Whether the log file exists yet.
+    public let exists: Bool
+    /// Its vault id, once created.
+    public let vaultID: VaultID?
+    /// One summary per uuid found in the log, by uuid.
+    public let environments: [EnvironmentSummary]
+    /// Damaged lines found.
+    public let damagedLines: Int
+    /// Bytes of torn tail (an append that did not complete), 0 when clean.
+    public let tornBytes: UInt64
+}
+
+/// A vault: one environment's view of a log that may hold many environments' records.
+///
+/// Opening scans the clear headers into an index and decrypts nothing; `secretValue`
+/// decrypts one record; `secrets` authenticates records and decrypts names only. Every call
+/// first reads what other processes appended since the last call (and starts over if the
+/// file was replaced), so a long-lived `Vault` stays current.
+///
+/// ```swift
+/// let vault = try Vault(dataDirectory: "/home/me/.mage_data")
+/// try vault.setSecret(named: "secret1", value: "sooper dooper secret string")
+/// let value = try vault.secretValue(named: "secret1")  // "sooper dooper secret string"
+/// ```
+///
+/// A `Vault` is not safe to share between threads; give each thread (or an actor) its own.
+public final class Vault {
+    /// The environment whose secrets this vault reads and writes.
+    public let environment: Environment
+    private let log: VaultLog
+    private var index = Index()
+    private var scannedTo: UInt64 = 0
+    private var tornBytes: UInt64 = 0
+    private let clock: () -> UInt64
+
+    /// Opens the vault of the environment in `dataDirectory` (else `$MAGE_DATA_DIR`, else
+    /// `~/.mage_data`), reading `vaultFile` (else `$MAGE_VAULT_FILE`, else
+    /// `secrets/vault.log`). With `create` (the default, as Mage creates its uuid on first
+    /// use) a missing uuid or key file is created; the log is created by the first write.
+    public convenience init(dataDirectory: String? = nil, vaultFile: String? = nil, create: Bool = true) throws(VaultError) {
+        let location = EnvironmentLocation(dataDirectory: dataDirectory, vaultFile: vaultFile)
+        try self.init(environment: Environment.open(location, create: create))
+    }
+
+    /// Opens the vault of `environment`. `clock` gives wall-clock milliseconds (tests pass
+    /// their own to pin timestamps).
+    public init(environment: Environment, clock: @escaping () -> UInt64 = wallClockMilliseconds) throws(VaultError) {
+        self.environment = environment
+        self.clock = clock
+        do { log = try VaultLog(path: environment.location.logFile) } catch { throw Self.translate(error) }
+        try refresh()
+    }
+
+    // MARK: Reading
+
+    /// The value of the secret `name` in this environment, or nil when there is none (Mage's
+    /// `get_secret_value` returns None). Decrypts exactly one record.
+    public func secretValue(named name: String) throws(VaultError) -> String? {
+        let secret = try validName(name)
+        try refresh()
+        guard let entry = index.entry(environment: environment.id, tag: tag(of: secret)),
+            entry.newest.operation == .set
+        else { return nil }
+        return try open(entry).value()
+    }
+
+    /// The names of this environment's secrets, sorted, with their last update. Values are
+    /// never decrypted: each record is authenticated whole and only its name is opened.
+    public func secrets() throws(VaultError) -> [SecretSummary] {
+        try refresh()
+        var summaries: [SecretSummary] = []
+        for entry in index.liveEntries(of: environment.id) {
+            let line = try readLine(entry)
+            do {
+                let name = try line.withBytes { bytes throws(OpenError) in
+                    try RecordCodec.openName(line: bytes, header: entry.newest, keys: environment.keys, vault: vaultID)
+                }
+                summaries.append(SecretSummary(name: name, updated: entry.newest.timestamp))
+            } catch {
+                throw translate(error, offset: entry.offset)
+            }
+        }
+        return summaries.sorted { $0.name < $1.name }
+    }
+
+    /// Counts per environment, damage and torn tail: what `env` and `verify` report.
+    public func status() throws(VaultError) -> VaultStatus {
+        try refresh()
+        var live: [EnvironmentID: Int] = [:]
+        for entry in index.entries.values where entry.newest.operation == .set {
+            live[entry.newest.environment, default: 0] += 1
+        }
+        let environments = index.tallies.map { id, tally in
+            EnvironmentSummary(id: id, records: tally.records, liveSecrets: live[id] ?? 0)
+        }.sorted { $0.id < $1.id }
+        return VaultStatus(
+            logFile: log.path, exists: log.exists, vaultID: index.vaultID, environments: environments,
+            damagedLines: index.damagedCount, tornBytes: tornBytes)
+    }
+
+    // MARK: Writing
+
+    /// Sets the secret `name` to `value`. Returns after the record is on disk.
+    public func setSecret(named name: String, value: String) throws(VaultError) {
+        var bytes = Array(value.utf8)
+        defer { bytes.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) } }
+        try bytes.withBytes { raw throws(VaultError) in try setSecret(named: name, value: raw) }
+    }
+
+    /// Sets the secret `name` to the UTF-8 text in `value`. Returns after the record is on disk.
+    public func setSecret(named name: String, value: UnsafeRawBufferPointer) throws(VaultError) {
+        let secret = try validName(name)
+        do { try SecretValue.validate(value) } catch { throw .invalidInput(error) }
+        try append(.set, name: secret, value: value)
+    }
+
+    /// Deletes the secret `name`: appends a tombstone. Returns false, writing nothing, when
+    /// there is no such secret.
+    @discardableResult
+    public func deleteSecret(named name: String) throws(VaultError) -> Bool {
+        let secret = try validName(name)
+        return try append(.delete, name: secret, value: UnsafeRawBufferPointer(start: nil, count: 0))
+    }
+
+    @discardableResult
+    private func append(_ operation: Operation, name: SecretName, value: UnsafeRawBufferPointer) throws(VaultError) -> Bool {
+        let outcome: Result<Bool, VaultError>
+        do {
+            outcome = try log.withLock(exclusive: true) { () throws(VaultError) -> Bool in
+                try refreshLocked()
+                try createLogLocked()
+                guard index.damagedCount == 0 else {
+                    throw .damagedLog(path: log.path, offsets: index.damagedOffsets, count: index.damagedCount)
+                }
+                if let foreign = index.tallies[environment.id]?.keyIDs, foreign.contains(where: { $0 != environment.keys.keyID }) {
+                    throw .wrongKey(keyFile: environment.location.keyFile)
+                }
+                let tag = tag(of: name)
+                if operation == .delete {
+                    guard let entry = index.entry(environment: environment.id, tag: tag), entry.newest.operation == .set else {
+                        return false
+                    }
+                }
+                let timestamp = Timestamp.next(after: index.latest, wallClock: clock())
+                let (header, line) = RecordCodec.seal(
+                    operation, name: name, value: value, environment: environment.id, keys: environment.keys,
+                    timestamp: timestamp, id: RecordID.random(), vault: vaultID)
+                do { try log.append(line, after: scannedTo) } catch { throw Self.translate(error) }
+                index.apply(header, offset: scannedTo, length: line.count - 1)
+                scannedTo += UInt64(line.count)
+                tornBytes = 0
+                return true
+            }
+        } catch {
+            throw Self.translate(error)
+        }
+        return try outcome.get()
+    }
+
+    /// Creates the log file with a new vault id when it does not exist yet (what `init`
+    /// does; a first write does it too). Returns true when it was created.
+    @discardableResult
+    public func createLogIfMissing() throws(VaultError) -> Bool {
+        let outcome: Result<Bool, VaultError>
+        do {
+            outcome = try log.withLock(exclusive: true) { () throws(VaultError) -> Bool in
+                try refreshLocked()
+                return try createLogLocked()
+            }
+        } catch {
+            throw Self.translate(error)
+        }
+        return try outcome.get()
+    }
+
+    @discardableResult
+    private func createLogLocked() throws(VaultError) -> Bool {
+        guard !log.exists else { return false }
+        do { try log.create(header: FileHeader(vaultID: VaultID.random())) } catch { throw Self.translate(error) }
+        try refreshLocked()
+        return true
+    }
+
+    // MARK: Replay
+
+    /// Reads what was appended since the last call, under the shared lock.
+    private func refresh() throws(VaultError) {
+        let outcome: Result<Void, VaultError>
+        do {
+            outcome = try log.withLock(exclusive: false) { () throws(VaultError) in try refreshLocked() }
+        } catch {
+            throw Self.translate(error)
+        }
+        try outcome.get()
+    }
+
+    /// Reads what was appended since the last call; the caller holds the lock.
+    private func refreshLocked() throws(VaultError) {
+        do {
+            if try log.reopenIfReplaced() {
+                index = Index()
+                scannedTo = 0
+            }
+            let end = try log.scan(from: scannedTo) { index.apply($0) }
+            scannedTo = end.end
+            tornBytes = end.tornBytes
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    // MARK: Helpers
+
+    private var vaultID: VaultID {
+        guard let id = index.vaultID else { preconditionFailure("a log with records has a header") }
+        return id
+    }
+
+    private func validName(_ name: String) throws(VaultError) -> SecretName {
+        do { return try SecretName(name) } catch { throw .invalidInput(error) }
+    }
+
+    private func tag(of name: SecretName) -> NameTag {
+        let (high, low) = Array(name.string.utf8).withUnsafeBytes { environment.keys.tag(ofName: $0) }
+        return NameTag(rawValue: UInt128(high) << 64 | UInt128(low))
+    }
+
+    private func readLine(_ entry: IndexEntry) throws(VaultError) -> [UInt8] {
+        do { return try log.readLine(at: entry.offset, length: Int(entry.length)) } catch { throw Self.translate(error) }
+    }
+
+    private func open(_ entry: IndexEntry) throws(VaultError) -> OpenedRecord {
+        let line = try readLine(entry)
+        do {
+            return try line.withBytes { bytes throws(OpenError) in
+                try RecordCodec.open(line: bytes, header: entry.newest, keys: environment.keys, vault: vaultID)
+            }
+        } catch {
+            throw translate(error, offset: entry.offset)
+        }
+    }
+
+    private func translate(_ error: OpenError, offset: UInt64) -> VaultError {
+        switch error {
+        case .wrongKey: .wrongKey(keyFile: environment.location.keyFile)
+        case .notAuthentic(let reason): .damagedRecord(path: log.path, offset: offset, reason: reason)
+        }
+    }
+
+    private static func translate(_ error: any Error) -> VaultError {
+        switch error {
+        case let error as VaultError: error
+        case LogError.unreadable(let path, let format): .unreadableLog(path: path, format)
+        case LogError.system(let system): .system(system)
+        case let system as SystemError: .system(system)
+        default: .system(SystemError("unexpected", "\(type(of: error))", code: 5))
+        }
+    }
+}

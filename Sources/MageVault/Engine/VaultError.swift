@@ -1,0 +1,80 @@
+/// Everything that can go wrong for a user of the vault, each with a message that says
+/// what happened, which file, and what to do next. No message ever holds a secret value
+/// or a secret name.
+public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The data directory has no environment (no `secrets/uuid`) and none was to be created.
+    case noEnvironment(dataDirectory: String)
+    /// The environment has a uuid but no MageVault key file.
+    case missingKey(keyFile: String)
+    /// Records of this environment were sealed under another key than the key file's.
+    case wrongKey(keyFile: String)
+    /// A key file others may read, refused as ssh refuses such a private key.
+    case insecureKeyFile(path: String, mode: UInt32)
+    /// A key file that is not 32 bytes.
+    case invalidKeyFile(path: String, bytes: Int)
+    /// A uuid file that is not 32 lowercase hex digits.
+    case invalidUUIDFile(path: String)
+    /// The log is not a vault, or of a newer version; it was not touched.
+    case unreadableLog(path: String, FormatError)
+    /// The log has damaged lines; nothing is appended to it until it is repaired.
+    case damagedLog(path: String, offsets: [UInt64], count: Int)
+    /// A record of this environment failed to open although it names our key.
+    case damagedRecord(path: String, offset: UInt64, reason: String)
+    /// The name or value was refused; nothing was written.
+    case invalidInput(InputError)
+    /// A system call failed.
+    case system(SystemError)
+
+    /// The broad kind of failure; the command-line tool maps each to its own exit code.
+    public enum Kind: Sendable {
+        /// Bad input or usage.
+        case usage
+        /// The key does not open this environment's records.
+        case wrongKey
+        /// The vault file is damaged, not a vault, or too new.
+        case damaged
+        /// A permission problem (loose key file, unreadable file).
+        case permission
+        /// Nothing to act on (no environment here).
+        case notFound
+        /// Another failure of the system (disk full, I/O error).
+        case io
+    }
+
+    /// The kind of this error.
+    public var kind: Kind {
+        switch self {
+        case .noEnvironment, .missingKey: .notFound
+        case .wrongKey: .wrongKey
+        case .insecureKeyFile: .permission
+        case .invalidKeyFile, .invalidUUIDFile, .unreadableLog, .damagedLog, .damagedRecord: .damaged
+        case .invalidInput: .usage
+        case .system(let error): error.isPermissionProblem ? .permission : .io
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .noEnvironment(let dir):
+            "no MageVault environment in \(dir) (no secrets/uuid); run 'mage-vault init' or set a secret first"
+        case .missingKey(let keyFile):
+            "this environment has no key file at \(keyFile); copy the environment's key there, or run 'mage-vault init' for a new environment"
+        case .wrongKey(let keyFile):
+            "the key in \(keyFile) is not the key this environment's records were sealed with; nothing was changed. Restore the right key file (from your backup) and try again"
+        case .insecureKeyFile(let path, let mode):
+            "permissions 0\(String(mode, radix: 8)) for '\(path)' are too open: a key file must be readable by its owner alone. Run: chmod 600 '\(path)'"
+        case .invalidKeyFile(let path, let bytes):
+            "\(path) is not a MageVault key file (it holds \(bytes) bytes; a key is 32)"
+        case .invalidUUIDFile(let path):
+            "\(path) does not hold an environment uuid (32 lowercase hex digits)"
+        case .unreadableLog(let path, let error):
+            "\(path): \(error); the file was not changed"
+        case .damagedLog(let path, let offsets, let count):
+            "\(path) has \(count) damaged line\(count == 1 ? "" : "s") (at byte offset\(offsets.count == 1 ? "" : "s") \(offsets.map(String.init).joined(separator: ", "))\(count > offsets.count ? ", …" : "")); nothing was written. The damaged lines are never read as values; repair the file before writing to it"
+        case .damagedRecord(let path, let offset, let reason):
+            "\(path): the record at byte offset \(offset) is damaged or forged (\(reason)); its value was not used"
+        case .invalidInput(let error): "\(error)"
+        case .system(let error): "\(error)"
+        }
+    }
+}

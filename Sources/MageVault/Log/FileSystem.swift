@@ -1,0 +1,182 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Small typed helpers over the POSIX calls the vault needs. Every failure is a
+/// `SystemError` naming the call and the file. Nothing above `Log/` touches a descriptor.
+public enum FileSystem {
+    /// Whether something exists at `path` (without following a final symbolic link's target's absence).
+    public static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+
+    /// The current working directory.
+    public static func currentDirectory() -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return "." }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The home directory: `$HOME`, else the password database's.
+    public static func homeDirectory(environment: [String: String]) -> String {
+        if let home = environment["HOME"], !home.isEmpty { return home }
+        if let entry = getpwuid(getuid()), let dir = entry.pointee.pw_dir { return String(cString: dir) }
+        return "/"
+    }
+
+    /// Creates `path` with `mode` when missing (not its parents' modes: those are the
+    /// caller's). Returns true when it was created.
+    @discardableResult
+    public static func makeDirectory(_ path: String, mode: mode_t) throws(SystemError) -> Bool {
+        if mkdir(path, mode) == 0 {
+            if chmod(path, mode) != 0 { throw SystemError("chmod", path) }  // mkdir's mode passes the umask
+            try syncDirectory(containing: path)
+            return true
+        }
+        guard errno == EEXIST else { throw SystemError("mkdir", path) }
+        return false
+    }
+
+    /// Creates `path` and any missing parent folders, the last one with `mode`.
+    public static func makeDirectories(_ path: String, mode: mode_t) throws(SystemError) {
+        let parent = parentDirectory(of: path)
+        if parent != path, !exists(parent) { try makeDirectories(parent, mode: 0o755) }
+        try makeDirectory(path, mode: mode)
+    }
+
+    /// The folder that holds `path`.
+    public static func parentDirectory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// fsyncs the folder holding `path`, so that a created, renamed or linked entry survives a crash.
+    public static func syncDirectory(containing path: String) throws(SystemError) {
+        let directory = parentDirectory(of: path)
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("open", directory) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw SystemError("fsync", directory) }
+    }
+
+    /// Creates `path` holding exactly `contents` with `mode`, atomically and never replacing
+    /// anything: the bytes go to a temporary file in the same folder, are synced, and the
+    /// file is linked into place; the folder is synced. Returns false, changing nothing, when
+    /// `path` already exists (another process won the race; use its file).
+    public static func createExclusively(_ path: String, mode: mode_t, contents: UnsafeRawBufferPointer) throws(SystemError) -> Bool {
+        let temporary = try writeTemporary(beside: path, mode: mode, contents: contents)
+        defer { unlink(temporary) }
+        if link(temporary, path) != 0 {
+            if errno == EEXIST { return false }
+            throw SystemError("link", path)
+        }
+        try syncDirectory(containing: path)
+        return true
+    }
+
+    /// `createExclusively` for non-secret bytes.
+    public static func createExclusively(_ path: String, mode: mode_t, contents: [UInt8]) throws(SystemError) -> Bool {
+        let result = contents.withUnsafeBytes { bytes in
+            Result { () throws(SystemError) in try createExclusively(path, mode: mode, contents: bytes) }
+        }
+        return try result.get()
+    }
+
+    /// Writes `contents` to a new temporary file beside `path`, synced, and returns its path.
+    /// On failure nothing is left behind.
+    static func writeTemporary(beside path: String, mode: mode_t, contents: UnsafeRawBufferPointer) throws(SystemError) -> String {
+        let name = path[path.index(after: path.lastIndex(of: "/") ?? path.index(before: path.startIndex))...]
+        let temporary = "\(parentDirectory(of: path))/.\(name).tmp-\(Hex.string(randomUInt64(), width: 16))"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw SystemError("open", temporary) }
+        var failure: SystemError? = nil
+        if fchmod(fd, mode) != 0 {
+            failure = SystemError("fchmod", temporary)
+        } else if let error = writeAll(fd, contents, at: 0, path: temporary) {
+            failure = error
+        } else if fsync(fd) != 0 {
+            failure = SystemError("fsync", temporary)
+        }
+        close(fd)
+        if let failure {
+            unlink(temporary)
+            throw failure
+        }
+        return temporary
+    }
+
+    /// Writes all of `bytes` at `offset`, looping over short writes; the error, or nil.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: UInt64, path: String) -> SystemError? {
+        var written = 0
+        while written < bytes.count {
+            let result = pwrite(fd, bytes.baseAddress! + written, bytes.count - written, off_t(offset) + off_t(written))
+            if result < 0 {
+                if errno == EINTR { continue }
+                return SystemError("write", path)
+            }
+            if result == 0 { return SystemError("write", path, code: EIO) }
+            written += result
+        }
+        return nil
+    }
+
+    /// Reads a small file whole into secure memory, refusing files larger than
+    /// `maximumBytes`. Also returns the file's permission bits, read from the same open
+    /// file, so a check of its mode cannot race a replacement of the file.
+    public static func readSecretFile(_ path: String, maximumBytes: Int) throws(SystemError) -> (contents: SecureBytes, mode: mode_t) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { throw SystemError("open", path) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw SystemError("fstat", path) }
+        let size = Int(info.st_size)
+        guard size <= maximumBytes else { throw SystemError("read", path, code: EFBIG) }
+        var failure: SystemError? = nil
+        let contents = SecureBytes(count: size) { buffer in
+            var done = 0
+            while done < size {
+                let result = pread(fd, buffer.baseAddress! + done, size - done, off_t(done))
+                if result < 0, errno == EINTR { continue }
+                if result <= 0 {
+                    failure = SystemError("read", path, code: result < 0 ? errno : EIO)
+                    return
+                }
+                done += result
+            }
+        }
+        if let failure { throw failure }
+        return (contents, info.st_mode & 0o7777)
+    }
+
+    /// Reads a small non-secret file whole (a uuid file).
+    public static func readSmallFile(_ path: String, maximumBytes: Int) throws(SystemError) -> [UInt8] {
+        let (contents, _) = try readSecretFile(path, maximumBytes: maximumBytes)
+        return contents.withUnsafeBytes { Array($0) }
+    }
+}
+
+/// Milliseconds since the Unix epoch by the system's real-time clock.
+public func wallClockMilliseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return UInt64(now.tv_sec) * 1000 + UInt64(now.tv_nsec) / 1_000_000
+}
+
+extension FileSystem {
+    /// The process's environment variables.
+    public static func environmentVariables() -> [String: String] {
+        var variables: [String: String] = [:]
+        var cursor = environ
+        while let entry = cursor.pointee {
+            let pair = String(cString: entry)
+            if let equals = pair.firstIndex(of: "=") {
+                variables[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            }
+            cursor += 1
+        }
+        return variables
+    }
+}

@@ -1,0 +1,43 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The lock beside a log (`<log>.lock`). It is a file of its own so that it outlives every
+/// rename of the log: a writer that locked it keeps excluding others while the log it
+/// guards is replaced. Writers take it exclusively; readers take it shared while they scan,
+/// so they never see a half-written line as damage.
+final class LockFile {
+    let path: String
+    private var fd: Int32 = -1
+
+    init(path: String) { self.path = path }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// Opens (creating with 0600 when `create`) the lock file. Returns false when it does not
+    /// exist and may not be created, or cannot be opened because the folder is read-only: a
+    /// log on read-only media has no writers to wait for.
+    private func openIfNeeded(create: Bool) throws(SystemError) -> Bool {
+        if fd >= 0 { return true }
+        let descriptor = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0o600)
+        if descriptor < 0 {
+            if !create, errno == ENOENT || errno == EACCES || errno == EROFS { return false }
+            throw SystemError("open", path)
+        }
+        fd = descriptor
+        return true
+    }
+
+    /// Runs `body` holding the lock in `exclusive` or shared mode. A failure to lock is
+    /// thrown; the body's own outcome is returned, so its typed error is kept.
+    func withLock<R, E: Error>(exclusive: Bool, _ body: () throws(E) -> R) throws(SystemError) -> Result<R, E> {
+        guard try openIfNeeded(create: exclusive) else { return Result { () throws(E) in try body() } }
+        while flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0 {
+            guard errno == EINTR else { throw SystemError("flock", path) }
+        }
+        defer { flock(fd, LOCK_UN) }
+        return Result { () throws(E) in try body() }
+    }
+}

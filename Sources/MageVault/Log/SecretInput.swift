@@ -1,0 +1,102 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Reading a secret value from where a user gives it: standard input, a file, or a prompt
+/// on the terminal that does not echo. Values go straight into secure memory; at most
+/// `limit` bytes are kept, and a larger input is refused with its size.
+public enum SecretInput {
+    /// Whether standard input is a terminal (then `set` prompts instead of reading a pipe).
+    public static var standardInputIsTerminal: Bool { isatty(STDIN_FILENO) == 1 }
+
+    /// Whether standard output is a terminal.
+    public static var standardOutputIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
+
+    /// Reads standard input to its end, bytes exactly as given.
+    public static func readStandardInput(limit: Int) throws(VaultError) -> SecureBytes {
+        try readAll(STDIN_FILENO, path: "<standard input>", limit: limit)
+    }
+
+    /// Reads a whole file, bytes exactly as given.
+    public static func readFile(_ path: String, limit: Int) throws(VaultError) -> SecureBytes {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system(SystemError("open", path)) }
+        defer { close(fd) }
+        return try readAll(fd, path: path, limit: limit)
+    }
+
+    /// Asks on the controlling terminal with echo off and returns the line typed, without
+    /// its line ending.
+    public static func prompt(_ message: String, limit: Int) throws(VaultError) -> SecureBytes {
+        let tty = open("/dev/tty", O_RDWR | O_CLOEXEC)
+        guard tty >= 0 else { throw .system(SystemError("open", "/dev/tty")) }
+        defer { close(tty) }
+        var saved = termios()
+        guard tcgetattr(tty, &saved) == 0 else { throw .system(SystemError("tcgetattr", "/dev/tty")) }
+        var silent = saved
+        silent.c_lflag &= ~tcflag_t(ECHO)
+        silent.c_lflag |= tcflag_t(ECHONL)
+        _ = Array(message.utf8).withUnsafeBytes { FileSystem.writeAll(tty, $0, at: 0, path: "/dev/tty") }
+        guard tcsetattr(tty, TCSAFLUSH, &silent) == 0 else { throw .system(SystemError("tcsetattr", "/dev/tty")) }
+        defer { _ = tcsetattr(tty, TCSAFLUSH, &saved) }
+        // Read byte by byte up to the newline, so nothing typed after it is swallowed.
+        var length = 0
+        var failure: VaultError? = nil
+        let line = SecureBytes(count: limit + 1) { buffer in
+            while length <= limit {
+                let got = read(tty, buffer.baseAddress! + length, 1)
+                if got < 0, errno == EINTR { continue }
+                if got < 0 { failure = .system(SystemError("read", "/dev/tty")); return }
+                if got == 0 || buffer[length] == UInt8(ascii: "\n") { break }
+                length += 1
+            }
+            if length > 0, buffer[length - 1] == UInt8(ascii: "\r") { length -= 1 }
+        }
+        if let failure { throw failure }
+        guard length <= limit else { throw .invalidInput(.valueTooLarge(bytes: length)) }
+        return line.withUnsafeBytes { SecureBytes(copying: UnsafeRawBufferPointer(rebasing: $0[..<length])) }
+    }
+
+    private static func readAll(_ fd: Int32, path: String, limit: Int) throws(VaultError) -> SecureBytes {
+        var length = 0
+        var failure: VaultError? = nil
+        let buffer = SecureBytes(count: limit + 1) { buffer in
+            while length <= limit {
+                let got = read(fd, buffer.baseAddress! + length, limit + 1 - length)
+                if got < 0, errno == EINTR { continue }
+                if got < 0 { failure = .system(SystemError("read", path)); return }
+                if got == 0 { return }
+                length += got
+            }
+        }
+        if let failure { throw failure }
+        if length > limit {
+            // Count the rest (without keeping it) so the refusal can say how large it was.
+            var scratch = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let got = read(fd, &scratch, scratch.count)
+                if got < 0, errno == EINTR { continue }
+                if got <= 0 { break }
+                length += got
+            }
+            throw .invalidInput(.valueTooLarge(bytes: length))
+        }
+        return buffer.withUnsafeBytes { SecureBytes(copying: UnsafeRawBufferPointer(rebasing: $0[..<length])) }
+    }
+}
+
+/// Writes bytes to standard output or standard error, whole.
+public enum Output {
+    /// Writes `bytes` to standard output.
+    public static func standardOutput(_ bytes: UnsafeRawBufferPointer) {
+        var written = 0
+        while written < bytes.count {
+            let result = write(STDOUT_FILENO, bytes.baseAddress! + written, bytes.count - written)
+            if result < 0, errno == EINTR { continue }
+            if result <= 0 { return }
+            written += result
+        }
+    }
+}

@@ -1,0 +1,197 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Why a log could not be used at all (as opposed to a damaged line inside it).
+public enum LogError: Error, Equatable, Sendable {
+    /// The file is not a MageVault log, or is of a newer version.
+    case unreadable(path: String, FormatError)
+    /// A system call failed.
+    case system(SystemError)
+}
+
+/// One complete line found by a scan.
+public struct ScannedLine: Sendable {
+    /// Byte offset of the line's first byte in the file.
+    public let offset: UInt64
+    /// Length without the newline.
+    public let length: Int
+    /// The line parsed without a key, or why it is damaged.
+    public let parsed: Result<LogLine, FormatError>
+}
+
+/// What a scan saw at the end of the file.
+public struct ScanEnd: Sendable, Equatable {
+    /// Offset just after the last complete line.
+    public let end: UInt64
+    /// Bytes after it: a torn tail (an append that did not finish), 0 when the file is clean.
+    public let tornBytes: UInt64
+}
+
+/// The log file: one header line, then one record per line. Appends whole lines under an
+/// exclusive lock and syncs them before returning; scans complete lines; reads one line back.
+/// Knows framing, not meaning: it hands parsed lines up to the engine.
+public final class VaultLog {
+    /// The log's path.
+    public let path: String
+    private let lock: LockFile
+    private var fd: Int32 = -1
+    private var identity: (dev: UInt64, ino: UInt64) = (0, 0)
+    /// The header of the open file; nil while the file does not exist.
+    public private(set) var header: FileHeader?
+
+    /// Opens the log at `path` if it exists; a missing file is an empty vault until the
+    /// first write creates it.
+    public init(path: String) throws(LogError) {
+        self.path = path
+        lock = LockFile(path: path + ".lock")
+        _ = try reopenIfReplaced()
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// Whether the file exists (has been opened).
+    public var exists: Bool { fd >= 0 }
+
+    /// Opens the file again when the path now names another file than the one held (a
+    /// compaction, restore or creation by another process). Returns true when the caller
+    /// must scan from the start.
+    public func reopenIfReplaced() throws(LogError) -> Bool {
+        var info = stat()
+        if stat(path, &info) != 0 {
+            guard errno == ENOENT else { throw .system(SystemError("stat", path)) }
+            return false  // Not created yet (or removed): keep what we hold.
+        }
+        let current = (UInt64(info.st_dev), UInt64(info.st_ino))
+        if fd >= 0, current == identity { return false }
+        let descriptor = open(path, O_RDWR | O_CLOEXEC)
+        let opened = descriptor >= 0 ? descriptor : open(path, O_RDONLY | O_CLOEXEC)
+        guard opened >= 0 else { throw .system(SystemError("open", path)) }
+        if fd >= 0 { close(fd) }
+        fd = opened
+        var held = stat()
+        fstat(fd, &held)
+        identity = (UInt64(held.st_dev), UInt64(held.st_ino))
+        header = nil
+        return true
+    }
+
+    /// Runs `body` holding the log's lock: `exclusive` for writers, shared for a scan.
+    /// A failure to lock is thrown; the body's outcome is returned.
+    public func withLock<R, E: Error>(exclusive: Bool, _ body: () throws(E) -> R) throws(LogError) -> Result<R, E> {
+        do { return try lock.withLock(exclusive: exclusive, body) } catch { throw .system(error) }
+    }
+
+    /// The file's current size.
+    public func size() throws(LogError) -> UInt64 {
+        guard fd >= 0 else { return 0 }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .system(SystemError("fstat", path)) }
+        return UInt64(info.st_size)
+    }
+
+    /// Visits every complete line from `offset` (a line start) to the end of the file. The
+    /// first line of the file must be a header: anything else makes the file unreadable as
+    /// a vault, and nothing is visited.
+    public func scan(from offset: UInt64, _ visit: (ScannedLine) throws -> Void) throws -> ScanEnd {
+        guard fd >= 0 else { return ScanEnd(end: 0, tornBytes: 0) }
+        let fileSize = try size()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var bufferStart = offset  // file offset of buffer[0]
+        var filled = 0
+        var lineStart = 0  // index in buffer of the next unconsumed line
+        while bufferStart + UInt64(filled) < fileSize {
+            if lineStart > 0 {  // Slide the unfinished line to the front.
+                buffer.withUnsafeMutableBytes { raw in
+                    raw.baseAddress!.copyMemory(from: raw.baseAddress! + lineStart, byteCount: filled - lineStart)
+                }
+                filled -= lineStart
+                bufferStart += UInt64(lineStart)
+                lineStart = 0
+            }
+            if filled == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
+            let want = min(buffer.count - filled, Int(fileSize - bufferStart) - filled)
+            let got = buffer.withUnsafeMutableBytes { raw in
+                pread(fd, raw.baseAddress! + filled, want, off_t(bufferStart) + off_t(filled))
+            }
+            if got < 0, errno == EINTR { continue }
+            guard got > 0 else { throw LogError.system(SystemError("read", path, code: got < 0 ? errno : EIO)) }
+            filled += got
+            try buffer.withUnsafeBytes { raw in
+                while let newline = memchr(raw.baseAddress! + lineStart, 0x0A, filled - lineStart) {
+                    let end = raw.baseAddress!.distance(to: UnsafeRawPointer(newline))
+                    let line = UnsafeRawBufferPointer(rebasing: raw[lineStart..<end])
+                    let lineOffset = bufferStart + UInt64(lineStart)
+                    let parsed = Result { () throws(FormatError) in try LogLine.parse(line) }
+                    if lineOffset == 0 {
+                        guard case .success(.fileHeader(let found)) = parsed else {
+                            if case .failure(let error) = parsed, case .unsupportedVersion = error {
+                                throw LogError.unreadable(path: path, error)
+                            }
+                            throw LogError.unreadable(path: path, .notAVault)
+                        }
+                        header = found
+                    }
+                    try visit(ScannedLine(offset: lineOffset, length: line.count, parsed: parsed))
+                    lineStart = end + 1
+                }
+            }
+        }
+        let end = bufferStart + UInt64(lineStart)
+        if end == 0, fileSize > 0 {
+            // Not even one complete line: no vault ever looks like this (creation is atomic).
+            throw LogError.unreadable(path: path, .notAVault)
+        }
+        if fileSize == 0 { throw LogError.unreadable(path: path, .notAVault) }
+        return ScanEnd(end: end, tornBytes: fileSize - end)
+    }
+
+    /// Reads back the line at `offset` of `length` bytes (newline excluded).
+    public func readLine(at offset: UInt64, length: Int) throws(LogError) -> [UInt8] {
+        var line = [UInt8](repeating: 0, count: length)
+        var done = 0
+        while done < length {
+            let got = line.withUnsafeMutableBytes { raw in
+                pread(fd, raw.baseAddress! + done, length - done, off_t(offset) + off_t(done))
+            }
+            if got < 0, errno == EINTR { continue }
+            guard got > 0 else { throw .system(SystemError("read", path, code: got < 0 ? errno : EIO)) }
+            done += got
+        }
+        return line
+    }
+
+    /// Creates the log holding only `header`, atomically (temporary file, sync, link, sync
+    /// the folder). Call with the exclusive lock held. Does nothing if the file appeared
+    /// meanwhile.
+    public func create(header: FileHeader) throws(LogError) {
+        do throws(SystemError) {
+            try FileSystem.makeDirectories(FileSystem.parentDirectory(of: path), mode: 0o700)
+            _ = try FileSystem.createExclusively(path, mode: 0o600, contents: header.encoded())
+        } catch {
+            throw .system(error)
+        }
+        _ = try reopenIfReplaced()
+    }
+
+    /// Appends `lines` (whole lines, newline-terminated) after the first `end` bytes,
+    /// cutting off whatever follows them (a torn tail), then syncs the data. Call with the
+    /// exclusive lock held. On any failure the file is cut back to `end`, so a failed append
+    /// leaves the vault as it was.
+    public func append(_ lines: [UInt8], after end: UInt64) throws(LogError) {
+        precondition(lines.last == 0x0A, "only whole lines are appended")
+        guard fd >= 0 else { throw .system(SystemError("write", path, code: EBADF)) }
+        if try size() != end, ftruncate(fd, off_t(end)) != 0 {
+            throw .system(SystemError("ftruncate", path))
+        }
+        let failure = lines.withUnsafeBytes { FileSystem.writeAll(fd, $0, at: end, path: path) }
+            ?? (fdatasync(fd) == 0 ? nil : SystemError("fdatasync", path))
+        if let failure {
+            _ = ftruncate(fd, off_t(end))
+            _ = fdatasync(fd)
+            throw .system(failure)
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import MageVault
+
+struct Env: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the data directory, uuid, key file, log, and records per uuid.",
+        discussion: """
+            Counts come from the clear headers, so environments whose key is absent are \
+            counted too. Writes nothing.
+            """
+    )
+
+    @OptionGroup var options: LocationOptions
+
+    func run() throws {
+        let location = options.location
+        print("data dir   \(location.dataDirectory)")
+        guard Environment.exists(location) else {
+            print("uuid       (none: \(location.uuidFile) does not exist; run 'mage-vault init')")
+            print("log        \(location.logFile)")
+            return
+        }
+        let vault = try options.openVault(create: false)
+        let status = try vault.status()
+        print("uuid       \(vault.environment.id)")
+        print("key file   \(location.keyFile)")
+        print("log        \(status.logFile)\(status.exists ? "" : " (not created yet)")")
+        if let id = status.vaultID { print("vault id   \(id)") }
+        print("")
+        print("UUID                              RECORDS  LIVE")
+        for summary in status.environments {
+            let marker = summary.id == vault.environment.id ? "  (this environment)" : ""
+            print("\(summary.id)  \(String(summary.records).leftPadded(to: 7))  \(String(summary.liveSecrets).leftPadded(to: 4))\(marker)")
+        }
+        if status.damagedLines > 0 { print("damaged lines: \(status.damagedLines)") }
+        if status.tornBytes > 0 { print("torn tail: \(status.tornBytes) bytes (an interrupted write; the next write cuts it off)") }
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}

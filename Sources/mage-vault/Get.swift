@@ -1,0 +1,29 @@
+import ArgumentParser
+import MageVault
+
+struct Get: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a secret's value (what Mage's get_secret_value returns).",
+        discussion: """
+            Prints the value exactly as stored; a newline is added only when standard output \
+            is a terminal. A name with no value in this environment exits with 1, as Mage \
+            returns None.
+            """
+    )
+
+    @OptionGroup var options: LocationOptions
+
+    @Argument(help: "The secret's name.")
+    var name: String
+
+    func run() throws {
+        let vault = try options.openVault(create: false)
+        guard let value = try vault.secretValue(named: name) else {
+            throw CommandFailure(message: "no secret named '\(name)' in environment \(vault.environment.id)", code: ExitStatus.notFound)
+        }
+        var bytes = Array(value.utf8)
+        if SecretInput.standardOutputIsTerminal { bytes.append(UInt8(ascii: "\n")) }
+        bytes.withUnsafeBytes { Output.standardOutput($0) }
+        bytes.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) }
+    }
+}

@@ -1,0 +1,109 @@
+import ArgumentParser
+import MageVault
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+@main
+struct MageVaultCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mage-vault",
+        abstract: "Mage secrets in an encrypted, append-only vault file.",
+        discussion: """
+            Secrets live in one log per data directory (--data-dir, else $MAGE_DATA_DIR, else \
+            ~/.mage_data), sealed with libsodium under the environment's key. Exit codes: \
+            0 success, 1 not found, 2 usage or bad input, 3 wrong key, 4 damaged vault, \
+            5 permission problem, 6 other I/O failure.
+            """,
+        subcommands: [Init.self, Set.self, Get.self, List.self, Delete.self, Env.self]
+    )
+
+    /// Parses, runs, and exits with the documented code for each kind of failure.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as VaultError {
+            fail(error.description, code: ExitStatus.code(for: error.kind))
+        } catch let error as CommandFailure {
+            fail(error.message, code: error.code)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success { exit(withError: error) }  // --help, --version: printed, exit 0.
+            // Usage errors exit with 2, like most Unix tools (ArgumentParser's default is 64).
+            fail(fullMessage(for: error), code: code == .validationFailure ? ExitStatus.usage : code.rawValue)
+        }
+    }
+
+    private static func fail(_ message: String, code: Int32) -> Never {
+        printError(message.hasPrefix("Error:") || message.hasPrefix("Usage:") ? message : "mage-vault: \(message)")
+        Glibc.exit(code)
+    }
+}
+
+/// The exit codes the README documents.
+enum ExitStatus {
+    static let notFound: Int32 = 1
+    static let usage: Int32 = 2
+    static let wrongKey: Int32 = 3
+    static let damaged: Int32 = 4
+    static let permission: Int32 = 5
+    static let io: Int32 = 6
+
+    static func code(for kind: VaultError.Kind) -> Int32 {
+        switch kind {
+        case .notFound: notFound
+        case .usage: usage
+        case .wrongKey: wrongKey
+        case .damaged: damaged
+        case .permission: permission
+        case .io: io
+        }
+    }
+}
+
+/// A failure the tool reports itself (such as "not found"), with its exit code.
+struct CommandFailure: Error {
+    let message: String
+    let code: Int32
+}
+
+/// Where the environment and its log are: shared by every subcommand.
+struct LocationOptions: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp("The data directory (default: $MAGE_DATA_DIR, else ~/.mage_data).", valueName: "dir"))
+    var dataDirectory: String?
+
+    @Option(name: .customLong("vault"), help: ArgumentHelp("A log file shared on purpose (default: $MAGE_VAULT_FILE, else <data dir>/secrets/vault.log).", valueName: "file"))
+    var vaultFile: String?
+
+    var location: EnvironmentLocation {
+        EnvironmentLocation(dataDirectory: dataDirectory, vaultFile: vaultFile)
+    }
+
+    /// Opens the vault; `create` makes a missing uuid or key file (writers do, readers don't).
+    func openVault(create: Bool) throws -> Vault {
+        try Vault(environment: Environment.open(location, create: create))
+    }
+}
+
+func printError(_ message: String) {
+    var line = Array((message + "\n").utf8)
+    _ = line.withUnsafeMutableBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+}
+
+/// A timestamp as UTC ISO 8601 with milliseconds, as `list` and `env` print it.
+func formatTime(_ timestamp: Timestamp) -> String {
+    let milliseconds = timestamp.milliseconds
+    var seconds = time_t(milliseconds / 1000)
+    var parts = tm()
+    gmtime_r(&seconds, &parts)
+    func pad(_ value: Int32, _ width: Int) -> String {
+        let text = String(value)
+        return String(repeating: "0", count: max(0, width - text.count)) + text
+    }
+    return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+        + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(milliseconds % 1000), 3))Z"
+}

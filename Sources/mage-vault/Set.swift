@@ -1,0 +1,58 @@
+import ArgumentParser
+import MageVault
+
+struct Set: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Set a secret's value (read from standard input, a prompt, or a file).",
+        discussion: """
+            The value is never taken from the command line. On a terminal, set asks for it \
+            without echoing. From a pipe or --from-file, the bytes are stored exactly as \
+            given, a trailing newline included (so `printf '%s' "$V" | mage-vault set NAME`, \
+            or pass --strip-newline). Values are UTF-8 text of 1 byte to 1 MiB.
+            """
+    )
+
+    @OptionGroup var options: LocationOptions
+
+    @Argument(help: "The secret's name (1-255 bytes, no '/' or control characters).")
+    var name: String
+
+    @Option(name: .customLong("from-file"), help: ArgumentHelp("Read the value from this file.", valueName: "file"))
+    var fromFile: String?
+
+    @Flag(name: .customLong("strip-newline"), help: "Drop one trailing newline (\\n or \\r\\n) from a piped or file value.")
+    var stripNewline = false
+
+    func validate() throws {
+        do { _ = try SecretName(name) } catch { throw ValidationError("\(error)") }
+    }
+
+    func run() throws {
+        let limit = SecretValue.maximumByteCount
+        let raw: SecureBytes
+        let prompted: Bool
+        if let fromFile {
+            raw = try SecretInput.readFile(fromFile, limit: limit)
+            prompted = false
+        } else if SecretInput.standardInputIsTerminal {
+            raw = try SecretInput.prompt("Value for \(name) (not echoed): ", limit: limit)
+            prompted = true
+        } else {
+            raw = try SecretInput.readStandardInput(limit: limit)
+            prompted = false
+        }
+        let endsWithNewline = raw.withUnsafeBytes { $0.last == UInt8(ascii: "\n") }
+        let vault = try options.openVault(create: true)
+        try raw.withUnsafeBytes { bytes in
+            var value = bytes
+            if stripNewline, value.last == UInt8(ascii: "\n") {
+                value = UnsafeRawBufferPointer(rebasing: value.dropLast())
+                if value.last == UInt8(ascii: "\r") { value = UnsafeRawBufferPointer(rebasing: value.dropLast()) }
+            }
+            try vault.setSecret(named: name, value: value)
+        }
+        if !prompted, endsWithNewline, !stripNewline {
+            printError("mage-vault: note: the value ends with a newline, stored as given; pass --strip-newline to drop it")
+        }
+    }
+}

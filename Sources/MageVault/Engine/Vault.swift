@@ -80,7 +80,8 @@ public final class Vault {
     public func secretValue(named name: String) throws(VaultError) -> String? {
         let secret = try validName(name)
         try refresh()
-        guard let entry = index.entry(environment: environment.id, tag: tag(of: secret)),
+        try requireOurKey()
+        guard let entry = index.entry(environment: environment.id, tag: environment.keys.tag(of: secret)),
             entry.newest.operation == .set
         else { return nil }
         return try open(entry).value()
@@ -90,6 +91,7 @@ public final class Vault {
     /// never decrypted: each record is authenticated whole and only its name is opened.
     public func secrets() throws(VaultError) -> [SecretSummary] {
         try refresh()
+        try requireOurKey()
         var summaries: [SecretSummary] = []
         for entry in index.liveEntries(of: environment.id) {
             let line = try readLine(entry)
@@ -154,10 +156,8 @@ public final class Vault {
                 guard index.damagedCount == 0 else {
                     throw .damagedLog(path: log.path, offsets: index.damagedOffsets, count: index.damagedCount)
                 }
-                if let foreign = index.tallies[environment.id]?.keyIDs, foreign.contains(where: { $0 != environment.keys.keyID }) {
-                    throw .wrongKey(keyFile: environment.location.keyFile)
-                }
-                let tag = tag(of: name)
+                try requireOurKey()
+                let tag = environment.keys.tag(of: name)
                 if operation == .delete {
                     guard let entry = index.entry(environment: environment.id, tag: tag), entry.newest.operation == .set else {
                         return false
@@ -238,13 +238,17 @@ public final class Vault {
         return id
     }
 
-    private func validName(_ name: String) throws(VaultError) -> SecretName {
-        do { return try SecretName(name) } catch { throw .invalidInput(error) }
+    /// Refuses to go on when records of this environment were sealed under another key:
+    /// with the wrong key even the names' tags differ, so "not found" would be a lie and a
+    /// write would mix keys in one environment.
+    private func requireOurKey() throws(VaultError) {
+        if let keyIDs = index.tallies[environment.id]?.keyIDs, keyIDs.contains(where: { $0 != environment.keys.keyID }) {
+            throw .wrongKey(keyFile: environment.location.keyFile)
+        }
     }
 
-    private func tag(of name: SecretName) -> NameTag {
-        let (high, low) = Array(name.string.utf8).withUnsafeBytes { environment.keys.tag(ofName: $0) }
-        return NameTag(rawValue: UInt128(high) << 64 | UInt128(low))
+    private func validName(_ name: String) throws(VaultError) -> SecretName {
+        do { return try SecretName(name) } catch { throw .invalidInput(error) }
     }
 
     private func readLine(_ entry: IndexEntry) throws(VaultError) -> [UInt8] {

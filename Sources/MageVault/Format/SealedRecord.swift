@@ -40,10 +40,9 @@ public enum RecordCodec {
     ) -> (header: RecordHeader, line: [UInt8]) {
         precondition(operation == .set || value.isEmpty, "a delete carries no value")
         let nameBytes = Array(name.string.utf8)
-        let tag = nameBytes.withUnsafeBytes { keys.tag(ofName: $0) }
         let header = RecordHeader(
-            operation: operation, environment: environment, keyID: keys.keyID,
-            tag: NameTag(rawValue: UInt128(tag.0) << 64 | UInt128(tag.1)), timestamp: timestamp, id: id)
+            operation: operation, environment: environment, keyID: keys.keyID, tag: keys.tag(of: name),
+            timestamp: timestamp, id: id)
         var line = header.encodedPrefix()
         let binding = binding(prefix: line, vault: vault)
         let plaintext = SecureBytes(count: bindingCount + 1 + nameBytes.count + value.count) { out in
@@ -111,11 +110,10 @@ public enum RecordCodec {
             let nameEnd = bindingCount + 1 + nameCount
             guard nameCount > 0, nameEnd <= plain.count else { return .failure(.notAuthentic("bad name length")) }
             let nameBytes = UnsafeRawBufferPointer(rebasing: plain[(bindingCount + 1)..<nameEnd])
-            guard let name = String(validating: nameBytes, as: UTF8.self), (try? SecretName(name)) != nil else {
+            guard let text = String(validating: nameBytes, as: UTF8.self), let name = try? SecretName(text) else {
                 return .failure(.notAuthentic("sealed name is not a valid name"))
             }
-            let tag = keys.tag(ofName: nameBytes)
-            guard NameTag(rawValue: UInt128(tag.0) << 64 | UInt128(tag.1)) == header.tag else {
+            guard keys.tag(of: name) == header.tag else {
                 return .failure(.notAuthentic("sealed name does not match the tag"))
             }
             if whole, header.operation == .delete, plain.count != nameEnd {
@@ -126,7 +124,7 @@ public enum RecordCodec {
             {
                 return .failure(.notAuthentic("value is not UTF-8"))
             }
-            return .success(name)
+            return .success(name.string)
         }
         return try result.get()
     }

@@ -69,3 +69,11 @@ public enum SecretValue {
         guard String(validating: bytes, as: UTF8.self) != nil else { throw .valueNotUTF8 }
     }
 }
+
+extension EnvironmentKeys {
+    /// The keyed tag of `name` in the environment of these keys.
+    public func tag(of name: SecretName) -> NameTag {
+        let (high, low) = Array(name.string.utf8).withUnsafeBytes { tag(ofName: $0) }
+        return NameTag(rawValue: UInt128(high) << 64 | UInt128(low))
+    }
+}

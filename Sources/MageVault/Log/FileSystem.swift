@@ -42,6 +42,7 @@ public enum FileSystem {
 
     /// Creates `path` and any missing parent folders, the last one with `mode`.
     public static func makeDirectories(_ path: String, mode: mode_t) throws(SystemError) {
+        if exists(path) { return }
         let parent = parentDirectory(of: path)
         if parent != path, !exists(parent) { try makeDirectories(parent, mode: 0o755) }
         try makeDirectory(path, mode: mode)

@@ -21,6 +21,7 @@ final class LockFile {
     /// log on read-only media has no writers to wait for.
     private func openIfNeeded(create: Bool) throws(SystemError) -> Bool {
         if fd >= 0 { return true }
+        if create { try FileSystem.makeDirectories(FileSystem.parentDirectory(of: path), mode: 0o700) }
         let descriptor = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0o600)
         if descriptor < 0 {
             if !create, errno == ENOENT || errno == EACCES || errno == EROFS { return false }

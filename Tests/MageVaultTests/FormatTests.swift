@@ -1,0 +1,186 @@
+import Foundation
+import Testing
+
+@testable import MageVault
+
+/// A ```vector block of vault-format.md: `field: value` lines.
+struct SpecVector {
+    let title: String
+    let fields: [String: String]
+
+    subscript(_ key: String) -> String {
+        guard let value = fields[key] else { fatalError("vector '\(title)' has no field '\(key)'") }
+        return value
+    }
+
+    /// Every vector block in vault-format.md, with the heading above it.
+    static func all() throws -> [SpecVector] {
+        let text = try String(contentsOfFile: packageRoot + "/vault-format.md", encoding: .utf8)
+        var vectors: [SpecVector] = []
+        var title = ""
+        var fields: [String: String]? = nil
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("#") { title = line.trimmingCharacters(in: CharacterSet(charactersIn: "# ")) }
+            if line == "```vector" {
+                fields = [:]
+            } else if line == "```", let done = fields {
+                vectors.append(SpecVector(title: title, fields: done))
+                fields = nil
+            } else if fields != nil, let colon = line.firstIndex(of: ":") {
+                fields![String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return vectors
+    }
+}
+
+func hexBytes(_ text: String) -> [UInt8] {
+    var bytes: [UInt8] = []
+    var index = text.startIndex
+    while index < text.endIndex {
+        let next = text.index(index, offsetBy: 2)
+        bytes.append(UInt8(text[index..<next], radix: 16)!)
+        index = next
+    }
+    return bytes
+}
+
+@Suite("Format: the bytes of vault-format.md")
+struct FormatTests {
+    @Test("CRC-32C matches the standard check value")
+    func crc32cCheckValue() {
+        let check = Array("123456789".utf8).withUnsafeBytes { CRC32C.checksum($0) }
+        #expect(check == 0xE306_9283)
+        // Slicing-by-8 and the byte loop agree on every length and alignment.
+        let data = (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+        for start in 0..<9 {
+            for end in stride(from: start, through: data.count, by: 13) {
+                let slice = Array(data[start..<end])
+                var crc: UInt32 = 0xFFFF_FFFF
+                for byte in slice {
+                    crc ^= UInt32(byte)
+                    for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
+                }
+                #expect(slice.withUnsafeBytes { CRC32C.checksum($0) } == ~crc)
+            }
+        }
+    }
+
+    @Test("The spec has test vectors for a header, a set and a delete")
+    func specHasVectors() throws {
+        let vectors = try SpecVector.all()
+        #expect(vectors.count >= 3)
+        #expect(vectors.contains { $0.fields["operation"] == "set" })
+        #expect(vectors.contains { $0.fields["operation"] == "del" })
+        #expect(vectors.contains { $0.fields["header"] != nil })
+    }
+
+    @Test("Every record vector in vault-format.md is exactly what the code seals, and opens back")
+    func recordVectorsMatchTheCode() throws {
+        for vector in try SpecVector.all() where vector.fields["operation"] != nil {
+            let keys = hexBytes(vector["key"]).withUnsafeBytes { EnvironmentKeys(key: SecureBytes(copying: $0)) }
+            let vault = VaultID(rawValue: UInt128(vector["vault-id"], radix: 16)!)
+            let operation: MageVault.Operation = vector["operation"] == "set" ? .set : .delete
+            let value = Array((vector.fields["value"] ?? "").utf8)
+            let (header, line) = value.withUnsafeBytes { raw in
+                RecordCodec.seal(
+                    operation, name: try! SecretName(vector["name"]), value: raw,
+                    environment: EnvironmentID(vector["uuid"])!, keys: keys,
+                    timestamp: Timestamp(rawValue: UInt64(vector["timestamp"], radix: 16)!),
+                    id: RecordID(rawValue: UInt64(vector["record-id"], radix: 16)!), vault: vault,
+                    nonce: hexBytes(vector["nonce"]))
+            }
+            #expect(String(decoding: line, as: UTF8.self) == vector["line"] + "\n", "\(vector.title)")
+            #expect(Hex.string(keys.keyID, width: 8) == vector["key-id"])
+            #expect(header.tag.description == vector["tag"])
+            let bare = Array(vector["line"].utf8)
+            let parsed = try bare.withUnsafeBytes { try LogLine.parse($0) }
+            guard case .record(let found) = parsed else {
+                Issue.record("vector line did not parse as a record")
+                continue
+            }
+            #expect(found == header)
+            let opened = try bare.withUnsafeBytes { try RecordCodec.open(line: $0, header: found, keys: keys, vault: vault) }
+            #expect(opened.name == vector["name"])
+            #expect(opened.value() == (vector.fields["value"] ?? ""))
+            #expect(try bare.withUnsafeBytes { try RecordCodec.openName(line: $0, header: found, keys: keys, vault: vault) } == vector["name"])
+        }
+    }
+
+    @Test("The header vector is exactly the code's header line")
+    func headerVectorMatchesTheCode() throws {
+        for vector in try SpecVector.all() where vector.fields["header"] != nil {
+            let header = FileHeader(vaultID: VaultID(rawValue: UInt128(vector["vault-id"], radix: 16)!))
+            #expect(String(decoding: header.encoded(), as: UTF8.self) == vector["header"] + "\n")
+            let bytes = Array(vector["header"].utf8)
+            #expect(try bytes.withUnsafeBytes { try FileHeader.parse($0) } == header)
+        }
+    }
+
+    @Test("Every single-byte change to a record line is rejected by parsing or by opening")
+    func everyByteChangeIsDetected() throws {
+        let vector = try #require(try SpecVector.all().first { $0.fields["operation"] == "set" })
+        let keys = hexBytes(vector["key"]).withUnsafeBytes { EnvironmentKeys(key: SecureBytes(copying: $0)) }
+        let vault = VaultID(rawValue: UInt128(vector["vault-id"], radix: 16)!)
+        let original = Array(vector["line"].utf8)
+        var accepted = 0
+        for position in original.indices {
+            for flip: UInt8 in [0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80] {
+                var line = original
+                line[position] ^= flip
+                let outcome: Result<String, any Error> = Result {
+                    try line.withUnsafeBytes { raw in
+                        guard case .record(let header) = try LogLine.parse(raw) else { throw FormatError.notAVault }
+                        return try RecordCodec.open(line: raw, header: header, keys: keys, vault: vault).value()
+                    }
+                }
+                if case .success = outcome { accepted += 1 }
+            }
+        }
+        #expect(accepted == 0)
+    }
+
+    @Test("Uppercase hex, a wrong separator or a bad operation are malformed")
+    func strictSpelling() throws {
+        let vector = try #require(try SpecVector.all().first { $0.fields["operation"] == "set" })
+        var line = Array(vector["line"].utf8)
+        line[4] = UInt8(ascii: "A")  // inside the uuid
+        #expect(throws: FormatError.self) { try line.withUnsafeBytes { try LogLine.parse($0) } }
+    }
+
+    @Test("A header of a newer version is refused as such, not as damage")
+    func newerVersionIsNamed() {
+        let line = Array("mage-vault 2 00000000000000000000000000000000 00000000".utf8)
+        #expect(throws: FormatError.unsupportedVersion("2")) { try line.withUnsafeBytes { try FileHeader.parse($0) } }
+    }
+
+    @Test("Names: empty, too long, '/', NUL, newline and other control characters are refused")
+    func nameRules() {
+        #expect(throws: InputError.emptyName) { try SecretName("") }
+        #expect(throws: InputError.nameTooLong(bytes: 256)) { try SecretName(String(repeating: "a", count: 256)) }
+        #expect(throws: Never.self) { try SecretName(String(repeating: "é", count: 127)) }  // 254 bytes
+        for forbidden in ["a/b", "a\0b", "a\nb", "a\rb", "a\tb", "\u{7F}", "\u{85}", "\u{1B}[31m"] {
+            #expect(throws: InputError.self) { try SecretName(forbidden) }
+        }
+        #expect(throws: Never.self) { try SecretName("postgres password ü 🔑") }
+    }
+
+    @Test("Values: empty, over 1 MiB, or not UTF-8 are refused")
+    func valueRules() {
+        #expect(throws: InputError.emptyValue) { try [UInt8]().withUnsafeBytes { try SecretValue.validate($0) } }
+        let big = [UInt8](repeating: 0x61, count: (1 << 20) + 1)
+        #expect(throws: InputError.valueTooLarge(bytes: (1 << 20) + 1)) { try big.withUnsafeBytes { try SecretValue.validate($0) } }
+        let exact = [UInt8](repeating: 0x61, count: 1 << 20)
+        #expect(throws: Never.self) { try exact.withUnsafeBytes { try SecretValue.validate($0) } }
+        #expect(throws: InputError.valueNotUTF8) { try [0xFF, 0xFE].withUnsafeBytes { try SecretValue.validate($0) } }
+    }
+
+    @Test("Hybrid logical clock: never below the wall clock, always above what was seen")
+    func hybridLogicalClock() {
+        let seen = Timestamp(milliseconds: 5_000)
+        #expect(Timestamp.next(after: nil, wallClock: 4_000) == Timestamp(milliseconds: 4_000))
+        #expect(Timestamp.next(after: seen, wallClock: 4_000) == Timestamp(rawValue: seen.rawValue + 1))
+        #expect(Timestamp.next(after: seen, wallClock: 6_000) == Timestamp(milliseconds: 6_000))
+        #expect(Timestamp.next(after: seen, wallClock: 5_000) > seen)
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+@testable import MageVault
+
+@Suite("Log: framing, torn tails, files that are not vaults")
+struct LogTests {
+    let directory = TemporaryDirectory()
+
+    @Test("Cut at every byte offset of its last records, a log opens with exactly the complete records, and the next writer cuts the tail")
+    func tornTailAtEveryOffset() throws {
+        let environment = try makeEnvironment(in: directory, "dev")
+        let path = environment.location.logFile
+        let vault = try Vault(environment: environment)
+        for index in 1...3 { try vault.setSecret(named: "name\(index)", value: "made-up value \(index)") }
+        let full = try contents(path)
+        let all = try lines(of: path)
+        let lastTwoStart = all.dropLast(2).reduce(0) { $0 + $1.count + 1 }
+        for cut in lastTwoStart...full.count {
+            let prefix = Array(full[..<cut])
+            try write(prefix, to: path)
+            let complete = prefix.split(separator: 0x0A, omittingEmptySubsequences: false).count - 1
+            let reopened = try Vault(environment: environment)
+            let status = try reopened.status()
+            #expect(status.environments.first?.records == complete - 1, "cut at \(cut)")
+            #expect(status.tornBytes == UInt64(cut - (prefix.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0)))
+            #expect(status.damagedLines == 0)
+            for index in 1...3 {
+                let expected = index <= complete - 1 ? "made-up value \(index)" : nil
+                #expect(try reopened.secretValue(named: "name\(index)") == expected, "cut at \(cut)")
+            }
+            // The next writer cuts the torn tail and appends after the last complete line.
+            try reopened.setSecret(named: "after", value: "appended")
+            let repaired = try contents(path)
+            let cleanEnd = prefix.lastIndex(of: 0x0A)! + 1
+            #expect(Array(repaired[..<cleanEnd]) == Array(prefix[..<cleanEnd]))
+            #expect(repaired.last == 0x0A)
+            #expect(try Vault(environment: environment).status().tornBytes == 0)
+            #expect(try Vault(environment: environment).secretValue(named: "after") == "appended")
+        }
+    }
+
+    @Test("A file that is not a vault, an empty file, or a newer version is refused and left untouched")
+    func notAVault() throws {
+        let environment = try makeEnvironment(in: directory, "dev")
+        let path = environment.location.logFile
+        let cases: [([UInt8], FormatError)] = [
+            (Array("DATABASE_URL=postgres://example\n".utf8), .notAVault),
+            ([], .notAVault),
+            (Array("mage-vault 1 00112233".utf8), .notAVault),  // no complete line at all
+            (Array("mage-vault 2 5ec2e7a5ec2e7a5ec2e7a5ec2e7a5ec2 00000000\nfuture records\n".utf8), .unsupportedVersion("2")),
+        ]
+        for (bytes, error) in cases {
+            try write(bytes, to: path)
+            #expect(throws: VaultError.unreadableLog(path: path, error)) { try Vault(environment: environment) }
+            #expect(try contents(path) == bytes)
+        }
+    }
+
+    @Test("A new log is created whole with its header, mode 0600, with its lock file beside it")
+    func creation() throws {
+        let environment = try makeEnvironment(in: directory, "dev", log: "elsewhere/deeper/shared.log")
+        let vault = try Vault(environment: environment)
+        #expect(!FileManager.default.fileExists(atPath: environment.location.logFile))
+        #expect(try vault.createLogIfMissing())
+        #expect(try !vault.createLogIfMissing())
+        let bytes = try contents(environment.location.logFile)
+        #expect(bytes.count == 55)
+        #expect(bytes.starts(with: Array("mage-vault 1 ".utf8)))
+        #expect(try mode(environment.location.logFile) == 0o600)
+        #expect(try mode(environment.location.logFile + ".lock") == 0o600)
+        // No temporary file is left beside it.
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.file("elsewhere/deeper"))
+        #expect(leftovers.sorted() == ["shared.log", "shared.log.lock"])
+    }
+}

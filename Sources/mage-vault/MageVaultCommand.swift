@@ -18,6 +18,7 @@ struct MageVaultCommand: ParsableCommand {
             0 success, 1 not found, 2 usage or bad input, 3 wrong key, 4 damaged vault, \
             5 permission problem, 6 other I/O failure.
             """,
+        version: "0.1.0",
         subcommands: [Init.self, Set.self, Get.self, List.self, Delete.self, Env.self]
     )
 

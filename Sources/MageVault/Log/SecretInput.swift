@@ -38,9 +38,10 @@ public enum SecretInput {
         var silent = saved
         silent.c_lflag &= ~tcflag_t(ECHO)
         silent.c_lflag |= tcflag_t(ECHONL)
-        _ = Array(message.utf8).withUnsafeBytes { FileSystem.writeAll(tty, $0, at: 0, path: "/dev/tty") }
+        // Echo goes off before the prompt appears, so nothing typed after it can be echoed.
         guard tcsetattr(tty, TCSAFLUSH, &silent) == 0 else { throw .system(SystemError("tcsetattr", "/dev/tty")) }
-        defer { _ = tcsetattr(tty, TCSAFLUSH, &saved) }
+        defer { _ = tcsetattr(tty, TCSADRAIN, &saved) }
+        _ = Array(message.utf8).withUnsafeBytes { write(tty, $0.baseAddress, $0.count) }
         // Read byte by byte up to the newline, so nothing typed after it is swallowed.
         var length = 0
         var failure: VaultError? = nil

@@ -1,0 +1,258 @@
+import Foundation
+import Testing
+
+@testable import MageVault
+
+/// The built `mage-vault`: `$MAGE_VAULT_BIN` (set by `make test`), else the debug build.
+let toolPath = ProcessInfo.processInfo.environment["MAGE_VAULT_BIN"] ?? packageRoot + "/.build/debug/mage-vault"
+
+struct ToolResult {
+    let status: Int32
+    let output: [UInt8]
+    let error: String
+    var text: String { String(decoding: output, as: UTF8.self) }
+}
+
+/// Runs `executable` with `arguments`, feeding `input` on standard input.
+@discardableResult
+func run(_ executable: String, _ arguments: [String], input: [UInt8] = [], environment: [String: String] = [:]) throws -> ToolResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    var variables = ProcessInfo.processInfo.environment
+    variables["MAGE_DATA_DIR"] = nil
+    variables["MAGE_VAULT_FILE"] = nil
+    for (key, value) in environment { variables[key] = value }
+    process.environment = variables
+    let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+    process.standardInput = stdin
+    process.standardOutput = stdout
+    process.standardError = stderr
+    try process.run()
+    let writer = Thread {
+        try? stdin.fileHandleForWriting.write(contentsOf: input)
+        try? stdin.fileHandleForWriting.close()
+    }
+    writer.start()
+    let output = stdout.fileHandleForReading.readDataToEndOfFile()
+    let error = stderr.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return ToolResult(status: process.terminationStatus, output: [UInt8](output), error: String(decoding: error, as: UTF8.self))
+}
+
+/// Runs the built `mage-vault` with `arguments`.
+@discardableResult
+func run(_ arguments: [String], input: [UInt8] = [], environment: [String: String] = [:]) throws -> ToolResult {
+    try run(toolPath, arguments, input: input, environment: environment)
+}
+
+@Suite("mage-vault, run as a user runs it")
+struct CommandLineTests {
+    let directory = TemporaryDirectory()
+    var data: String { directory.file("data") }
+    var log: String { data + "/secrets/vault.log" }
+
+    func tool(_ arguments: String..., input: String = "") throws -> ToolResult {
+        try run(arguments + ["--data-dir", data], input: Array(input.utf8))
+    }
+
+    @Test("make demo's scenario prints both of DESIGN.md's tables, None for secret3 in production")
+    func scenarioTables() throws {
+        let result = try run("/bin/sh", [packageRoot + "/Tests/scenario.sh", toolPath])
+        #expect(result.status == 0, "\(result.error)")
+        let lines = result.text.split(separator: "\n").map(String.init)
+        #expect(lines.contains("| get_secret_value('secret1')  | sooper dooper secret string | real production secret |"))
+        #expect(lines.contains("| get_secret_value('secret2')  | xXxSecreTxXx                | m4g3r0x!               |"))
+        #expect(lines.contains("| get_secret_value('secret3')  | dev only secret             | None                   |"))
+        let rows = lines.filter { $0.hasPrefix("| secret") }
+        #expect(rows.count == 6)
+        for (name, environment, value) in [
+            ("secret1", "development", "sooper dooper secret string"), ("secret2", "development", "xXxSecreTxXx"),
+            ("secret3", "development", "dev only secret"), ("secret1", "production", "real production secret"),
+            ("secret2", "production", "m4g3r0x!"), ("secret1", "random", "random secret"),
+        ] {
+            #expect(rows.contains { $0.hasPrefix("| \(name) ") && $0.contains("(\(environment))") && $0.contains("| \(value) ") })
+        }
+    }
+
+    @Test("init creates uuid, key and log, and a second init changes nothing")
+    func initIsIdempotent() throws {
+        let first = try tool("init")
+        #expect(first.status == 0)
+        #expect(first.text.contains("(created)"))
+        let snapshot = try [data + "/secrets/uuid", data + "/secrets/vault.key", log].map(contents)
+        let second = try tool("init")
+        #expect(second.status == 0)
+        #expect(second.text.contains("(adopted)"))
+        #expect(try [data + "/secrets/uuid", data + "/secrets/vault.key", log].map(contents) == snapshot)
+    }
+
+    @Test("A piped value keeps its bytes exactly; --strip-newline drops one newline; --from-file reads a file")
+    func valuesKeepTheirBytes() throws {
+        for value in ["no newline", "trailing newline\n", "windows\r\n", "  spaced  ", "ünïcødé 🔑", "two\nlines"] {
+            #expect(try tool("set", "exact", input: value).status == 0)
+            let got = try tool("get", "exact")
+            #expect(got.status == 0)
+            #expect(got.output == Array(value.utf8))
+        }
+        let noted = try tool("set", "noted", input: "value\n")
+        #expect(noted.error.contains("ends with a newline"))
+        #expect(try tool("set", "stripped", "--strip-newline", input: "value\r\n").status == 0)
+        #expect(try tool("get", "stripped").text == "value")
+        let file = directory.file("value.txt")
+        try write(Array("from a file\n".utf8), to: file)
+        #expect(try tool("set", "filed", "--from-file", file, "--strip-newline").status == 0)
+        #expect(try tool("get", "filed").text == "from a file")
+    }
+
+    @Test("set, get, list, list --json, delete and env work together")
+    func everyCommand() throws {
+        #expect(try tool("set", "secret1", input: "made-up one").status == 0)
+        #expect(try tool("set", "secret2", input: "made-up two").status == 0)
+        let list = try tool("list")
+        #expect(list.status == 0)
+        #expect(list.text.split(separator: "\n").map { $0.split(separator: " ").first.map(String.init) ?? "" } == ["NAME", "secret1", "secret2"])
+        #expect(!list.text.contains("made-up"))
+        let json = try tool("list", "--json")
+        let parsed = try JSONSerialization.jsonObject(with: Data(json.output)) as! [[String: String]]
+        #expect(parsed.map { $0["name"]! } == ["secret1", "secret2"])
+        #expect(parsed.allSatisfy { $0["updated"]!.hasSuffix("Z") && $0["value"] == nil })
+        #expect(try tool("delete", "secret1").status == 0)
+        #expect(try tool("get", "secret1").status == 1)
+        #expect(try tool("delete", "secret1").status == 1)
+        let env = try tool("env")
+        #expect(env.status == 0)
+        let uuid = String(decoding: try contents(data + "/secrets/uuid"), as: UTF8.self)
+        #expect(env.text.contains("uuid       \(uuid)"))
+        #expect(env.text.contains(log))
+        // 3 records (two sets, one delete) and 1 live secret for this uuid.
+        #expect(env.text.contains("\(uuid)        3     1  (this environment)"))
+    }
+
+    @Test("Not found exits 1: a missing name, or a data dir with no environment (which stays empty)")
+    func notFound() throws {
+        #expect(try tool("get", "anything").status == 1)
+        #expect(try tool("list").status == 1)
+        #expect(!FileManager.default.fileExists(atPath: data))
+        #expect(try tool("set", "present", input: "made-up").status == 0)
+        let missing = try tool("get", "absent")
+        #expect(missing.status == 1)
+        #expect(missing.output.isEmpty)
+    }
+
+    @Test("Bad names and values exit 2 with a clear error, and the vault stays byte-for-byte as it was")
+    func badInput() throws {
+        let value = "made-up-value-4242"
+        #expect(try tool("set", "kept", input: value).status == 0)
+        let before = try contents(log)
+        let badNames = ["", String(repeating: "x", count: 256), "a/b", "new\nline", "tab\there", "bell\u{07}", "\u{1B}[31m"]
+        for name in badNames {
+            let result = try tool("set", name, input: value)
+            #expect(result.status == 2, "\(name.debugDescription)")
+            #expect(result.error.contains("name"))
+            #expect(!result.error.contains(value))
+        }
+        let big = String(repeating: "v", count: (1 << 20) + 10)
+        let tooBig = try tool("set", "big", input: big)
+        #expect(tooBig.status == 2)
+        #expect(tooBig.error.contains("1048586 bytes"))
+        #expect(try tool("set", "empty", input: "").status == 2)
+        let invalid = try run(["set", "binary", "--data-dir", data], input: [0x61, 0xC3, 0x28])
+        #expect(invalid.status == 2)
+        #expect(invalid.error.contains("UTF-8"))
+        // A value is never taken from the command line.
+        let onCommandLine = try tool("set", "name", value)
+        #expect(onCommandLine.status == 2)
+        #expect(try contents(log) == before)
+    }
+
+    @Test("A wrong key exits 3 naming the key file; nothing is written")
+    func wrongKeyExitCode() throws {
+        #expect(try tool("set", "secret1", input: "made-up").status == 0)
+        let before = try contents(log)
+        let keyFile = data + "/secrets/vault.key"
+        try write([UInt8](repeating: 7, count: 32), to: keyFile)
+        chmod(keyFile, 0o600)
+        for arguments in [["get", "secret1"], ["set", "secret2"], ["list"], ["delete", "secret1"]] {
+            let result = try run(arguments + ["--data-dir", data], input: Array("new".utf8))
+            #expect(result.status == 3, "\(arguments)")
+            #expect(result.error.contains(keyFile))
+        }
+        #expect(try contents(log) == before)
+    }
+
+    @Test("A damaged log, a file that is not a vault, or a newer version exits 4 and is not changed")
+    func damagedExitCode() throws {
+        #expect(try tool("set", "first", input: "made-up 1").status == 0)
+        #expect(try tool("set", "second", input: "made-up 2").status == 0)
+        var bytes = try contents(log)
+        bytes[100] ^= 0x01  // inside the first record
+        try write(bytes, to: log)
+        let refused = try tool("set", "third", input: "made-up 3")
+        #expect(refused.status == 4)
+        #expect(refused.error.contains("offset 55"))
+        #expect(try tool("get", "second").text == "made-up 2")
+        #expect(try contents(log) == bytes)
+        for foreign in ["KEY=value\n", "mage-vault 9 5ec2e7a5ec2e7a5ec2e7a5ec2e7a5ec2 00000000\n"] {
+            try write(Array(foreign.utf8), to: log)
+            let result = try tool("set", "x", input: "made-up")
+            #expect(result.status == 4)
+            #expect(result.error.contains(log))
+            #expect(try contents(log) == Array(foreign.utf8))
+        }
+    }
+
+    @Test("A key file others can read exits 5 with the chmod that fixes it")
+    func permissionExitCode() throws {
+        #expect(try tool("set", "secret1", input: "made-up").status == 0)
+        let keyFile = data + "/secrets/vault.key"
+        chmod(keyFile, 0o644)
+        let result = try tool("get", "secret1")
+        #expect(result.status == 5)
+        #expect(result.error.contains("chmod 600 '\(keyFile)'"))
+    }
+
+    @Test("A write that fails (file size limit, as a full disk) exits 6 and leaves the vault unchanged")
+    func failedWriteExitCode() throws {
+        #expect(try tool("set", "small", input: "made-up").status == 0)
+        let before = try contents(log)
+        // Limit files to 4 KiB: the 10 KB value's append fails part-way, as on a full disk.
+        let script = "trap '' XFSZ; ulimit -f 4; exec \"$0\" \"$@\""
+        let result = try run("/bin/bash", ["-c", script, toolPath, "set", "large", "--data-dir", data],
+                             input: Array(String(repeating: "L", count: 10_000).utf8))
+        #expect(result.status == 6)
+        #expect(result.error.contains("write(\(log))"))
+        #expect(try contents(log) == before)
+        #expect(try tool("get", "small").text == "made-up")
+    }
+
+    @Test("On a terminal, set prompts without echoing the value")
+    func promptDoesNotEcho() throws {
+        let script = """
+            import os, pty, signal, sys
+            signal.alarm(30)  # never hang the suite: fail after 30 s
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execv(sys.argv[1], [sys.argv[1], "set", "typed", "--data-dir", sys.argv[2]])
+            seen = b""
+            while b"not echoed" not in seen:
+                seen += os.read(fd, 1024)
+            os.write(fd, b"typed-made-up-value\\n")
+            while True:
+                try:
+                    chunk = os.read(fd, 1024)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+            _, status = os.waitpid(pid, 0)
+            sys.stdout.write(repr(seen) + "\\n" + str(os.waitstatus_to_exitcode(status)))
+            """
+        let result = try run("/usr/bin/env", ["python3", "-c", script, toolPath, data])
+        let lines = result.text.split(separator: "\n")
+        #expect(lines.last == "0", "\(result.text) \(result.error)")
+        #expect(!result.text.contains("typed-made-up-value"))
+        #expect(try tool("get", "typed").text == "typed-made-up-value")
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+
+import MageVault
+
+@Suite("README: the Swift example compiles, runs, and is the one the README shows")
+struct ReadmeExampleTests {
+    @Test("The README's example runs against a real vault")
+    func example() throws {
+        let directory = TemporaryDirectory()
+        let dataDirectory = directory.path
+        var printed: [String] = []
+        func print(_ items: Any...) { printed.append(items.map { "\($0)" }.joined(separator: " ")) }
+
+        // README example begin
+        let vault = try Vault(dataDirectory: dataDirectory)
+        try vault.setSecret(named: "secret1", value: "sooper dooper secret string")
+
+        if let value = try vault.secretValue(named: "secret1") {
+            print("secret1 has \(value.count) characters")  // use it; never log it
+        }
+        let missing = try vault.secretValue(named: "secret3")  // nil: Mage's None
+        print("secret3:", missing ?? "None")
+
+        for secret in try vault.secrets() {  // names and update times, never values
+            print(secret.name, secret.updated.milliseconds)
+        }
+        // README example end
+
+        #expect(printed.count == 3)
+        #expect(printed[0] == "secret1 has 27 characters")
+        #expect(printed[1] == "secret3: None")
+        #expect(printed[2].hasPrefix("secret1 "))
+    }
+
+    @Test("The README shows exactly the code the test above runs")
+    func readmeMatchesTheCompiledExample() throws {
+        let source = try String(contentsOfFile: #filePath, encoding: .utf8)
+        let begin = try #require(source.range(of: "// README example begin\n"))
+        let end = try #require(source.range(of: "        // README example end"))
+        let compiled = source[begin.upperBound..<end.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.count >= 8 ? String($0.dropFirst(8)) : String($0) }.joined(separator: "\n")
+        let readme = try String(contentsOfFile: packageRoot + "/README.md", encoding: .utf8)
+        #expect(readme.contains("```swift\nimport MageVault\n\n" + compiled + "```\n"))
+    }
+}

@@ -27,7 +27,7 @@ demo: build
 
 test: deps
 	$(SWIFT) build --build-tests
-	MAGE_VAULT_BIN="$$($(SWIFT) build --show-bin-path)/mage-vault" $(SWIFT) test --skip-build
+	MAGE_VAULT_BIN="$$($(SWIFT) build --show-bin-path)/mage-vault" $(SWIFT) test --skip-build --disable-xctest
 
 # A release binary with the Swift runtime linked in statically starts in a few milliseconds.
 install: deps

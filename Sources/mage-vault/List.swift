@@ -15,13 +15,13 @@ struct List: ParsableCommand {
         let vault = try options.openVault(create: false)
         let secrets = try vault.secrets()
         if json {
-            let items = secrets.map { "{\"name\":\(jsonString($0.name)),\"updated\":\"\(formatTime($0.updated))\"}" }
+            let items = secrets.map { "{\"name\":\(jsonString($0.name)),\"updated\":\"\($0.updated.iso8601)\"}" }
             print("[" + items.joined(separator: ",") + "]")
             return
         }
         let width = max(4, secrets.map(\.name.count).max() ?? 0)
         print("NAME".padding(to: width) + "  UPDATED")
-        for secret in secrets { print(secret.name.padding(to: width) + "  " + formatTime(secret.updated)) }
+        for secret in secrets { print(secret.name.padding(to: width) + "  " + secret.updated.iso8601) }
     }
 }
 

@@ -1,11 +1,6 @@
 import ArgumentParser
 import MageVault
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 @main
 struct MageVaultCommand: ParsableCommand {
@@ -41,7 +36,7 @@ struct MageVaultCommand: ParsableCommand {
 
     private static func fail(_ message: String, code: Int32) -> Never {
         printError(message.hasPrefix("Error:") || message.hasPrefix("Usage:") ? message : "mage-vault: \(message)")
-        Glibc.exit(code)
+        Self.exit(withError: ExitCode(code))
     }
 }
 
@@ -91,20 +86,5 @@ struct LocationOptions: ParsableArguments {
 }
 
 func printError(_ message: String) {
-    var line = Array((message + "\n").utf8)
-    _ = line.withUnsafeMutableBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
-}
-
-/// A timestamp as UTC ISO 8601 with milliseconds, as `list` and `env` print it.
-func formatTime(_ timestamp: Timestamp) -> String {
-    let milliseconds = timestamp.milliseconds
-    var seconds = time_t(milliseconds / 1000)
-    var parts = tm()
-    gmtime_r(&seconds, &parts)
-    func pad(_ value: Int32, _ width: Int) -> String {
-        let text = String(value)
-        return String(repeating: "0", count: max(0, width - text.count)) + text
-    }
-    return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-        + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(milliseconds % 1000), 3))Z"
+    Output.standardError(line: message)
 }

@@ -175,6 +175,21 @@ struct FormatTests {
         #expect(throws: InputError.valueNotUTF8) { try [0xFF, 0xFE].withUnsafeBytes { try SecretValue.validate($0) } }
     }
 
+    @Test("Timestamps print as UTC ISO 8601, matching the C library's calendar on many dates")
+    func iso8601() {
+        #expect(Timestamp(milliseconds: 0).iso8601 == "1970-01-01T00:00:00.000Z")
+        #expect(Timestamp(milliseconds: 951_782_400_123).iso8601 == "2000-02-29T00:00:00.123Z")
+        #expect(Timestamp(milliseconds: 1_795_881_804_443).iso8601 == "2026-11-28T16:03:24.443Z")
+        for step in stride(from: Int64(0), to: 4_102_444_800, by: 7_654_321) {  // up to 2100
+            var seconds = time_t(step)
+            var parts = tm()
+            gmtime_r(&seconds, &parts)
+            let expected = String(format: "%04d-%02d-%02dT%02d:%02d:%02d.000Z", parts.tm_year + 1900, parts.tm_mon + 1,
+                                  parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec)
+            #expect(Timestamp(milliseconds: UInt64(step) * 1000).iso8601 == expected)
+        }
+    }
+
     @Test("Hybrid logical clock: never below the wall clock, always above what was seen")
     func hybridLogicalClock() {
         let seen = Timestamp(milliseconds: 5_000)

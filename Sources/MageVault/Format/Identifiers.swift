@@ -86,6 +86,29 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// 16 lowercase hex digits.
     public var description: String { Hex.string(rawValue, width: 16) }
 
+    /// The physical time as UTC ISO 8601 with milliseconds: `2026-11-26T16:03:24.443Z`.
+    public var iso8601: String {
+        let milliseconds = self.milliseconds
+        let seconds = Int64(milliseconds / 1000)
+        let (days, secondOfDay) = (seconds / 86_400, seconds % 86_400)
+        // Civil date from days since 1970-01-01 (Howard Hinnant's days_from_civil, inverted).
+        let shifted = days + 719_468
+        let era = shifted / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):"
+            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(Int64(milliseconds % 1000), 3))Z"
+    }
+
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 

@@ -92,9 +92,18 @@ public enum SecretInput {
 public enum Output {
     /// Writes `bytes` to standard output.
     public static func standardOutput(_ bytes: UnsafeRawBufferPointer) {
+        writeWhole(STDOUT_FILENO, bytes)
+    }
+
+    /// Writes `message` and a newline to standard error.
+    public static func standardError(line message: String) {
+        Array((message + "\n").utf8).withUnsafeBytes { writeWhole(STDERR_FILENO, $0) }
+    }
+
+    private static func writeWhole(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
         var written = 0
         while written < bytes.count {
-            let result = write(STDOUT_FILENO, bytes.baseAddress! + written, bytes.count - written)
+            let result = write(fd, bytes.baseAddress! + written, bytes.count - written)
             if result < 0, errno == EINTR { continue }
             if result <= 0 { return }
             written += result

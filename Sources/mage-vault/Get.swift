@@ -16,9 +16,13 @@ struct Get: ParsableCommand {
     @Argument(help: "The secret's name.")
     var name: String
 
+    @Option(help: "An earlier version (see 'mage-vault history').")
+    var version: Int?
+
     func run() throws {
         let vault = try options.openVault(create: false)
-        guard let value = try vault.secretValue(named: name) else {
+        let found = try version.map { try vault.secretValue(named: name, version: $0) } ?? vault.secretValue(named: name)
+        guard let value = found else {
             throw CommandFailure(message: "no secret named '\(name)' in environment \(vault.environment.id)", code: ExitStatus.notFound)
         }
         var bytes = Array(value.utf8)

@@ -14,7 +14,10 @@ struct MageVaultCommand: ParsableCommand {
             5 permission problem, 6 other I/O failure.
             """,
         version: "0.1.0",
-        subcommands: [Init.self, Set.self, Get.self, List.self, Delete.self, Env.self]
+        subcommands: [
+            Init.self, Set.self, Get.self, List.self, Delete.self, Env.self, Import.self, History.self, Rollback.self,
+            Verify.self, Recover.self, Compact.self, Backup.self, Restore.self,
+        ]
     )
 
     /// Parses, runs, and exits with the documented code for each kind of failure.
@@ -80,8 +83,45 @@ struct LocationOptions: ParsableArguments {
     }
 
     /// Opens the vault; `create` makes a missing uuid or key file (writers do, readers don't).
-    func openVault(create: Bool) throws -> Vault {
-        try Vault(environment: Environment.open(location, create: create))
+    /// `history` (else `$MAGE_VAULT_HISTORY`, else 10) is how many versions compaction keeps.
+    func openVault(create: Bool, history: Int? = nil) throws -> Vault {
+        let chosen = history ?? FileSystem.environmentVariables()["MAGE_VAULT_HISTORY"].flatMap { Int($0) } ?? Vault.defaultHistory
+        return try Vault(environment: Environment.open(location, create: create), history: chosen)
+    }
+}
+
+/// `--quiet` and the progress line that long operations draw on a terminal.
+struct ProgressOptions: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "Show no progress (it is shown only on a terminal anyway).")
+    var quiet = false
+
+    /// A progress reporter labelled `label`: silent unless standard error is a terminal.
+    func reporter(_ label: String) -> ProgressReporter {
+        ProgressReporter(label: label, enabled: !quiet && Output.standardErrorIsTerminal)
+    }
+}
+
+/// Draws `label 42%` on one terminal line and erases it when done.
+final class ProgressReporter {
+    let label: String
+    let enabled: Bool
+    private var shown = -1
+
+    init(label: String, enabled: Bool) {
+        self.label = label
+        self.enabled = enabled
+    }
+
+    func update(_ done: UInt64, _ total: UInt64) {
+        guard enabled, total > 0 else { return }
+        let percent = Int(done * 100 / total)
+        guard percent != shown else { return }
+        shown = percent
+        Output.standardError("\r\(label) \(percent)%")
+    }
+
+    func finish() {
+        if enabled, shown >= 0 { Output.standardError("\r\u{1B}[K") }
     }
 }
 

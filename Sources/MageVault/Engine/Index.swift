@@ -23,6 +23,8 @@ struct EnvironmentTally {
 /// The in-memory index of a log: replaying the clear headers of every line, in any order,
 /// gives the same index, because per `(uuid, tag)` the greatest `(timestamp, id)` wins.
 struct Index {
+    /// Versions compaction keeps per `(uuid, tag)`.
+    let history: Int
     private(set) var entries: [IndexKey: IndexEntry] = [:]
     private(set) var tallies: [EnvironmentID: EnvironmentTally] = [:]
     /// Damaged lines: the first few offsets, and how many in all.
@@ -33,7 +35,15 @@ struct Index {
     /// The vault id of the file's header.
     private(set) var vaultID: VaultID?
 
+    /// Records in all (every line but headers and damaged ones).
+    private(set) var recordCount = 0
+    /// Records beyond the `history` newest of their `(uuid, tag)`: what compaction would
+    /// drop (about: a dropped record may be a kept tombstone). Drives automatic compaction.
+    private(set) var excessRecords = 0
+
     static let damagedOffsetsKept = 8
+
+    init(history: Int) { self.history = history }
 
     /// Replays one scanned line.
     mutating func apply(_ line: ScannedLine) {
@@ -57,6 +67,7 @@ struct Index {
 
     /// Replays one record header found at `offset`.
     mutating func apply(_ header: RecordHeader, offset: UInt64, length: Int) {
+        recordCount += 1
         tallies[header.environment, default: EnvironmentTally()].records += 1
         tallies[header.environment]!.keyIDs.insert(header.keyID)
         if latest.map({ header.timestamp > $0 }) ?? true { latest = header.timestamp }
@@ -67,6 +78,7 @@ struct Index {
             return
         }
         entry.records += 1
+        if entry.records > history { excessRecords += 1 }
         if header.isNewer(than: entry.newest) {
             entry.newest = header
             entry.offset = offset

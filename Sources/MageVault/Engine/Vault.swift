@@ -49,25 +49,38 @@ public struct VaultStatus: Sendable, Equatable {
 public final class Vault {
     /// The environment whose secrets this vault reads and writes.
     public let environment: Environment
-    private let log: VaultLog
-    private var index = Index()
-    private var scannedTo: UInt64 = 0
-    private var tornBytes: UInt64 = 0
-    private let clock: () -> UInt64
+    /// How many versions of each secret compaction keeps (at least 1).
+    public let history: Int
+    let log: VaultLog
+    var index: Index
+    var scannedTo: UInt64 = 0
+    var tornBytes: UInt64 = 0
+    let clock: () -> UInt64
+
+    /// Versions kept per secret unless chosen otherwise: 10, as HashiCorp Vault's KV store.
+    public static let defaultHistory = 10
 
     /// Opens the vault of the environment in `dataDirectory` (else `$MAGE_DATA_DIR`, else
     /// `~/.mage_data`), reading `vaultFile` (else `$MAGE_VAULT_FILE`, else
     /// `secrets/vault.log`). With `create` (the default, as Mage creates its uuid on first
     /// use) a missing uuid or key file is created; the log is created by the first write.
-    public convenience init(dataDirectory: String? = nil, vaultFile: String? = nil, create: Bool = true) throws(VaultError) {
+    public convenience init(
+        dataDirectory: String? = nil, vaultFile: String? = nil, create: Bool = true, history: Int = Vault.defaultHistory
+    ) throws(VaultError) {
         let location = EnvironmentLocation(dataDirectory: dataDirectory, vaultFile: vaultFile)
-        try self.init(environment: Environment.open(location, create: create))
+        try self.init(environment: Environment.open(location, create: create), history: history)
     }
 
-    /// Opens the vault of `environment`. `clock` gives wall-clock milliseconds (tests pass
-    /// their own to pin timestamps).
-    public init(environment: Environment, clock: @escaping () -> UInt64 = wallClockMilliseconds) throws(VaultError) {
+    /// Opens the vault of `environment`, keeping `history` versions per secret when
+    /// compacting. `clock` gives wall-clock milliseconds (tests pass their own).
+    public init(
+        environment: Environment, history: Int = Vault.defaultHistory,
+        clock: @escaping () -> UInt64 = wallClockMilliseconds
+    ) throws(VaultError) {
+        guard history >= 1 else { throw .invalidInput(.historyTooShort) }
         self.environment = environment
+        self.history = history
+        self.index = Index(history: history)
         self.clock = clock
         do { log = try VaultLog(path: environment.location.logFile) } catch { throw Self.translate(error) }
         try refresh()
@@ -148,14 +161,10 @@ public final class Vault {
 
     @discardableResult
     private func append(_ operation: Operation, name: SecretName, value: UnsafeRawBufferPointer) throws(VaultError) -> Bool {
-        let outcome: Result<Bool, VaultError>
-        do {
-            outcome = try log.withLock(exclusive: true) { () throws(VaultError) -> Bool in
+        try locked(exclusive: true) { () throws(VaultError) -> Bool in
                 try refreshLocked()
                 try createLogLocked()
-                guard index.damagedCount == 0 else {
-                    throw .damagedLog(path: log.path, offsets: index.damagedOffsets, count: index.damagedCount)
-                }
+                try requireUndamaged()
                 try requireOurKey()
                 let tag = environment.keys.tag(of: name)
                 if operation == .delete {
@@ -171,32 +180,37 @@ public final class Vault {
                 index.apply(header, offset: scannedTo, length: line.count - 1)
                 scannedTo += UInt64(line.count)
                 tornBytes = 0
+                compactIfWorthIt()
                 return true
-            }
-        } catch {
-            throw Self.translate(error)
         }
+    }
+
+    /// Runs `body` holding the log's lock (shared or exclusive), typed errors kept.
+    func locked<R>(exclusive: Bool, _ body: () throws(VaultError) -> R) throws(VaultError) -> R {
+        let outcome: Result<R, VaultError>
+        do { outcome = try log.withLock(exclusive: exclusive, body) } catch { throw Self.translate(error) }
         return try outcome.get()
+    }
+
+    /// Refuses to write to a log with damaged lines: the caller holds the lock and refreshed.
+    func requireUndamaged() throws(VaultError) {
+        guard index.damagedCount == 0 else {
+            throw .damagedLog(path: log.path, offsets: index.damagedOffsets, count: index.damagedCount)
+        }
     }
 
     /// Creates the log file with a new vault id when it does not exist yet (what `init`
     /// does; a first write does it too). Returns true when it was created.
     @discardableResult
     public func createLogIfMissing() throws(VaultError) -> Bool {
-        let outcome: Result<Bool, VaultError>
-        do {
-            outcome = try log.withLock(exclusive: true) { () throws(VaultError) -> Bool in
-                try refreshLocked()
-                return try createLogLocked()
-            }
-        } catch {
-            throw Self.translate(error)
+        try locked(exclusive: true) { () throws(VaultError) -> Bool in
+            try refreshLocked()
+            return try createLogLocked()
         }
-        return try outcome.get()
     }
 
     @discardableResult
-    private func createLogLocked() throws(VaultError) -> Bool {
+    func createLogLocked() throws(VaultError) -> Bool {
         guard !log.exists else { return false }
         do { try log.create(header: FileHeader(vaultID: VaultID.random())) } catch { throw Self.translate(error) }
         try refreshLocked()
@@ -206,21 +220,15 @@ public final class Vault {
     // MARK: Replay
 
     /// Reads what was appended since the last call, under the shared lock.
-    private func refresh() throws(VaultError) {
-        let outcome: Result<Void, VaultError>
-        do {
-            outcome = try log.withLock(exclusive: false) { () throws(VaultError) in try refreshLocked() }
-        } catch {
-            throw Self.translate(error)
-        }
-        try outcome.get()
+    func refresh() throws(VaultError) {
+        try locked(exclusive: false) { () throws(VaultError) in try refreshLocked() }
     }
 
     /// Reads what was appended since the last call; the caller holds the lock.
-    private func refreshLocked() throws(VaultError) {
+    func refreshLocked() throws(VaultError) {
         do {
             if try log.reopenIfReplaced() {
-                index = Index()
+                index = Index(history: history)
                 scannedTo = 0
             }
             let end = try log.scan(from: scannedTo) { index.apply($0) }
@@ -233,7 +241,7 @@ public final class Vault {
 
     // MARK: Helpers
 
-    private var vaultID: VaultID {
+    var vaultID: VaultID {
         guard let id = index.vaultID else { preconditionFailure("a log with records has a header") }
         return id
     }
@@ -241,21 +249,21 @@ public final class Vault {
     /// Refuses to go on when records of this environment were sealed under another key:
     /// with the wrong key even the names' tags differ, so "not found" would be a lie and a
     /// write would mix keys in one environment.
-    private func requireOurKey() throws(VaultError) {
+    func requireOurKey() throws(VaultError) {
         if let keyIDs = index.tallies[environment.id]?.keyIDs, keyIDs.contains(where: { $0 != environment.keys.keyID }) {
             throw .wrongKey(keyFile: environment.location.keyFile)
         }
     }
 
-    private func validName(_ name: String) throws(VaultError) -> SecretName {
+    func validName(_ name: String) throws(VaultError) -> SecretName {
         do { return try SecretName(name) } catch { throw .invalidInput(error) }
     }
 
-    private func readLine(_ entry: IndexEntry) throws(VaultError) -> [UInt8] {
+    func readLine(_ entry: IndexEntry) throws(VaultError) -> [UInt8] {
         do { return try log.readLine(at: entry.offset, length: Int(entry.length)) } catch { throw Self.translate(error) }
     }
 
-    private func open(_ entry: IndexEntry) throws(VaultError) -> OpenedRecord {
+    func open(_ entry: IndexEntry) throws(VaultError) -> OpenedRecord {
         let line = try readLine(entry)
         do {
             return try line.withBytes { bytes throws(OpenError) in
@@ -266,14 +274,14 @@ public final class Vault {
         }
     }
 
-    private func translate(_ error: OpenError, offset: UInt64) -> VaultError {
+    func translate(_ error: OpenError, offset: UInt64) -> VaultError {
         switch error {
         case .wrongKey: .wrongKey(keyFile: environment.location.keyFile)
         case .notAuthentic(let reason): .damagedRecord(path: log.path, offset: offset, reason: reason)
         }
     }
 
-    private static func translate(_ error: any Error) -> VaultError {
+    static func translate(_ error: any Error) -> VaultError {
         switch error {
         case let error as VaultError: error
         case LogError.unreadable(let path, let format): .unreadableLog(path: path, format)

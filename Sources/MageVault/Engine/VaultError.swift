@@ -22,6 +22,16 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case damagedRecord(path: String, offset: UInt64, reason: String)
     /// The name or value was refused; nothing was written.
     case invalidInput(InputError)
+    /// An import entry was refused (its position in the file, 1-based); nothing was written.
+    case invalidImportEntry(position: Int, InputError)
+    /// An import file could not be read as `.env` or JSON; nothing was written.
+    case invalidImportFile(path: String, SecretsFileError)
+    /// No such version of the secret (or it is a delete, which has no value).
+    case noSuchVersion(version: Int, available: Int)
+    /// The log does not exist yet (nothing was ever written).
+    case noLog(path: String)
+    /// A file that would be overwritten exists; nothing was written.
+    case fileExists(path: String)
     /// A system call failed.
     case system(SystemError)
 
@@ -44,7 +54,9 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The kind of this error.
     public var kind: Kind {
         switch self {
-        case .noEnvironment, .missingKey: .notFound
+        case .noEnvironment, .missingKey, .noLog: .notFound
+        case .fileExists, .invalidImportEntry, .invalidImportFile: .usage
+        case .noSuchVersion: .notFound
         case .wrongKey: .wrongKey
         case .insecureKeyFile: .permission
         case .invalidKeyFile, .invalidUUIDFile, .unreadableLog, .damagedLog, .damagedRecord: .damaged
@@ -74,6 +86,12 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .damagedRecord(let path, let offset, let reason):
             "\(path): the record at byte offset \(offset) is damaged or forged (\(reason)); its value was not used"
         case .invalidInput(let error): "\(error)"
+        case .invalidImportEntry(let position, let error): "entry \(position): \(error); nothing was imported"
+        case .invalidImportFile(let path, let error): "\(path): \(error); nothing was imported"
+        case .noSuchVersion(let version, let available):
+            "there is no version \(version) with a value (this secret has \(available) version\(available == 1 ? "" : "s") in the log; see 'mage-vault history')"
+        case .noLog(let path): "\(path) does not exist yet: this vault has no records"
+        case .fileExists(let path): "\(path) already exists; choose another name (or pass --force to replace it)"
         case .system(let error): "\(error)"
         }
     }

@@ -12,6 +12,8 @@ public enum InputError: Error, Equatable, Sendable, CustomStringConvertible {
     case valueTooLarge(bytes: Int)
     /// The value is not valid UTF-8 text.
     case valueNotUTF8
+    /// A history of fewer than one version was asked for.
+    case historyTooShort
 
     public var description: String {
         switch self {
@@ -25,6 +27,7 @@ public enum InputError: Error, Equatable, Sendable, CustomStringConvertible {
         case .valueTooLarge(let bytes):
             "the value is \(bytes) bytes; a secret value is at most \(SecretValue.maximumByteCount) bytes (1 MiB)"
         case .valueNotUTF8: "the value is not valid UTF-8 text; nothing was stored"
+        case .historyTooShort: "the history must keep at least 1 version of each secret"
         }
     }
 }

@@ -54,6 +54,18 @@ public enum FileSystem {
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
+    /// The last component of `path`.
+    public static func baseName(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
+    /// A fresh hidden name in the folder of `path`, for a file that becomes `path` by rename
+    /// or link (same folder, so the same file system).
+    static func temporaryPath(beside path: String) -> String {
+        "\(parentDirectory(of: path))/.\(baseName(of: path)).tmp-\(Hex.string(randomUInt64(), width: 16))"
+    }
+
     /// fsyncs the folder holding `path`, so that a created, renamed or linked entry survives a crash.
     public static func syncDirectory(containing path: String) throws(SystemError) {
         let directory = parentDirectory(of: path)
@@ -89,8 +101,7 @@ public enum FileSystem {
     /// Writes `contents` to a new temporary file beside `path`, synced, and returns its path.
     /// On failure nothing is left behind.
     static func writeTemporary(beside path: String, mode: mode_t, contents: UnsafeRawBufferPointer) throws(SystemError) -> String {
-        let name = path[path.index(after: path.lastIndex(of: "/") ?? path.index(before: path.startIndex))...]
-        let temporary = "\(parentDirectory(of: path))/.\(name).tmp-\(Hex.string(randomUInt64(), width: 16))"
+        let temporary = temporaryPath(beside: path)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw SystemError("open", temporary) }
         var failure: SystemError? = nil

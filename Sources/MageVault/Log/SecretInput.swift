@@ -95,6 +95,14 @@ public enum Output {
         writeWhole(STDOUT_FILENO, bytes)
     }
 
+    /// Whether standard error is a terminal (then long operations show progress).
+    public static var standardErrorIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+
+    /// Writes `text` to standard error as is (progress lines rewrite themselves with `\r`).
+    public static func standardError(_ text: String) {
+        Array(text.utf8).withUnsafeBytes { writeWhole(STDERR_FILENO, $0) }
+    }
+
     /// Writes `message` and a newline to standard error.
     public static func standardError(line message: String) {
         Array((message + "\n").utf8).withUnsafeBytes { writeWhole(STDERR_FILENO, $0) }

@@ -13,13 +13,15 @@ public enum LogError: Error, Equatable, Sendable {
 }
 
 /// One complete line found by a scan.
-public struct ScannedLine: Sendable {
+public struct ScannedLine {
     /// Byte offset of the line's first byte in the file.
     public let offset: UInt64
     /// Length without the newline.
     public let length: Int
     /// The line parsed without a key, or why it is damaged.
     public let parsed: Result<LogLine, FormatError>
+    /// The line's bytes without the newline: valid only during the visit.
+    public let bytes: UnsafeRawBufferPointer
 }
 
 /// What a scan saw at the end of the file.
@@ -95,9 +97,11 @@ public final class VaultLog {
     /// Visits every complete line from `offset` (a line start) to the end of the file. The
     /// first line of the file must be a header: anything else makes the file unreadable as
     /// a vault, and nothing is visited.
-    public func scan(from offset: UInt64, _ visit: (ScannedLine) throws -> Void) throws -> ScanEnd {
+    /// With `limit`, bytes from `limit` on are not read: a caller that saw the file end
+    /// there under the lock can read the (immutable) prefix again without the lock.
+    public func scan(from offset: UInt64, limit: UInt64? = nil, _ visit: (ScannedLine) throws -> Void) throws -> ScanEnd {
         guard fd >= 0 else { return ScanEnd(end: 0, tornBytes: 0) }
-        let fileSize = try size()
+        let fileSize = try limit.map { min($0, try size()) } ?? size()
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var bufferStart = offset  // file offset of buffer[0]
         var filled = 0
@@ -134,7 +138,7 @@ public final class VaultLog {
                         }
                         header = found
                     }
-                    try visit(ScannedLine(offset: lineOffset, length: line.count, parsed: parsed))
+                    try visit(ScannedLine(offset: lineOffset, length: line.count, parsed: parsed, bytes: line))
                     lineStart = end + 1
                 }
             }
@@ -193,5 +197,74 @@ public final class VaultLog {
             _ = fdatasync(fd)
             throw .system(failure)
         }
+    }
+
+    /// Writes a new file holding `ranges` of this log (byte ranges of whole lines, in the
+    /// order given) followed by `extra` (whole lines), and puts it at `destination`
+    /// atomically: temporary file beside it, sync, rename, sync the folder. With
+    /// `keepingReplacedAs`, the file `destination` named before is first linked to that
+    /// name, so it is kept, not lost. `progress` hears bytes written of the total.
+    /// The caller holds the lock when `destination` is this log.
+    public func writeCopy(
+        ranges: [Range<UInt64>], extra: [UInt8] = [], to destination: String, mode: mode_t = 0o600,
+        keepingReplacedAs kept: String? = nil, progress: (UInt64, UInt64) -> Void = { _, _ in }
+    ) throws(LogError) {
+        let merged = ranges.reduce(into: [Range<UInt64>]()) { result, range in
+            if let last = result.last, last.upperBound == range.lowerBound {
+                result[result.count - 1] = last.lowerBound..<range.upperBound
+            } else if !range.isEmpty {
+                result.append(range)
+            }
+        }
+        let total = merged.reduce(UInt64(extra.count)) { $0 + UInt64($1.count) }
+        let temporary = FileSystem.temporaryPath(beside: destination)
+        let out = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard out >= 0 else { throw .system(SystemError("open", temporary)) }
+        var failure: SystemError? = nil
+        var written: UInt64 = 0
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        copying: for range in merged {
+            var position = range.lowerBound
+            while position < range.upperBound {
+                let want = Int(min(UInt64(buffer.count), range.upperBound - position))
+                let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, want, off_t(position)) }
+                if got < 0, errno == EINTR { continue }
+                guard got > 0 else {
+                    failure = SystemError("read", path, code: got < 0 ? errno : EIO)
+                    break copying
+                }
+                if let error = buffer.withUnsafeBytes({ FileSystem.writeAll(out, UnsafeRawBufferPointer(rebasing: $0[..<got]), at: written, path: temporary) }) {
+                    failure = error
+                    break copying
+                }
+                position += UInt64(got)
+                written += UInt64(got)
+                progress(written, total)
+            }
+        }
+        if failure == nil, !extra.isEmpty {
+            failure = extra.withUnsafeBytes { FileSystem.writeAll(out, $0, at: written, path: temporary) }
+            written += UInt64(extra.count)
+            progress(written, total)
+        }
+        if failure == nil, fchmod(out, mode) != 0 { failure = SystemError("fchmod", temporary) }
+        if failure == nil, fsync(out) != 0 { failure = SystemError("fsync", temporary) }
+        close(out)
+        if failure == nil, let kept, link(destination, kept) != 0, errno != ENOENT {
+            failure = SystemError("link", kept)
+        }
+        if failure == nil, rename(temporary, destination) != 0 { failure = SystemError("rename", destination) }
+        if let failure {
+            unlink(temporary)
+            throw .system(failure)
+        }
+        do { try FileSystem.syncDirectory(containing: destination) } catch { throw .system(error) }
+    }
+
+    /// The permission bits of the open log (a rewrite keeps them).
+    public func mode() throws(LogError) -> mode_t {
+        var info = stat()
+        guard fd >= 0, fstat(fd, &info) == 0 else { return 0o600 }
+        return info.st_mode & 0o777
     }
 }

@@ -1,0 +1,126 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// Why an import file was refused. Messages give the line, never a value.
+public enum SecretsFileError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A `.env` line that is not `NAME=value`.
+    case malformedLine(Int)
+    /// A quoted `.env` value without its closing quote.
+    case unterminatedQuote(Int)
+    /// JSON that is not an object of string values.
+    case notAJSONObjectOfStrings
+    /// The file is not UTF-8 text.
+    case notUTF8
+
+    public var description: String {
+        switch self {
+        case .malformedLine(let line): "line \(line) is not NAME=value"
+        case .unterminatedQuote(let line): "line \(line): the quoted value has no closing quote"
+        case .notAJSONObjectOfStrings: "the JSON is not an object whose values are all strings"
+        case .notUTF8: "the file is not UTF-8 text"
+        }
+    }
+}
+
+/// A file of secrets to import: a `.env` file (`NAME=value` lines, as dotenv reads them)
+/// or a JSON object of name → value.
+public enum SecretsFile {
+    /// The two accepted formats.
+    public enum Format: String, Sendable, CaseIterable {
+        /// `NAME=value` lines.
+        case env
+        /// `{"NAME": "value", …}`.
+        case json
+    }
+
+    /// Parses `bytes`; with no `format`, a file whose first non-blank character is `{` is
+    /// JSON, anything else `.env`. Entries come in file order (JSON: sorted by name); a name
+    /// given twice keeps its last value, as dotenv does.
+    public static func parse(_ bytes: [UInt8], format: Format? = nil) throws(SecretsFileError) -> [(name: String, value: String)] {
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw .notUTF8 }
+        let chosen = format ?? (text.first { !$0.isWhitespace } == "{" ? .json : .env)
+        let entries = chosen == .json ? try parseJSON(bytes) : try parseEnv(text)
+        var last: [String: Int] = [:]
+        for (position, entry) in entries.enumerated() { last[entry.name] = position }
+        return entries.enumerated().filter { last[$0.element.name] == $0.offset }.map(\.element)
+    }
+
+    private static func parseJSON(_ bytes: [UInt8]) throws(SecretsFileError) -> [(name: String, value: String)] {
+        guard let object = try? JSONDecoder().decode([String: String].self, from: Data(bytes)) else {
+            throw .notAJSONObjectOfStrings
+        }
+        return object.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
+    }
+
+    /// dotenv's rules: blank lines and `#` comments skipped; an optional `export `; the
+    /// value unquoted (trimmed, a ` #` starts a comment), in single quotes (literal), or in
+    /// double quotes (`\n`, `\r`, `\t`, `\"`, `\\` escapes, may span lines).
+    private static func parseEnv(_ text: String) throws(SecretsFileError) -> [(name: String, value: String)] {
+        var entries: [(name: String, value: String)] = []
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+            $0.hasSuffix("\r") ? $0.dropLast() : Substring($0)
+        }
+        var index = 0
+        while index < lines.count {
+            let number = index + 1
+            var line = lines[index].drop { $0 == " " || $0 == "\t" }
+            index += 1
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            if line.hasPrefix("export ") { line = line.dropFirst(7).drop { $0 == " " } }
+            guard let equals = line.firstIndex(of: "=") else { throw .malformedLine(number) }
+            let name = trimmed(line[..<equals])
+            guard !name.isEmpty, !name.contains(" ") else { throw .malformedLine(number) }
+            var rest = line[line.index(after: equals)...].drop { $0 == " " || $0 == "\t" }
+            let value: String
+            if let quote = rest.first, quote == "'" || quote == "\"" {
+                rest = rest.dropFirst()
+                var collected = ""
+                var closed = false
+                var escaped = false
+                while !closed {
+                    for character in rest {
+                        if closed { break }
+                        if quote == "\"" && escaped {
+                            switch character {
+                            case "n": collected.append("\n")
+                            case "r": collected.append("\r")
+                            case "t": collected.append("\t")
+                            default: collected.append(character)
+                            }
+                            escaped = false
+                        } else if quote == "\"" && character == "\\" {
+                            escaped = true
+                        } else if character == quote {
+                            closed = true
+                        } else {
+                            collected.append(character)
+                        }
+                    }
+                    if !closed {
+                        guard index < lines.count else { throw .unterminatedQuote(number) }
+                        collected.append("\n")
+                        rest = lines[index]
+                        index += 1
+                    }
+                }
+                value = collected
+            } else {
+                var unquoted = rest
+                if let hash = unquoted.indices.first(where: { unquoted[$0] == "#" && $0 > unquoted.startIndex && unquoted[unquoted.index(before: $0)] == " " }) {
+                    unquoted = unquoted[..<hash]
+                }
+                value = trimmed(unquoted)
+            }
+            entries.append((name: name, value: value))
+        }
+        return entries
+    }
+
+    private static func trimmed(_ text: Substring) -> String {
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        return String(text.drop(while: blank).reversed().drop(while: blank).reversed())
+    }
+}

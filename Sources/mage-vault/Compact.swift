@@ -1,0 +1,91 @@
+import ArgumentParser
+import MageVault
+
+struct Compact: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Rewrite the log to the records that still matter, without decrypting.",
+        discussion: """
+            Keeps, for every secret of every environment (keys or not), the newest --history \
+            versions (a deleted secret's delete is its newest), byte for byte; writes a new file, syncs it and \
+            renames it over the log. Other processes keep working across it. It also runs by \
+            itself when at least 1,000 records are dead and they are half the log or more.
+            """
+    )
+
+    @OptionGroup var options: LocationOptions
+    @OptionGroup var progress: ProgressOptions
+
+    @Option(help: "Versions kept per secret (default: $MAGE_VAULT_HISTORY, else 10).")
+    var history: Int?
+
+    func validate() throws {
+        if let history, history < 1 { throw ValidationError("--history must be at least 1") }
+    }
+
+    func run() throws {
+        let vault = try options.openVault(create: false, history: history)
+        let reporter = progress.reporter("compacting")
+        let report = try vault.compact(progress: reporter.update)
+        reporter.finish()
+        print("compacted \(report.recordsBefore) records to \(report.recordsAfter) (\(report.bytesBefore) to \(report.bytesAfter) bytes), keeping \(vault.history) version(s) per secret")
+    }
+}
+
+struct Backup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a consistent, compacted snapshot of the log to one file (mode 0600).",
+        discussion: """
+            Other writers keep writing while it copies. The backup holds every environment's \
+            records but no key: keep the key files (secrets/vault.key) elsewhere, never in \
+            the clear beside the backup.
+            """
+    )
+
+    @OptionGroup var options: LocationOptions
+    @OptionGroup var progress: ProgressOptions
+
+    @Argument(help: "The backup file to create.")
+    var file: String
+
+    @Flag(help: "Replace the file if it exists.")
+    var force = false
+
+    @Option(help: "Versions kept per secret (default: $MAGE_VAULT_HISTORY, else 10).")
+    var history: Int?
+
+    func run() throws {
+        let vault = try options.openVault(create: false, history: history)
+        let reporter = progress.reporter("backing up")
+        let report = try vault.backup(to: file, overwrite: force, progress: reporter.update)
+        reporter.finish()
+        print("backed up \(report.recordsAfter) records (\(report.bytesAfter) bytes) to \(file)")
+        print("to restore elsewhere, copy alongside it: \(options.location.uuidFile) and, separately and safely, \(options.location.keyFile)")
+    }
+}
+
+struct Restore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replace the log with a backup, after verifying it; keep the replaced log.",
+        discussion: """
+            Refuses a file that is not a vault, has damaged lines, or holds records of this \
+            environment that do not open with its key; then replaces the log atomically and \
+            keeps the old one as <log>.replaced-<time>.
+            """
+    )
+
+    @OptionGroup var options: LocationOptions
+    @OptionGroup var progress: ProgressOptions
+
+    @Argument(help: "The backup file.")
+    var file: String
+
+    func run() throws {
+        let vault = try options.openVault(create: false)
+        let reporter = progress.reporter("verifying backup")
+        let report = try vault.restore(from: file, progress: reporter.update)
+        reporter.finish()
+        let records = report.verification.environments.reduce(0) { $0 + $1.records }
+        print("restored \(records) records from \(file) into \(options.location.logFile)")
+        if let kept = report.replacedKeptAt { print("the replaced log is kept as \(kept)") }
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import MageVault
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check every record; exit 0 when healthy, 4 when damaged.",
+        discussion: """
+            Checks the framing and checksum of every line (every environment's, key or not) \
+            and opens every record of this environment. Reports counts per uuid, a torn tail \
+            (an interrupted write; healthy, cut by the next writer) and the offset of every \
+            damaged line. --repair then does what 'recover' does.
+            """
+    )
+
+    @OptionGroup var options: LocationOptions
+    @OptionGroup var progress: ProgressOptions
+
+    @Flag(help: "Write a repaired log when damage or a torn tail is found (see 'recover').")
+    var repair = false
+
+    func run() throws {
+        let vault = try options.openVault(create: false)
+        let reporter = progress.reporter("verifying")
+        let report = try vault.verify(progress: reporter.update)
+        reporter.finish()
+        print(report: report, ours: vault.environment.id)
+        if repair, !report.isHealthy || report.tornBytes > 0 {
+            try Recover.repair(vault, progress: progress)
+            return
+        }
+        if !report.isHealthy {
+            throw CommandFailure(message: "the vault is damaged; 'mage-vault recover' writes a repaired log and keeps this one", code: ExitStatus.damaged)
+        }
+    }
+
+    private func print(report: VerifyReport, ours: EnvironmentID) {
+        Swift.print("log        \(report.path)")
+        if let id = report.vaultID { Swift.print("vault id   \(id)") }
+        Swift.print("")
+        Swift.print("UUID                              RECORDS  LIVE  OPENED  FAILED")
+        for counts in report.environments {
+            let opened = counts.keyHeld ? String(counts.opened).leftPadded(to: 6) : "no key"
+            let failed = counts.keyHeld ? String(counts.failed + counts.otherKey).leftPadded(to: 6) : "     -"
+            Swift.print("\(counts.id)  \(String(counts.records).leftPadded(to: 7))  \(String(counts.liveSecrets).leftPadded(to: 4))  \(opened)  \(failed)")
+            if counts.otherKey > 0 {
+                Swift.print("  \(counts.otherKey) record(s) of this environment are sealed under another key than \(ours == counts.id ? "ours" : "this one")")
+            }
+        }
+        Swift.print("")
+        Swift.print(report.tornBytes > 0 ? "torn tail: \(report.tornBytes) bytes after the last complete line (an interrupted write; ignored, and cut by the next writer)" : "torn tail: none")
+        if report.damaged.isEmpty {
+            Swift.print("damaged lines: none")
+        } else {
+            Swift.print("damaged lines: \(report.damaged.count)")
+            for line in report.damaged { Swift.print("  at byte offset \(line.offset): \(line.reason)") }
+        }
+        Swift.print(report.isHealthy ? "healthy" : "DAMAGED")
+    }
+}
+
+struct Recover: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a new log of every record that still verifies; keep the damaged one beside it.",
+        discussion: """
+            Keeps the header, every well-formed record of other environments byte for byte, \
+            and every record of this environment that opens; drops damaged lines and a torn \
+            tail. The original is kept as <log>.damaged-<time>. A healthy log is left alone.
+            """
+    )
+
+    @OptionGroup var options: LocationOptions
+    @OptionGroup var progress: ProgressOptions
+
+    func run() throws {
+        try Self.repair(options.openVault(create: false), progress: progress)
+    }
+
+    static func repair(_ vault: Vault, progress: ProgressOptions) throws {
+        let reporter = progress.reporter("recovering")
+        let report = try vault.recover(progress: reporter.update)
+        reporter.finish()
+        guard let original = report.originalKeptAt else {
+            print("nothing to repair: every line verifies")
+            return
+        }
+        print("kept \(report.keptRecords) records; dropped \(report.droppedLines) damaged line(s)\(report.tornBytes > 0 ? " and a torn tail of \(report.tornBytes) bytes" : "")")
+        print("the damaged original is kept as \(original)")
+    }
+}

@@ -5,7 +5,7 @@ SWIFT  ?= swift
 PREFIX ?= /usr/local
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build demo test install uninstall clean
+.PHONY: all deps build demo test crashtest install uninstall clean
 
 all: build
 
@@ -28,6 +28,14 @@ demo: build
 test: deps
 	$(SWIFT) build --build-tests
 	MAGE_VAULT_BIN="$$($(SWIFT) build --show-bin-path)/mage-vault" $(SWIFT) test --skip-build --disable-xctest
+
+# The kill loop at length: hundreds of SIGKILLs during sets and compactions; prints kills,
+# records acknowledged and records lost (which must be 0).
+crashtest: deps
+	$(SWIFT) build --build-tests
+	@MAGE_VAULT_CRASH_KILLS=$${KILLS:-300} MAGE_VAULT_BIN="$$($(SWIFT) build --show-bin-path)/mage-vault" \
+		$(SWIFT) test --skip-build --disable-xctest --filter CrashTests > .build/crashtest.log 2>&1; \
+		status=$$?; grep -E '^crash test|Test run|✘' .build/crashtest.log; exit $$status
 
 # A release binary with the Swift runtime linked in statically starts in a few milliseconds.
 install: deps

@@ -256,3 +256,86 @@ struct CommandLineTests {
         #expect(try tool("get", "typed").text == "typed-made-up-value")
     }
 }
+
+@Suite("mage-vault: verify, recover, compact, backup, restore, import, history")
+struct MaintenanceCommandTests {
+    let directory = TemporaryDirectory()
+    var data: String { directory.file("data") }
+    var log: String { data + "/secrets/vault.log" }
+
+    func tool(_ arguments: String..., input: String = "") throws -> ToolResult {
+        try run(arguments + ["--data-dir", data], input: Array(input.utf8))
+    }
+
+    @Test("verify exits 0 when healthy and 4 naming the offset when damaged; recover repairs and keeps the original")
+    func verifyAndRecover() throws {
+        #expect(try tool("set", "a", input: "made-up a").status == 0)
+        #expect(try tool("set", "b", input: "made-up b").status == 0)
+        let healthy = try tool("verify")
+        #expect(healthy.status == 0)
+        #expect(healthy.text.contains("healthy"))
+        var bytes = try contents(log)
+        bytes[120] ^= 0x02
+        try write(bytes + Array("set half-writ".utf8), to: log)
+        let damaged = try tool("verify")
+        #expect(damaged.status == 4)
+        #expect(damaged.text.contains("at byte offset 55"))
+        #expect(damaged.text.contains("torn tail: 13 bytes"))
+        let repaired = try tool("verify", "--repair")
+        #expect(repaired.status == 0)
+        #expect(repaired.text.contains("dropped 1 damaged line(s) and a torn tail of 13 bytes"))
+        #expect(try tool("verify").status == 0)
+        #expect(try tool("get", "b").text == "made-up b")
+        #expect(try tool("recover").text.contains("nothing to repair"))
+        let kept = try FileManager.default.contentsOfDirectory(atPath: data + "/secrets").filter { $0.hasPrefix("vault.log.damaged-") }
+        #expect(kept.count == 1)
+    }
+
+    @Test("compact, backup and restore, as a user runs them")
+    func compactBackupRestore() throws {
+        for version in 1...5 { #expect(try tool("set", "rotated", input: "made-up \(version)").status == 0) }
+        let compact = try tool("compact", "--history", "2")
+        #expect(compact.status == 0)
+        #expect(compact.text.contains("compacted 5 records to 2"))
+        #expect(compact.error.isEmpty)  // no progress line when standard error is not a terminal
+        let backupFile = directory.file("vault.backup")
+        let backup = try tool("backup", backupFile)
+        #expect(backup.status == 0)
+        #expect(try mode(backupFile) == 0o600)
+        #expect(try tool("backup", backupFile).status == 2)  // exists: refused
+        #expect(try tool("set", "rotated", input: "made-up 6").status == 0)
+        let restore = try tool("restore", backupFile)
+        #expect(restore.status == 0)
+        #expect(restore.text.contains("the replaced log is kept as"))
+        #expect(try tool("get", "rotated").text == "made-up 5")
+        try write(Array("not a vault\n".utf8), to: directory.file("junk"))
+        #expect(try tool("restore", directory.file("junk")).status == 4)
+        #expect(try tool("get", "rotated").text == "made-up 5")
+    }
+
+    @Test("import a .env or JSON file, all or nothing; history, get --version and rollback")
+    func importAndVersions() throws {
+        let envFile = directory.file("secrets.env")
+        try write(Array("DB_USER=analytics\nDB_PASSWORD=\"made-up pass\"\n".utf8), to: envFile)
+        let imported = try tool("import", envFile)
+        #expect(imported.status == 0)
+        #expect(imported.text.contains("imported 2 secrets"))
+        let jsonFile = directory.file("secrets.json")
+        try write(Array(#"{"API_KEY": "made-up key", "bad/name": "x"}"#.utf8), to: jsonFile)
+        let before = try contents(log)
+        let refused = try tool("import", jsonFile)
+        #expect(refused.status == 2)
+        #expect(refused.error.contains("nothing was imported"))
+        #expect(try contents(log) == before)
+        #expect(try tool("set", "DB_PASSWORD", input: "rotated and broken").status == 0)
+        let history = try tool("history", "DB_PASSWORD")
+        #expect(history.status == 0)
+        #expect(history.text.split(separator: "\n").count == 3)
+        #expect(!history.text.contains("made-up pass"))
+        #expect(try tool("history", "DB_PASSWORD", "--show-values").text.contains("made-up pass"))
+        #expect(try tool("get", "DB_PASSWORD", "--version", "1").text == "made-up pass")
+        #expect(try tool("rollback", "DB_PASSWORD", "--to", "1").status == 0)
+        #expect(try tool("get", "DB_PASSWORD").text == "made-up pass")
+        #expect(try tool("get", "DB_PASSWORD", "--version", "9").status == 1)
+    }
+}

@@ -20,7 +20,13 @@ public final class Environment: Sendable {
     /// created (a uuid file that exists is always adopted, never replaced); without it, a
     /// missing file is an error and nothing is written.
     public static func open(_ location: EnvironmentLocation, create: Bool) throws(VaultError) -> Environment {
-        if create { try system { () throws(SystemError) in try FileSystem.makeDirectories(location.secretsDirectory, mode: 0o700) } }
+        if create {
+            try system { () throws(SystemError) in try FileSystem.makeDirectories(location.secretsDirectory, mode: 0o700) }
+            // A key file's temporary copy left by a process killed while creating it holds key
+            // material: remove it once it is surely not another process's creation in flight.
+            FileSystem.removeStaleTemporaries(beside: location.keyFile, olderThan: 60)
+            FileSystem.removeStaleTemporaries(beside: location.uuidFile, olderThan: 60)
+        }
         let id = try readOrCreateUUID(location, create: create)
         let key = try readOrCreateKey(location, create: create)
         return Environment(location: location, id: id, keys: EnvironmentKeys(key: key))

@@ -66,6 +66,26 @@ public enum FileSystem {
         "\(parentDirectory(of: path))/.\(baseName(of: path)).tmp-\(Hex.string(randomUInt64(), width: 16))"
     }
 
+    /// Removes temporary files (`temporaryPath(beside:)`) of `path` left by a process that
+    /// was killed mid-write, when older than `age` seconds (0: all; only a caller holding
+    /// the lock that every writer of `path` takes may pass 0).
+    public static func removeStaleTemporaries(beside path: String, olderThan age: Int = 0) {
+        let directory = parentDirectory(of: path)
+        let prefix = ".\(baseName(of: path)).tmp-"
+        guard let stream = opendir(directory) else { return }
+        defer { closedir(stream) }
+        let now = time(nil)
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasPrefix(prefix) else { continue }
+            let full = "\(directory)/\(name)"
+            var info = stat()
+            if lstat(full, &info) == 0, Int(now - info.st_mtim.tv_sec) >= age { unlink(full) }
+        }
+    }
+
     /// fsyncs the folder holding `path`, so that a created, renamed or linked entry survives a crash.
     public static func syncDirectory(containing path: String) throws(SystemError) {
         let directory = parentDirectory(of: path)

@@ -217,6 +217,8 @@ public final class VaultLog {
             }
         }
         let total = merged.reduce(UInt64(extra.count)) { $0 + UInt64($1.count) }
+        // A rewrite killed half-way left its temporary file; under the lock none is live.
+        if destination == path { FileSystem.removeStaleTemporaries(beside: path) }
         let temporary = FileSystem.temporaryPath(beside: destination)
         let out = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard out >= 0 else { throw .system(SystemError("open", temporary)) }

@@ -85,6 +85,10 @@ extension Vault {
         guard log.exists else { return CompactionReport(bytesBefore: 0, bytesAfter: 0, recordsBefore: 0, recordsAfter: 0) }
         let plan = try plan(limit: scannedTo)
         let before = scannedTo
+        let keptBytes = plan.kept.reduce(UInt64(0)) { $0 + UInt64($1.count) }
+        if keptBytes == before, tornBytes == 0 {  // nothing to drop: leave the file (and its inode) alone
+            return CompactionReport(bytesBefore: before, bytesAfter: before, recordsBefore: plan.keptRecords, recordsAfter: plan.keptRecords)
+        }
         let mode = (try? log.mode()) ?? 0o600
         do { try log.writeCopy(ranges: plan.kept, to: log.path, mode: mode, progress: progress) } catch { throw Self.translate(error) }
         try refreshLocked()

@@ -63,6 +63,36 @@ struct CrashTests {
         #expect(try fresh.verify().isHealthy)
     }
 
+    @Test("A backup taken while other processes write is a healthy, restorable snapshot")
+    func backupWhileWriting() throws {
+        let vault = try Vault(environment: Environment.open(EnvironmentLocation(dataDirectory: data, variables: [:]), create: true))
+        try vault.importSecrets((1...2_000).map { (name: "base\($0)", value: "made-up \($0)") })
+        let writers = try (1...2).map { writer in
+            try start("/bin/bash", ["-c", "for i in $(seq 1 30); do printf 'made-up %s' $i | \"$0\" set live\(writer)_$i --data-dir \"$1\" || exit 1; done", toolPath, data], input: [])
+        }
+        var backups: [String] = []
+        while writers.contains(where: \.isRunning), backups.count < 5 {
+            let file = directory.file("snapshot\(backups.count).backup")
+            try vault.backup(to: file)
+            backups.append(file)
+            usleep(100_000)
+        }
+        for writer in writers { writer.waitUntilExit() }
+        #expect(writers.allSatisfy { $0.terminationStatus == 0 })
+        #expect(backups.count >= 2)
+        for file in backups {
+            let target = EnvironmentLocation(dataDirectory: directory.file("restored-\(FileSystem.baseName(of: file))"), variables: [:])
+            try FileManager.default.createDirectory(atPath: target.secretsDirectory, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: vault.environment.location.uuidFile, toPath: target.uuidFile)
+            try FileManager.default.copyItem(atPath: vault.environment.location.keyFile, toPath: target.keyFile)
+            let restored = try Vault(environment: Environment.open(target, create: false))
+            let report = try restored.restore(from: file)
+            #expect(report.verification.isHealthy)
+            #expect(try restored.secretValue(named: "base1999") == "made-up 1999")
+        }
+        #expect(try vault.secrets().count == 2_060)
+    }
+
     @Test("SIGKILL at random moments during sets: the vault opens, verifies, and holds every acknowledged record")
     func killDuringSets() throws {
         _ = try run(["init", "--data-dir", data])

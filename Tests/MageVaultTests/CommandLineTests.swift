@@ -46,15 +46,33 @@ func run(_ arguments: [String], input: [UInt8] = [], environment: [String: Strin
     try run(toolPath, arguments, input: input, environment: environment)
 }
 
-@Suite("mage-vault, run as a user runs it")
-struct CommandLineTests {
+/// A temporary data dir and the tool run against it, as a user would.
+struct ToolHarness {
     let directory = TemporaryDirectory()
     var data: String { directory.file("data") }
     var log: String { data + "/secrets/vault.log" }
 
-    func tool(_ arguments: String..., input: String = "") throws -> ToolResult {
+    /// Runs `mage-vault ARGUMENTS --data-dir DATA` with `input` on standard input.
+    func tool(_ arguments: [String], input: String = "") throws -> ToolResult {
         try run(arguments + ["--data-dir", data], input: Array(input.utf8))
     }
+}
+
+/// Suites that drive the tool against a temporary data dir.
+protocol ToolSuite {
+    var harness: ToolHarness { get }
+}
+
+extension ToolSuite {
+    var directory: TemporaryDirectory { harness.directory }
+    var data: String { harness.data }
+    var log: String { harness.log }
+    func tool(_ arguments: String..., input: String = "") throws -> ToolResult { try harness.tool(arguments, input: input) }
+}
+
+@Suite("mage-vault, run as a user runs it")
+struct CommandLineTests: ToolSuite {
+    let harness = ToolHarness()
 
     @Test("make demo's scenario prints both of DESIGN.md's tables, None for secret3 in production")
     func scenarioTables() throws {
@@ -258,14 +276,8 @@ struct CommandLineTests {
 }
 
 @Suite("mage-vault: verify, recover, compact, backup, restore, import, history")
-struct MaintenanceCommandTests {
-    let directory = TemporaryDirectory()
-    var data: String { directory.file("data") }
-    var log: String { data + "/secrets/vault.log" }
-
-    func tool(_ arguments: String..., input: String = "") throws -> ToolResult {
-        try run(arguments + ["--data-dir", data], input: Array(input.utf8))
-    }
+struct MaintenanceCommandTests: ToolSuite {
+    let harness = ToolHarness()
 
     @Test("verify exits 0 when healthy and 4 naming the offset when damaged; recover repairs and keeps the original")
     func verifyAndRecover() throws {

@@ -81,11 +81,8 @@ struct CrashTests {
         #expect(writers.allSatisfy { $0.terminationStatus == 0 })
         #expect(backups.count >= 2)
         for file in backups {
-            let target = EnvironmentLocation(dataDirectory: directory.file("restored-\(FileSystem.baseName(of: file))"), variables: [:])
-            try FileManager.default.createDirectory(atPath: target.secretsDirectory, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: vault.environment.location.uuidFile, toPath: target.uuidFile)
-            try FileManager.default.copyItem(atPath: vault.environment.location.keyFile, toPath: target.keyFile)
-            let restored = try Vault(environment: Environment.open(target, create: false))
+            let restored = try Vault(
+                environment: copyIdentity(of: vault.environment, into: directory.file("restored-\(FileSystem.baseName(of: file))")))
             let report = try restored.restore(from: file)
             #expect(report.verification.isHealthy)
             #expect(try restored.secretValue(named: "base1999") == "made-up 1999")

@@ -114,11 +114,7 @@ struct DurabilityTests {
         #expect(throws: VaultError.fileExists(path: backupFile)) { try ours.backup(to: backupFile) }
 
         // "Another machine": a new data dir with only the uuid and key files copied.
-        let elsewhere = EnvironmentLocation(dataDirectory: directory.file("elsewhere"), variables: [:])
-        try FileManager.default.createDirectory(atPath: elsewhere.secretsDirectory, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: ours.environment.location.uuidFile, toPath: elsewhere.uuidFile)
-        try FileManager.default.copyItem(atPath: ours.environment.location.keyFile, toPath: elsewhere.keyFile)
-        let restored = try Vault(environment: Environment.open(elsewhere, create: false))
+        let restored = try Vault(environment: copyIdentity(of: ours.environment, into: directory.file("elsewhere")))
         let result = try restored.restore(from: backupFile)
         #expect(result.replacedKeptAt == nil)
         #expect(try restored.secretValue(named: "secret1") == "sooper dooper secret string")

@@ -74,3 +74,13 @@ func withFreshChecksum(_ line: [UInt8]) -> [UInt8] {
     appendChecksum(to: &body)
     return Array(body.dropLast())
 }
+
+/// A new data dir in `directory` holding copies of `environment`'s uuid and key files only,
+/// as on another machine that a backup is restored to.
+func copyIdentity(of environment: Environment, into directory: String) throws -> Environment {
+    let target = EnvironmentLocation(dataDirectory: directory, variables: [:])
+    try FileManager.default.createDirectory(atPath: target.secretsDirectory, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: environment.location.uuidFile, toPath: target.uuidFile)
+    try FileManager.default.copyItem(atPath: environment.location.keyFile, toPath: target.keyFile)
+    return try Environment.open(target, create: false)
+}

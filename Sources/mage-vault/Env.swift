@@ -15,6 +15,7 @@ struct Env: ParsableCommand {
     func run() throws {
         let location = options.location
         print("data dir   \(location.dataDirectory)")
+        if location.scope != .global { print("scope      \(location.scope)") }
         guard Environment.exists(location) else {
             print("uuid       (none: \(location.uuidFile) does not exist; run 'mage-vault init')")
             print("log        \(location.logFile)")

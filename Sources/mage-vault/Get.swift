@@ -20,7 +20,8 @@ struct Get: ParsableCommand {
     var version: Int?
 
     func run() throws {
-        let vault = try options.openVault(create: false)
+        // A version belongs to one scope exactly; a plain get resolves through the parents.
+        let vault = try version == nil ? options.openForReading() : options.openVault(create: false)
         let found = try version.map { try vault.secretValue(named: name, version: $0) } ?? vault.secretValue(named: name)
         guard let value = found else {
             throw CommandFailure(message: "no secret named '\(name)' in environment \(vault.environment.id)", code: ExitStatus.notFound)

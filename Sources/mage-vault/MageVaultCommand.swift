@@ -16,7 +16,7 @@ struct MageVaultCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Init.self, Set.self, Get.self, List.self, Delete.self, Env.self, Import.self, History.self, Rollback.self,
-            Verify.self, Recover.self, Compact.self, Backup.self, Restore.self,
+            Render.self, Exec.self, Verify.self, Recover.self, Compact.self, Backup.self, Restore.self, ScopeCommand.self,
         ]
     )
 
@@ -78,15 +78,32 @@ struct LocationOptions: ParsableArguments {
     @Option(name: .customLong("vault"), help: ArgumentHelp("A log file shared on purpose (default: $MAGE_VAULT_FILE, else <data dir>/secrets/vault.log).", valueName: "file"))
     var vaultFile: String?
 
-    var location: EnvironmentLocation {
-        EnvironmentLocation(dataDirectory: dataDirectory, vaultFile: vaultFile)
+    @Option(help: ArgumentHelp("A project scope (secrets/projects/<project>/).", valueName: "project"))
+    var project: String?
+
+    @Option(help: ArgumentHelp("A pipeline scope of --project (…/pipelines/<pipeline>/).", valueName: "pipeline"))
+    var pipeline: String?
+
+    func validate() throws {
+        do { _ = try Scope(project: project, pipeline: pipeline) } catch { throw ValidationError("\(error)") }
     }
 
-    /// Opens the vault; `create` makes a missing uuid or key file (writers do, readers don't).
-    /// `history` (else `$MAGE_VAULT_HISTORY`, else 10) is how many versions compaction keeps.
+    var location: EnvironmentLocation {
+        EnvironmentLocation(dataDirectory: dataDirectory, vaultFile: vaultFile, scope: (try? Scope(project: project, pipeline: pipeline)) ?? .global)
+    }
+
+    /// Opens the vault of the chosen scope, reading through its parents (pipeline →
+    /// project → global); `create` makes a missing uuid or key file (writers do, readers
+    /// don't). `history` (else `$MAGE_VAULT_HISTORY`, else 10) is what compaction keeps.
     func openVault(create: Bool, history: Int? = nil) throws -> Vault {
         let chosen = history ?? FileSystem.environmentVariables()["MAGE_VAULT_HISTORY"].flatMap { Int($0) } ?? Vault.defaultHistory
-        return try Vault(environment: Environment.open(location, create: create), history: chosen)
+        return try Vault(resolution: Environment.resolutionChain(location, create: create), history: chosen)
+    }
+
+    /// Opens the vault for reading only (get, list, render, exec): a scope that does not
+    /// exist yet is skipped, so its parents' secrets are still seen.
+    func openForReading() throws -> Vault {
+        try Vault(resolution: Environment.resolutionChain(location, create: false, readOnly: true))
     }
 }
 

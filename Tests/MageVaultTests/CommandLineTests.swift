@@ -52,9 +52,12 @@ struct ToolHarness {
     var data: String { directory.file("data") }
     var log: String { data + "/secrets/vault.log" }
 
-    /// Runs `mage-vault ARGUMENTS --data-dir DATA` with `input` on standard input.
+    /// Runs `mage-vault ARGUMENTS --data-dir DATA` with `input` on standard input (the
+    /// option goes before a `--`, after which arguments are a program's).
     func tool(_ arguments: [String], input: String = "") throws -> ToolResult {
-        try run(arguments + ["--data-dir", data], input: Array(input.utf8))
+        var full = arguments
+        full.insert(contentsOf: ["--data-dir", data], at: arguments.firstIndex(of: "--") ?? arguments.endIndex)
+        return try run(full, input: Array(input.utf8))
     }
 }
 

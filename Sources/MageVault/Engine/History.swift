@@ -50,7 +50,7 @@ extension Vault {
         }
         guard chosen.operation == .set else { return nil }
         let entry = IndexEntry(newest: chosen.header, offset: chosen.offset, length: UInt32(chosen.length), records: 1)
-        return try open(entry).value()
+        return try open(entry, in: environment).value()
     }
 
     /// Sets `name` back to the value of `version`, as a new record (history is never

@@ -20,19 +20,48 @@ extension Vault {
             }
         }
         guard !validated.isEmpty else { return 0 }
-        return try locked(exclusive: true) { () throws(VaultError) -> Int in
+        try commit(validated.map { (.set, $0.0, $0.1) }, progress: progress)
+        return validated.count
+    }
+
+    /// Forgets every secret of this vault's own scope in one commit (a delete of each, so
+    /// that merging an older copy does not bring them back), then removes the scope's uuid
+    /// and key files. The global scope cannot be forgotten this way. Returns how many
+    /// secrets were deleted.
+    @discardableResult
+    public func forgetScope() throws(VaultError) -> Int {
+        guard environment.location.scope != .global else {
+            throw .invalidScope("the global scope cannot be deleted; delete its secrets one by one")
+        }
+        let names = try secrets().filter { $0.scope == environment.location.scope }.map(\.name)
+        let deletes = try names.map { (name: String) throws(VaultError) -> (Operation, SecretName, [UInt8]) in
+            (.delete, try validName(name), [])
+        }
+        if !deletes.isEmpty { try commit(deletes, progress: { _, _ in }) }
+        try system { () throws(SystemError) in
+            try FileSystem.remove(environment.location.keyFile)
+            try FileSystem.remove(environment.location.uuidFile)
+            FileSystem.removeDirectoryIfEmpty(environment.location.scopeDirectory)
+        }
+        return deletes.count
+    }
+
+    /// Appends `records` to this vault's own scope in one commit: the current log and the new
+    /// lines are written to a new file, synced once, and renamed over the log.
+    private func commit(_ records: [(Operation, SecretName, [UInt8])], progress: (UInt64, UInt64) -> Void) throws(VaultError) {
+        try locked(exclusive: true) { () throws(VaultError) in
             try refreshLocked()
             try createLogLocked()
             try requireUndamaged()
             try requireOurKey()
             var lines: [UInt8] = []
             var latest = index.latest
-            for (name, value) in validated {
+            for (operation, name, value) in records {
                 let timestamp = Timestamp.next(after: latest, wallClock: clock())
                 latest = timestamp
                 let (_, line) = value.withUnsafeBytes { bytes in
                     RecordCodec.seal(
-                        .set, name: name, value: bytes, environment: environment.id, keys: environment.keys,
+                        operation, name: name, value: bytes, environment: environment.id, keys: environment.keys,
                         timestamp: timestamp, id: RecordID.random(), vault: vaultID)
                 }
                 lines.append(contentsOf: line)
@@ -44,7 +73,6 @@ extension Vault {
                 throw Self.translate(error)
             }
             try refreshLocked()
-            return validated.count
         }
     }
 }

@@ -4,6 +4,16 @@ public struct SecretSummary: Sendable, Equatable {
     public let name: String
     /// When the current value was written.
     public let updated: Timestamp
+    /// The scope the value comes from (the nearest one that has it).
+    public let scope: Scope
+}
+
+/// A value and the scope it was found in.
+public struct ResolvedSecret: Sendable, Equatable {
+    /// The value.
+    public let value: String
+    /// The nearest scope that has it.
+    public let scope: Scope
 }
 
 /// What the log holds for one environment (uuid), known without its key.
@@ -47,8 +57,11 @@ public struct VaultStatus: Sendable, Equatable {
 ///
 /// A `Vault` is not safe to share between threads; give each thread (or an actor) its own.
 public final class Vault {
-    /// The environment whose secrets this vault reads and writes.
+    /// The environment (scope) whose secrets this vault writes, and reads first.
     public let environment: Environment
+    /// The environments reads resolve through, nearest first: `environment`, then its
+    /// parent scopes (pipeline → project → global) that exist here.
+    public let resolution: [Environment]
     /// How many versions of each secret compaction keeps (at least 1).
     public let history: Int
     let log: VaultLog
@@ -65,20 +78,32 @@ public final class Vault {
     /// `secrets/vault.log`). With `create` (the default, as Mage creates its uuid on first
     /// use) a missing uuid or key file is created; the log is created by the first write.
     public convenience init(
-        dataDirectory: String? = nil, vaultFile: String? = nil, create: Bool = true, history: Int = Vault.defaultHistory
+        dataDirectory: String? = nil, vaultFile: String? = nil, scope: Scope = .global, create: Bool = true,
+        history: Int = Vault.defaultHistory
     ) throws(VaultError) {
-        let location = EnvironmentLocation(dataDirectory: dataDirectory, vaultFile: vaultFile)
-        try self.init(environment: Environment.open(location, create: create), history: history)
+        let location = EnvironmentLocation(dataDirectory: dataDirectory, vaultFile: vaultFile, scope: scope)
+        try self.init(resolution: Environment.resolutionChain(location, create: create), history: history)
     }
 
-    /// Opens the vault of `environment`, keeping `history` versions per secret when
-    /// compacting. `clock` gives wall-clock milliseconds (tests pass their own).
-    public init(
+    /// Opens the vault of `environment` alone (no parent scopes), keeping `history`
+    /// versions per secret when compacting. `clock` gives wall-clock milliseconds.
+    public convenience init(
         environment: Environment, history: Int = Vault.defaultHistory,
         clock: @escaping () -> UInt64 = wallClockMilliseconds
     ) throws(VaultError) {
+        try self.init(resolution: [environment], history: history, clock: clock)
+    }
+
+    /// Opens a vault that writes to `resolution[0]` and reads through every environment of
+    /// `resolution` in order (see `Environment.resolutionChain`). All share one log.
+    public init(
+        resolution: [Environment], history: Int = Vault.defaultHistory,
+        clock: @escaping () -> UInt64 = wallClockMilliseconds
+    ) throws(VaultError) {
         guard history >= 1 else { throw .invalidInput(.historyTooShort) }
+        guard let environment = resolution.first else { preconditionFailure("a vault reads at least one environment") }
         self.environment = environment
+        self.resolution = resolution
         self.history = history
         self.index = Index(history: history)
         self.clock = clock
@@ -88,36 +113,51 @@ public final class Vault {
 
     // MARK: Reading
 
-    /// The value of the secret `name` in this environment, or nil when there is none (Mage's
-    /// `get_secret_value` returns None). Decrypts exactly one record.
+    /// The value of the secret `name`, or nil when there is none (Mage's `get_secret_value`
+    /// returns None): from this scope, else the nearest parent scope that has it.
+    /// Decrypts exactly one record.
     public func secretValue(named name: String) throws(VaultError) -> String? {
-        let secret = try validName(name)
-        try refresh()
-        try requireOurKey()
-        guard let entry = index.entry(environment: environment.id, tag: environment.keys.tag(of: secret)),
-            entry.newest.operation == .set
-        else { return nil }
-        return try open(entry).value()
+        try resolvedSecret(named: name)?.value
     }
 
-    /// The names of this environment's secrets, sorted, with their last update. Values are
-    /// never decrypted: each record is authenticated whole and only its name is opened.
+    /// The value of `name` and the scope it comes from, resolving pipeline → project →
+    /// global; nil when no scope has it.
+    public func resolvedSecret(named name: String) throws(VaultError) -> ResolvedSecret? {
+        let secret = try validName(name)
+        try refresh()
+        for scope in resolution {
+            try requireKey(of: scope)
+            guard let entry = index.entry(environment: scope.id, tag: scope.keys.tag(of: secret)),
+                entry.newest.operation == .set
+            else { continue }
+            return ResolvedSecret(value: try open(entry, in: scope).value(), scope: scope.location.scope)
+        }
+        return nil
+    }
+
+    /// Every visible name, sorted, with its last update and the scope its value comes from
+    /// (the nearest scope that has the name). Values are never decrypted: each record is
+    /// authenticated whole and only its name is opened.
     public func secrets() throws(VaultError) -> [SecretSummary] {
         try refresh()
-        try requireOurKey()
-        var summaries: [SecretSummary] = []
-        for entry in index.liveEntries(of: environment.id) {
-            let line = try readLine(entry)
-            do {
-                let name = try line.withBytes { bytes throws(OpenError) in
-                    try RecordCodec.openName(line: bytes, header: entry.newest, keys: environment.keys, vault: vaultID)
+        var summaries: [String: SecretSummary] = [:]
+        for scope in resolution {
+            try requireKey(of: scope)
+            for entry in index.liveEntries(of: scope.id) {
+                let line = try readLine(entry)
+                do {
+                    let name = try line.withBytes { bytes throws(OpenError) in
+                        try RecordCodec.openName(line: bytes, header: entry.newest, keys: scope.keys, vault: vaultID)
+                    }
+                    if summaries[name] == nil {
+                        summaries[name] = SecretSummary(name: name, updated: entry.newest.timestamp, scope: scope.location.scope)
+                    }
+                } catch {
+                    throw translate(error, offset: entry.offset, keyFile: scope.location.keyFile)
                 }
-                summaries.append(SecretSummary(name: name, updated: entry.newest.timestamp))
-            } catch {
-                throw translate(error, offset: entry.offset)
             }
         }
-        return summaries.sorted { $0.name < $1.name }
+        return summaries.values.sorted { $0.name < $1.name }
     }
 
     /// Counts per environment, damage and torn tail: what `env` and `verify` report.
@@ -246,12 +286,17 @@ public final class Vault {
         return id
     }
 
-    /// Refuses to go on when records of this environment were sealed under another key:
-    /// with the wrong key even the names' tags differ, so "not found" would be a lie and a
-    /// write would mix keys in one environment.
+    /// Refuses to go on when records of the written environment were sealed under another
+    /// key: with the wrong key even the names' tags differ, so "not found" would be a lie
+    /// and a write would mix keys in one environment.
     func requireOurKey() throws(VaultError) {
-        if let keyIDs = index.tallies[environment.id]?.keyIDs, keyIDs.contains(where: { $0 != environment.keys.keyID }) {
-            throw .wrongKey(keyFile: environment.location.keyFile)
+        try requireKey(of: environment)
+    }
+
+    /// `requireOurKey` for any environment of the resolution chain.
+    func requireKey(of scope: Environment) throws(VaultError) {
+        if let keyIDs = index.tallies[scope.id]?.keyIDs, keyIDs.contains(where: { $0 != scope.keys.keyID }) {
+            throw .wrongKey(keyFile: scope.location.keyFile)
         }
     }
 
@@ -263,20 +308,20 @@ public final class Vault {
         do { return try log.readLine(at: entry.offset, length: Int(entry.length)) } catch { throw Self.translate(error) }
     }
 
-    func open(_ entry: IndexEntry) throws(VaultError) -> OpenedRecord {
+    func open(_ entry: IndexEntry, in scope: Environment) throws(VaultError) -> OpenedRecord {
         let line = try readLine(entry)
         do {
             return try line.withBytes { bytes throws(OpenError) in
-                try RecordCodec.open(line: bytes, header: entry.newest, keys: environment.keys, vault: vaultID)
+                try RecordCodec.open(line: bytes, header: entry.newest, keys: scope.keys, vault: vaultID)
             }
         } catch {
-            throw translate(error, offset: entry.offset)
+            throw translate(error, offset: entry.offset, keyFile: scope.location.keyFile)
         }
     }
 
-    func translate(_ error: OpenError, offset: UInt64) -> VaultError {
+    func translate(_ error: OpenError, offset: UInt64, keyFile: String) -> VaultError {
         switch error {
-        case .wrongKey: .wrongKey(keyFile: environment.location.keyFile)
+        case .wrongKey: .wrongKey(keyFile: keyFile)
         case .notAuthentic(let reason): .damagedRecord(path: log.path, offset: offset, reason: reason)
         }
     }

@@ -4,6 +4,10 @@
 public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The data directory has no environment (no `secrets/uuid`) and none was to be created.
     case noEnvironment(dataDirectory: String)
+    /// A project or pipeline scope that does not exist (no uuid file).
+    case noScope(Scope, uuidFile: String)
+    /// A scope given wrongly (`--pipeline` without `--project`, a bad folder name).
+    case invalidScope(String)
     /// The environment has a uuid but no MageVault key file.
     case missingKey(keyFile: String)
     /// Records of this environment were sealed under another key than the key file's.
@@ -28,6 +32,10 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidImportFile(path: String, SecretsFileError)
     /// No such version of the secret (or it is a delete, which has no value).
     case noSuchVersion(version: Int, available: Int)
+    /// A secret asked for by name that no scope has.
+    case noSuchSecret(name: String)
+    /// A secret whose name does not make an environment variable name.
+    case invalidVariableName(secret: String, variable: String)
     /// The log does not exist yet (nothing was ever written).
     case noLog(path: String)
     /// A file that would be overwritten exists; nothing was written.
@@ -54,8 +62,9 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The kind of this error.
     public var kind: Kind {
         switch self {
-        case .noEnvironment, .missingKey, .noLog: .notFound
-        case .fileExists, .invalidImportEntry, .invalidImportFile: .usage
+        case .noEnvironment, .missingKey, .noLog, .noScope, .noSuchSecret: .notFound
+        case .invalidScope: .usage
+        case .fileExists, .invalidImportEntry, .invalidImportFile, .invalidVariableName: .usage
         case .noSuchVersion: .notFound
         case .wrongKey: .wrongKey
         case .insecureKeyFile: .permission
@@ -69,6 +78,9 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .noEnvironment(let dir):
             "no MageVault environment in \(dir) (no secrets/uuid); run 'mage-vault init' or set a secret first"
+        case .noScope(let scope, let uuidFile):
+            "there is no \(scope) scope here (no \(uuidFile)); set a secret in it first"
+        case .invalidScope(let message): message
         case .missingKey(let keyFile):
             "this environment has no key file at \(keyFile); copy the environment's key there, or run 'mage-vault init' for a new environment"
         case .wrongKey(let keyFile):
@@ -90,6 +102,9 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidImportFile(let path, let error): "\(path): \(error); nothing was imported"
         case .noSuchVersion(let version, let available):
             "there is no version \(version) with a value (this secret has \(available) version\(available == 1 ? "" : "s") in the log; see 'mage-vault history')"
+        case .noSuchSecret(let name): "no secret named '\(name)'"
+        case .invalidVariableName(let secret, let variable):
+            "secret '\(secret)' would become the variable '\(variable)', which is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*); map it with --map '\(secret)=NAME', add a --prefix if it starts with a digit, leave it out with --only, or rename the secret"
         case .noLog(let path): "\(path) does not exist yet: this vault has no records"
         case .fileExists(let path): "\(path) already exists; choose another name (or pass --force to replace it)"
         case .system(let error): "\(error)"

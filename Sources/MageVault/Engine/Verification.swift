@@ -68,13 +68,14 @@ extension Vault {
     /// tail. Changes nothing.
     public func verify(progress: (UInt64, UInt64) -> Void = { _, _ in }) throws(VaultError) -> VerifyReport {
         try refresh()
-        return try Self.verify(log, environment: environment, limit: nil, progress: progress)
+        return try Self.verify(log, keys: resolution, limit: nil, progress: progress)
     }
 
-    /// Verifies the log at `log`, opening the records of `environment`.
+    /// Verifies the log at `log`, opening the records of every environment in `keys`.
     static func verify(
-        _ log: VaultLog, environment: Environment, limit: UInt64?, progress: (UInt64, UInt64) -> Void
+        _ log: VaultLog, keys environments: [Environment], limit: UInt64?, progress: (UInt64, UInt64) -> Void
     ) throws(VaultError) -> VerifyReport {
+        let held = Dictionary(environments.map { ($0.id, $0.keys) }, uniquingKeysWith: { first, _ in first })
         var counts: [EnvironmentID: VerifyReport.Counts] = [:]
         var damaged: [DamagedLine] = []
         var replay = Index(history: 1)
@@ -96,10 +97,10 @@ extension Vault {
                 case .success(.record(let header)):
                     var count = counts[header.environment] ?? VerifyReport.Counts(id: header.environment)
                     count.records += 1
-                    if header.environment == environment.id, let vaultID {
+                    if let keys = held[header.environment], let vaultID {
                         count.keyHeld = true
                         let opened = Result { () throws(OpenError) in
-                            try RecordCodec.open(line: line.bytes, header: header, keys: environment.keys, vault: vaultID)
+                            try RecordCodec.open(line: line.bytes, header: header, keys: keys, vault: vaultID)
                         }
                         switch opened {
                         case .success: count.opened += 1
@@ -124,15 +125,15 @@ extension Vault {
     }
 
     /// Writes a new log holding every line that still verifies (the header, every
-    /// well-formed record of other environments byte for byte, every record of this one
-    /// that opens) and keeps the damaged original beside it as `<log>.damaged-<time>`.
+    /// well-formed record of environments whose key is absent byte for byte, every record
+    /// of the environments whose keys this vault holds that opens) and keeps the damaged original beside it as `<log>.damaged-<time>`.
     /// Does nothing when the log is healthy and has no torn tail.
     @discardableResult
     public func recover(progress: (UInt64, UInt64) -> Void = { _, _ in }) throws(VaultError) -> RecoverReport {
         try locked(exclusive: true) { () throws(VaultError) -> RecoverReport in
             try refreshLocked()
             guard log.exists else { throw .noLog(path: log.path) }
-            let report = try Self.verify(log, environment: environment, limit: scannedTo, progress: { _, _ in })
+            let report = try Self.verify(log, keys: resolution, limit: scannedTo, progress: { _, _ in })
             let dropped = Set(report.damaged.map(\.offset))
             guard !dropped.isEmpty || tornBytes > 0 else {
                 return RecoverReport(keptRecords: index.recordCount, droppedLines: 0, tornBytes: 0, originalKeptAt: nil)
@@ -168,15 +169,15 @@ extension Vault {
     }
 
     /// Replaces the log with the vault file `source` (a backup), after checking that it is
-    /// a vault and verifying it: damaged lines or records of this environment that do not
-    /// open refuse the restore, and nothing changes. The replaced log is kept as
+    /// a vault and verifying it: damaged lines, or records of the environments whose keys
+    /// this vault holds that do not open, refuse the restore, and nothing changes. The replaced log is kept as
     /// `<log>.replaced-<time>`.
     @discardableResult
     public func restore(from source: String, progress: (UInt64, UInt64) -> Void = { _, _ in }) throws(VaultError) -> RestoreReport {
         let backup: VaultLog
         do { backup = try VaultLog(path: source) } catch { throw Self.translate(error) }
         guard backup.exists else { throw .system(SystemError("open", source, code: 2)) }
-        let report = try Self.verify(backup, environment: environment, limit: nil, progress: progress)
+        let report = try Self.verify(backup, keys: resolution, limit: nil, progress: progress)
         if !report.damaged.isEmpty {
             let offsets = report.damaged.prefix(Index.damagedOffsetsKept).map(\.offset)
             throw .damagedLog(path: source, offsets: Array(offsets), count: report.damaged.count)

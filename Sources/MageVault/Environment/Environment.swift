@@ -21,7 +21,10 @@ public final class Environment: Sendable {
     /// missing file is an error and nothing is written.
     public static func open(_ location: EnvironmentLocation, create: Bool) throws(VaultError) -> Environment {
         if create {
-            try system { () throws(SystemError) in try FileSystem.makeDirectories(location.secretsDirectory, mode: 0o700) }
+            try system { () throws(SystemError) in
+                try FileSystem.makeDirectories(location.secretsDirectory, mode: 0o700)
+                try FileSystem.makeDirectories(location.scopeDirectory, mode: 0o700)
+            }
             // A key file's temporary copy left by a process killed while creating it holds key
             // material: remove it once it is surely not another process's creation in flight.
             FileSystem.removeStaleTemporaries(beside: location.keyFile, olderThan: 60)
@@ -32,6 +35,42 @@ public final class Environment: Sendable {
         return Environment(location: location, id: id, keys: EnvironmentKeys(key: key))
     }
 
+    /// The environments a read in `location`'s scope resolves through, nearest first: the
+    /// scope itself (opened with `create`), then each parent scope that has a uuid and a key
+    /// here (a parent without them has no secrets for us to read). With `readOnly`, a
+    /// scope that does not exist yet is skipped too (a new pipeline still sees its project's
+    /// and the global secrets); the first environment is then not necessarily the scope
+    /// asked for, so such a chain must not be written through.
+    public static func resolutionChain(_ location: EnvironmentLocation, create: Bool, readOnly: Bool = false) throws(VaultError) -> [Environment] {
+        var chain: [Environment] = []
+        do {
+            chain.append(try open(location, create: create))
+        } catch {
+            guard readOnly, location.scope != .global, case .noScope = error else { throw error }
+        }
+        for scope in location.scope.resolutionOrder.dropFirst() {
+            let parent = location.with(scope: scope)
+            guard FileSystem.exists(parent.uuidFile), FileSystem.exists(parent.keyFile) else { continue }
+            chain.append(try open(parent, create: false))
+        }
+        guard !chain.isEmpty else { throw .noScope(location.scope, uuidFile: location.uuidFile) }
+        return chain
+    }
+
+    /// Renames pipeline `old` of `project` to `new`, as Mage moves the folder when a
+    /// pipeline is renamed: its uuid and key move with it, so its secrets follow.
+    public static func renamePipeline(
+        in location: EnvironmentLocation, project: String, from old: String, to new: String
+    ) throws(VaultError) {
+        let source = location.with(scope: try Scope(project: project, pipeline: old))
+        let target = location.with(scope: try Scope(project: project, pipeline: new))
+        guard FileSystem.exists(source.uuidFile) else { throw .noScope(source.scope, uuidFile: source.uuidFile) }
+        guard !FileSystem.exists(target.scopeDirectory) else {
+            throw .invalidScope("\(target.scope) already exists (\(target.scopeDirectory)); nothing was renamed")
+        }
+        try system { () throws(SystemError) in try FileSystem.renameWithoutReplacing(source.scopeDirectory, to: target.scopeDirectory) }
+    }
+
     /// Whether the environment's uuid file exists.
     public static func exists(_ location: EnvironmentLocation) -> Bool {
         FileSystem.exists(location.uuidFile)
@@ -40,7 +79,10 @@ public final class Environment: Sendable {
     private static func readOrCreateUUID(_ location: EnvironmentLocation, create: Bool) throws(VaultError) -> EnvironmentID {
         let path = location.uuidFile
         if !FileSystem.exists(path) {
-            guard create else { throw .noEnvironment(dataDirectory: location.dataDirectory) }
+            guard create else {
+                throw location.scope == .global
+                    ? .noEnvironment(dataDirectory: location.dataDirectory) : .noScope(location.scope, uuidFile: path)
+            }
             // Mage writes uuid4().hex with no newline; so do we, so that Mage adopts ours too.
             let text = Array(EnvironmentID.random().description.utf8)
             _ = try system { () throws(SystemError) in try FileSystem.createExclusively(path, mode: 0o600, contents: text) }

@@ -60,6 +60,24 @@ public enum FileSystem {
         return String(path[path.index(after: slash)...])
     }
 
+    /// Removes the file at `path`; a missing file is fine.
+    public static func remove(_ path: String) throws(SystemError) {
+        guard unlink(path) == 0 || errno == ENOENT else { throw SystemError("unlink", path) }
+    }
+
+    /// Removes the folder at `path` if it is empty; otherwise leaves it (it holds files
+    /// that are not ours, such as Mage's own).
+    public static func removeDirectoryIfEmpty(_ path: String) {
+        _ = rmdir(path)
+    }
+
+    /// Renames `source` to `destination`, refusing to replace anything, and syncs the folder.
+    public static func renameWithoutReplacing(_ source: String, to destination: String) throws(SystemError) {
+        guard !exists(destination) else { throw SystemError("rename", destination, code: EEXIST) }
+        guard rename(source, destination) == 0 else { throw SystemError("rename", source) }
+        try syncDirectory(containing: destination)
+    }
+
     /// A fresh hidden name in the folder of `path`, for a file that becomes `path` by rename
     /// or link (same folder, so the same file system).
     static func temporaryPath(beside path: String) -> String {
@@ -108,6 +126,22 @@ public enum FileSystem {
         }
         try syncDirectory(containing: path)
         return true
+    }
+
+    /// Puts `contents` at `path` with `mode`, replacing what was there atomically: a
+    /// temporary file beside it, synced, renamed over it, the folder synced. Readers see the
+    /// old file or the whole new one, never a part.
+    public static func replaceAtomically(_ path: String, mode: mode_t, contents: [UInt8]) throws(SystemError) {
+        let result = contents.withUnsafeBytes { bytes in
+            Result { () throws(SystemError) in try writeTemporary(beside: path, mode: mode, contents: bytes) }
+        }
+        let temporary = try result.get()
+        guard rename(temporary, path) == 0 else {
+            let error = SystemError("rename", path)
+            unlink(temporary)
+            throw error
+        }
+        try syncDirectory(containing: path)
     }
 
     /// `createExclusively` for non-secret bytes.

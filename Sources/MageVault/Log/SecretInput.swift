@@ -27,17 +27,19 @@ public enum SecretInput {
         return try readAll(fd, path: path, limit: limit)
     }
 
-    /// Asks on the controlling terminal with echo off and returns the line typed, without
-    /// its line ending.
-    public static func prompt(_ message: String, limit: Int) throws(VaultError) -> SecureBytes {
+    /// Asks on the controlling terminal with echo off (unless `echo`) and returns the line
+    /// typed, without its line ending.
+    public static func prompt(_ message: String, limit: Int, echo: Bool = false) throws(VaultError) -> SecureBytes {
         let tty = open("/dev/tty", O_RDWR | O_CLOEXEC)
         guard tty >= 0 else { throw .system(SystemError("open", "/dev/tty")) }
         defer { close(tty) }
         var saved = termios()
         guard tcgetattr(tty, &saved) == 0 else { throw .system(SystemError("tcgetattr", "/dev/tty")) }
         var silent = saved
-        silent.c_lflag &= ~tcflag_t(ECHO)
-        silent.c_lflag |= tcflag_t(ECHONL)
+        if !echo {
+            silent.c_lflag &= ~tcflag_t(ECHO)
+            silent.c_lflag |= tcflag_t(ECHONL)
+        }
         // Echo goes off before the prompt appears, so nothing typed after it can be echoed.
         guard tcsetattr(tty, TCSAFLUSH, &silent) == 0 else { throw .system(SystemError("tcsetattr", "/dev/tty")) }
         defer { _ = tcsetattr(tty, TCSADRAIN, &saved) }

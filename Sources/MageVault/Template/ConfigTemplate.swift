@@ -1,0 +1,213 @@
+/// What an expression inside `{{ … }}` asks for.
+public indirect enum TemplateExpression: Equatable, Sendable {
+    /// `mage_secret_var('name')`: a secret, resolved like `get`.
+    case secret(String)
+    /// `env_var('NAME')`: an environment variable of the process.
+    case environmentVariable(String)
+    /// `json_value(<expression>, 'key.path')`: a value inside the JSON text the inner
+    /// expression yields.
+    case jsonValue(TemplateExpression, path: String)
+}
+
+/// Why a template did not render. Messages name the file's line and the name asked for,
+/// never a value.
+public enum TemplateError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A secret that no scope has.
+    case missingSecret(name: String, line: Int)
+    /// An environment variable that is not set.
+    case unsetVariable(name: String, line: Int)
+    /// `json_value` over text that is not JSON, or a path that is not in it.
+    case jsonPathNotFound(path: String, line: Int)
+    /// An expression this renderer does not understand (with `--strict`).
+    case unsupportedExpression(text: String, line: Int)
+
+    public var description: String {
+        switch self {
+        case .missingSecret(let name, let line): "line \(line): no secret named '\(name)'"
+        case .unsetVariable(let name, let line): "line \(line): environment variable \(name) is not set"
+        case .jsonPathNotFound(let path, let line): "line \(line): json_value found nothing at '\(path)'"
+        case .unsupportedExpression(let text, let line): "line \(line): cannot render {{ \(text) }}"
+        }
+    }
+}
+
+/// Renders Mage's config templates (`io_config.yaml`, `metadata.yaml`, …): replaces
+/// `{{ mage_secret_var('…') }}`, `{{ env_var('…') }}` and `{{ json_value(…, '…') }}` and
+/// leaves every other byte as it is. Pure: the caller supplies how a name is looked up.
+public struct ConfigTemplate: Sendable {
+    /// One `{{ … }}` found in the text.
+    struct Placeholder {
+        let range: Range<String.Index>
+        let inner: Substring
+        let line: Int
+    }
+
+    /// The template's text.
+    public let text: String
+
+    /// A template over `text`.
+    public init(text: String) { self.text = text }
+
+    /// The outcome of a render: the text, and warnings about expressions left as they were.
+    public struct Rendering: Sendable {
+        /// The rendered text.
+        public let output: String
+        /// One line per expression left untouched (not `--strict`).
+        public let warnings: [String]
+    }
+
+    /// Every expression the template uses, in order (for `exec`-style prefetching and tests).
+    public func expressions() -> [TemplateExpression] {
+        placeholders().compactMap { try? Self.parse($0.inner) }
+    }
+
+    /// Renders with `secret` and `variable` as lookups (nil: missing). With
+    /// `allowMissing`, a missing name renders as empty; with `strict`, an expression that
+    /// is not understood is an error instead of a warning.
+    public func render(
+        allowMissing: Bool = false, strict: Bool = false, secret: (String) throws -> String?,
+        variable: (String) -> String?
+    ) throws -> Rendering {
+        var output = ""
+        var warnings: [String] = []
+        var cursor = text.startIndex
+        for placeholder in placeholders() {
+            output += text[cursor..<placeholder.range.lowerBound]
+            cursor = placeholder.range.upperBound
+            guard let expression = try? Self.parse(placeholder.inner) else {
+                let shown = placeholder.inner.trimmingSpaces()
+                if strict { throw TemplateError.unsupportedExpression(text: shown, line: placeholder.line) }
+                warnings.append("line \(placeholder.line): left {{ \(shown) }} as it is (not mage_secret_var, env_var or json_value)")
+                output += text[placeholder.range]
+                continue
+            }
+            output += try evaluate(expression, line: placeholder.line, allowMissing: allowMissing, secret: secret, variable: variable)
+        }
+        output += text[cursor...]
+        return Rendering(output: output, warnings: warnings)
+    }
+
+    private func evaluate(
+        _ expression: TemplateExpression, line: Int, allowMissing: Bool, secret: (String) throws -> String?,
+        variable: (String) -> String?
+    ) throws -> String {
+        switch expression {
+        case .secret(let name):
+            if let value = try secret(name) { return value }
+            if allowMissing { return "" }
+            throw TemplateError.missingSecret(name: name, line: line)
+        case .environmentVariable(let name):
+            if let value = variable(name) { return value }
+            if allowMissing { return "" }
+            throw TemplateError.unsetVariable(name: name, line: line)
+        case .jsonValue(let inner, let path):
+            let json = try evaluate(inner, line: line, allowMissing: allowMissing, secret: secret, variable: variable)
+            if let value = JSONText.value(in: json, at: path) { return value }
+            if allowMissing { return "" }
+            throw TemplateError.jsonPathNotFound(path: path, line: line)
+        }
+    }
+
+    /// Every `{{ … }}` of the text with its line number; `{%`/`{#` blocks are not ours.
+    func placeholders() -> [Placeholder] {
+        var found: [Placeholder] = []
+        var line = 1
+        var index = text.startIndex
+        while index < text.endIndex {
+            let character = text[index]
+            if character == "\n" { line += 1 }
+            if character == "{", text[index...].hasPrefix("{{"), let close = closingBraces(after: text.index(index, offsetBy: 2)) {
+                let inner = text[text.index(index, offsetBy: 2)..<close]
+                let end = text.index(close, offsetBy: 2)
+                found.append(Placeholder(range: index..<end, inner: inner, line: line))
+                line += inner.count { $0 == "\n" }
+                index = end
+                continue
+            }
+            index = text.index(after: index)
+        }
+        return found
+    }
+
+    /// Where the next `}}` at or after `start` begins.
+    private func closingBraces(after start: String.Index) -> String.Index? {
+        var index = start
+        while index < text.endIndex {
+            if text[index] == "}", text[index...].hasPrefix("}}") { return index }
+            index = text.index(after: index)
+        }
+        return nil
+    }
+
+    /// Parses the inside of `{{ … }}`: `name('arg')` calls, single or double quotes, any spacing.
+    static func parse(_ inner: Substring) throws -> TemplateExpression {
+        var parser = ExpressionParser(text: inner)
+        let expression = try parser.expression()
+        parser.skipSpaces()
+        guard parser.atEnd else { throw ExpressionParser.Failure() }
+        return expression
+    }
+}
+
+/// A small recursive-descent parser for the three functions Mage's templates use.
+struct ExpressionParser {
+    struct Failure: Error {}
+    let text: Substring
+    var index: Substring.Index
+
+    init(text: Substring) {
+        self.text = text
+        index = text.startIndex
+    }
+
+    var atEnd: Bool { index == text.endIndex }
+
+    mutating func skipSpaces() {
+        while index < text.endIndex, text[index].isWhitespace { index = text.index(after: index) }
+    }
+
+    mutating func expression() throws -> TemplateExpression {
+        skipSpaces()
+        let start = index
+        while index < text.endIndex, text[index].isLetter || text[index] == "_" { index = text.index(after: index) }
+        let function = text[start..<index]
+        try expect("(")
+        let result: TemplateExpression
+        switch function {
+        case "mage_secret_var": result = .secret(try string())
+        case "env_var": result = .environmentVariable(try string())
+        case "json_value":
+            let inner = try expression()
+            try expect(",")
+            result = .jsonValue(inner, path: try string())
+        default: throw Failure()
+        }
+        try expect(")")
+        return result
+    }
+
+    mutating func expect(_ character: Character) throws {
+        skipSpaces()
+        guard index < text.endIndex, text[index] == character else { throw Failure() }
+        index = text.index(after: index)
+    }
+
+    mutating func string() throws -> String {
+        skipSpaces()
+        guard index < text.endIndex, text[index] == "'" || text[index] == "\"" else { throw Failure() }
+        let quote = text[index]
+        index = text.index(after: index)
+        let start = index
+        while index < text.endIndex, text[index] != quote { index = text.index(after: index) }
+        guard index < text.endIndex else { throw Failure() }
+        let value = String(text[start..<index])
+        index = text.index(after: index)
+        return value
+    }
+}
+
+extension Substring {
+    func trimmingSpaces() -> String {
+        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
+    }
+}

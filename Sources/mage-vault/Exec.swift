@@ -1,0 +1,55 @@
+import ArgumentParser
+import MageVault
+
+struct Exec: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a program with the secrets added to its environment variables.",
+        discussion: """
+            mage-vault exec [--only NAME…] [--prefix P] [--map NAME=VAR…] [--mask] -- COMMAND ARGS…
+
+            Every visible secret (resolved like 'get': pipeline, then project, then global), \
+            or only those named, becomes an environment variable; values never appear on a \
+            command line. mage-vault replaces itself with the program (execve), so exit \
+            status, streams and signals are the program's own. With --mask it stays as the \
+            parent instead and replaces any secret value the program prints on standard \
+            output or error with *****, passing signals on and exiting as the program did.
+            """
+    )
+
+    @OptionGroup var options: LocationOptions
+
+    @Option(parsing: .upToNextOption, help: "Only these secrets (default: every visible one).")
+    var only: [String] = []
+
+    @Option(help: "Put this before every variable name (DB_PASSWORD → P + DB_PASSWORD).")
+    var prefix: String = ""
+
+    @Option(parsing: .singleValue, help: ArgumentHelp("Give a secret another variable name.", valueName: "name=VAR"))
+    var map: [String] = []
+
+    @Flag(help: "Stay as the parent and mask secret values in the program's output.")
+    var mask = false
+
+    @Argument(parsing: .postTerminator, help: "The program and its arguments, after --.")
+    var command: [String] = []
+
+    func validate() throws {
+        guard !command.isEmpty else { throw ValidationError("give the program to run after --: mage-vault exec -- COMMAND ARGS…") }
+        for entry in map where !entry.contains("=") { throw ValidationError("--map takes name=VARIABLE, not '\(entry)'") }
+    }
+
+    func run() throws {
+        let renames = Dictionary(map.map { entry in
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+        }, uniquingKeysWith: { _, last in last })
+        let vault = try options.openForReading()
+        let variables = try vault.environmentVariables(only: only, prefix: prefix, renames: renames)
+        if mask {
+            let ending = try ProgramRunner.runMasked(command: command, adding: variables, masking: variables.map(\.value))
+            ProgramRunner.end(like: ending)
+        }
+        let failure = ProgramRunner.replaceProcess(command: command, adding: variables)
+        throw CommandFailure(message: failure.message, code: failure.status)
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import MageVault
+
+struct Render: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Render a Mage config file: replace mage_secret_var, env_var and json_value.",
+        discussion: """
+            Replaces {{ mage_secret_var('name') }}, {{ env_var('NAME') }} and \
+            {{ json_value(<expression>, 'key.path') }} (single or double quotes, any spacing, \
+            several per line, inside longer strings) and leaves every other byte as it is. \
+            Secrets resolve like 'get': pipeline, then project, then global. A missing secret \
+            or unset variable is an error naming it and its line, and nothing is written, \
+            unless --allow-missing (then it renders empty). Other expressions are left as \
+            they are with a warning, or refused with --strict. -o creates the output with \
+            mode 0600, atomically: it holds secrets.
+            """
+    )
+
+    @OptionGroup var options: LocationOptions
+
+    @Argument(help: "The config file ('-' for standard input).")
+    var file: String
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write here (mode 0600) instead of standard output.", valueName: "file"))
+    var output: String?
+
+    @Flag(name: .customLong("allow-missing"), help: "Render a missing secret or unset variable as empty.")
+    var allowMissing = false
+
+    @Flag(help: "Refuse expressions other than mage_secret_var, env_var and json_value.")
+    var strict = false
+
+    func run() throws {
+        let limit = 64 << 20
+        let raw = file == "-" ? try SecretInput.readStandardInput(limit: limit) : try SecretInput.readFile(file, limit: limit)
+        guard let text = raw.withUnsafeBytes({ String(validating: $0, as: UTF8.self) }) else {
+            throw CommandFailure(message: "\(file) is not UTF-8 text", code: ExitStatus.usage)
+        }
+        var vault: Vault? = nil  // opened on the first secret: a template of env_var alone needs no vault
+        let variables = FileSystem.environmentVariables()
+        let rendering: ConfigTemplate.Rendering
+        do {
+            rendering = try ConfigTemplate(text: text).render(
+                allowMissing: allowMissing, strict: strict,
+                secret: { name in
+                    if vault == nil { vault = try options.openForReading() }
+                    return try vault!.secretValue(named: name)
+                },
+                variable: { variables[$0] })
+        } catch let error as TemplateError {
+            let code = if case .unsupportedExpression = error { ExitStatus.usage } else { ExitStatus.notFound }
+            throw CommandFailure(message: "\(file): \(error); nothing was written", code: code)
+        }
+        for warning in rendering.warnings { printError("mage-vault: warning: \(file): \(warning)") }
+        let bytes = Array(rendering.output.utf8)
+        if let output {
+            do { try FileSystem.replaceAtomically(output, mode: 0o600, contents: bytes) } catch { throw VaultError.system(error) }
+        } else {
+            bytes.withUnsafeBytes { Output.standardOutput($0) }
+        }
+    }
+}

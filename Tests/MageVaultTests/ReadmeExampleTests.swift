@@ -33,11 +33,34 @@ struct ReadmeExampleTests {
         #expect(printed[2].hasPrefix("secret1 "))
     }
 
-    @Test("The README shows exactly the code the test above runs")
-    func readmeMatchesTheCompiledExample() throws {
+    @Test("The README's scopes example runs: get_secret_value with entity, project and pipeline")
+    func scopesExample() throws {
+        let directory = TemporaryDirectory()
+        let dataDirectory = directory.path
+        try Vault(dataDirectory: dataDirectory).setSecret(named: "db_password", value: "global made-up")
+        try Vault(dataDirectory: dataDirectory, scope: .pipeline(project: "sales", pipeline: "daily"))
+            .setSecret(named: "db_password", value: "pipeline made-up")
+
+        // README scopes example begin
+        // Mage: get_secret_value('db_password', entity=Entity.PIPELINE, project_uuid='sales', pipeline_uuid='daily')
+        let password = try getSecretValue(
+            "db_password", entity: .pipeline, projectUUID: "sales", pipelineUUID: "daily",
+            dataDirectory: dataDirectory)
+
+        // The same through a Vault, which also says where the value came from.
+        let pipeline = try Vault(dataDirectory: dataDirectory, scope: .pipeline(project: "sales", pipeline: "weekly"))
+        let resolved = try pipeline.resolvedSecret(named: "db_password")  // weekly has none: global's
+        // README scopes example end
+
+        #expect(password == "pipeline made-up")
+        #expect(resolved == ResolvedSecret(value: "global made-up", scope: .global))
+    }
+
+    @Test("The README shows exactly the code the tests above run", arguments: ["README example", "README scopes example"])
+    func readmeMatchesTheCompiledExample(marker: String) throws {
         let source = try String(contentsOfFile: #filePath, encoding: .utf8)
-        let begin = try #require(source.range(of: "// README example begin\n"))
-        let end = try #require(source.range(of: "        // README example end"))
+        let begin = try #require(source.range(of: "// \(marker) begin\n"))
+        let end = try #require(source.range(of: "        // \(marker) end"))
         let compiled = source[begin.upperBound..<end.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.count >= 8 ? String($0.dropFirst(8)) : String($0) }.joined(separator: "\n")
         let readme = try String(contentsOfFile: packageRoot + "/README.md", encoding: .utf8)

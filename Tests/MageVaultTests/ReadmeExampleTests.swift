@@ -53,7 +53,8 @@ struct ReadmeExampleTests {
         // README scopes example end
 
         #expect(password == "pipeline made-up")
-        #expect(resolved == ResolvedSecret(value: "global made-up", scope: .global))
+        #expect(resolved?.value == "global made-up")
+        #expect(resolved?.scope == .global)
     }
 
     @Test("The README shows exactly the code the tests above run", arguments: ["README example", "README scopes example"])

@@ -24,7 +24,14 @@ struct Env: ParsableCommand {
         let vault = try options.openVault(create: false)
         let status = try vault.status()
         print("uuid       \(vault.environment.id)")
-        print("key file   \(location.keyFile)")
+        print("key        \(location.keySource)")
+        if let git = Environment.keyFileInGit(location), location.keySource != .environmentVariable {
+            if git.tracked {
+                printError("mage-vault: warning: git tracks the key file \(location.keyFile): remove it (git rm --cached) and rotate the key with 'mage-vault rekey'")
+            } else if !git.ignored {
+                printError("mage-vault: warning: the key file \(location.keyFile) is in a git work tree and not ignored: run 'mage-vault init' to add it to .gitignore")
+            }
+        }
         print("log        \(status.logFile)\(status.exists ? "" : " (not created yet)")")
         if let id = status.vaultID { print("vault id   \(id)") }
         print("")

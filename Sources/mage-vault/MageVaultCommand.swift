@@ -16,7 +16,8 @@ struct MageVaultCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Init.self, Set.self, Get.self, List.self, Delete.self, Env.self, Import.self, History.self, Rollback.self,
-            Render.self, Exec.self, Verify.self, Recover.self, Compact.self, Backup.self, Restore.self, ScopeCommand.self,
+            Render.self, Exec.self, Export.self, Verify.self, Recover.self, Compact.self, Backup.self, Restore.self,
+            ScopeCommand.self, Rekey.self,
         ]
     )
 
@@ -78,6 +79,9 @@ struct LocationOptions: ParsableArguments {
     @Option(name: .customLong("vault"), help: ArgumentHelp("A log file shared on purpose (default: $MAGE_VAULT_FILE, else <data dir>/secrets/vault.log).", valueName: "file"))
     var vaultFile: String?
 
+    @Option(name: .customLong("key-file"), help: ArgumentHelp("The scope's key file (default: $MAGE_VAULT_KEY_FILE, else <scope>/vault.key; $MAGE_VAULT_KEY, the key's base64, comes first).", valueName: "file"))
+    var keyFile: String?
+
     @Option(help: ArgumentHelp("A project scope (secrets/projects/<project>/).", valueName: "project"))
     var project: String?
 
@@ -89,7 +93,9 @@ struct LocationOptions: ParsableArguments {
     }
 
     var location: EnvironmentLocation {
-        EnvironmentLocation(dataDirectory: dataDirectory, vaultFile: vaultFile, scope: (try? Scope(project: project, pipeline: pipeline)) ?? .global)
+        EnvironmentLocation(
+            dataDirectory: dataDirectory, vaultFile: vaultFile, scope: (try? Scope(project: project, pipeline: pipeline)) ?? .global,
+            keyFile: keyFile)
     }
 
     /// Opens the vault of the chosen scope, reading through its parents (pipeline →
@@ -97,13 +103,19 @@ struct LocationOptions: ParsableArguments {
     /// don't). `history` (else `$MAGE_VAULT_HISTORY`, else 10) is what compaction keeps.
     func openVault(create: Bool, history: Int? = nil) throws -> Vault {
         let chosen = history ?? FileSystem.environmentVariables()["MAGE_VAULT_HISTORY"].flatMap { Int($0) } ?? Vault.defaultHistory
-        return try Vault(resolution: Environment.resolutionChain(location, create: create), history: chosen)
+        return try reported(Vault(resolution: Environment.resolutionChain(location, create: create), history: chosen))
+    }
+
+    /// Says on standard error what opening did about an interrupted rekey.
+    func reported(_ vault: Vault) -> Vault {
+        for recovery in vault.rekeyRecoveries { printError("mage-vault: note: \(recovery)") }
+        return vault
     }
 
     /// Opens the vault for reading only (get, list, render, exec): a scope that does not
     /// exist yet is skipped, so its parents' secrets are still seen.
     func openForReading() throws -> Vault {
-        try Vault(resolution: Environment.resolutionChain(location, create: false, readOnly: true))
+        try reported(Vault(resolution: Environment.resolutionChain(location, create: false, readOnly: true)))
     }
 }
 

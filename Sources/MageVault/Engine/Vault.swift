@@ -58,10 +58,12 @@ public struct VaultStatus: Sendable, Equatable {
 /// A `Vault` is not safe to share between threads; give each thread (or an actor) its own.
 public final class Vault {
     /// The environment (scope) whose secrets this vault writes, and reads first.
-    public let environment: Environment
+    public internal(set) var environment: Environment
     /// The environments reads resolve through, nearest first: `environment`, then its
     /// parent scopes (pipeline → project → global) that exist here.
-    public let resolution: [Environment]
+    public internal(set) var resolution: [Environment]
+    /// What opening found of a rekey that a crash interrupted, and did about it.
+    public internal(set) var rekeyRecoveries: [RekeyRecovery] = []
     /// How many versions of each secret compaction keeps (at least 1).
     public let history: Int
     let log: VaultLog
@@ -109,6 +111,7 @@ public final class Vault {
         self.clock = clock
         do { log = try VaultLog(path: environment.location.logFile) } catch { throw Self.translate(error) }
         try refresh()
+        try finishInterruptedRekeys()
     }
 
     // MARK: Reading
@@ -153,7 +156,7 @@ public final class Vault {
                         summaries[name] = SecretSummary(name: name, updated: entry.newest.timestamp, scope: scope.location.scope)
                     }
                 } catch {
-                    throw translate(error, offset: entry.offset, keyFile: scope.location.keyFile)
+                    throw translate(error, offset: entry.offset, keyFile: scope.location.keySource.description)
                 }
             }
         }
@@ -296,7 +299,7 @@ public final class Vault {
     /// `requireOurKey` for any environment of the resolution chain.
     func requireKey(of scope: Environment) throws(VaultError) {
         if let keyIDs = index.tallies[scope.id]?.keyIDs, keyIDs.contains(where: { $0 != scope.keys.keyID }) {
-            throw .wrongKey(keyFile: scope.location.keyFile)
+            throw .wrongKey(keyFile: scope.location.keySource.description)
         }
     }
 
@@ -315,7 +318,7 @@ public final class Vault {
                 try RecordCodec.open(line: bytes, header: entry.newest, keys: scope.keys, vault: vaultID)
             }
         } catch {
-            throw translate(error, offset: entry.offset, keyFile: scope.location.keyFile)
+            throw translate(error, offset: entry.offset, keyFile: scope.location.keySource.description)
         }
     }
 

@@ -12,6 +12,16 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case missingKey(keyFile: String)
     /// Records of this environment were sealed under another key than the key file's.
     case wrongKey(keyFile: String)
+    /// The passphrase does not derive the key its key file names.
+    case wrongPassphrase(keyFile: String)
+    /// A passphrase is needed and none can be asked for.
+    case passphraseNeeded(variable: String)
+    /// An empty passphrase.
+    case emptyPassphrase
+    /// `$MAGE_VAULT_KEY` is not the base64 of 32 bytes.
+    case invalidKeyVariable
+    /// A rekey of a key given in `$MAGE_VAULT_KEY`, which has no file to write the new key to.
+    case rekeyNeedsKeyFile
     /// A key file others may read, refused as ssh refuses such a private key.
     case insecureKeyFile(path: String, mode: UInt32)
     /// A key file that is not 32 bytes.
@@ -66,7 +76,8 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidScope: .usage
         case .fileExists, .invalidImportEntry, .invalidImportFile, .invalidVariableName: .usage
         case .noSuchVersion: .notFound
-        case .wrongKey: .wrongKey
+        case .wrongKey, .wrongPassphrase: .wrongKey
+        case .passphraseNeeded, .emptyPassphrase, .invalidKeyVariable, .rekeyNeedsKeyFile: .usage
         case .insecureKeyFile: .permission
         case .invalidKeyFile, .invalidUUIDFile, .unreadableLog, .damagedLog, .damagedRecord: .damaged
         case .invalidInput: .usage
@@ -85,6 +96,14 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
             "this environment has no key file at \(keyFile); copy the environment's key there, or run 'mage-vault init' for a new environment"
         case .wrongKey(let keyFile):
             "the key in \(keyFile) is not the key this environment's records were sealed with; nothing was changed. Restore the right key file (from your backup) and try again"
+        case .wrongPassphrase(let keyFile):
+            "wrong passphrase for \(keyFile): it does not derive this environment's key; nothing was read or written"
+        case .passphraseNeeded(let variable):
+            "this environment's key is protected by a passphrase: type it on a terminal, or set $\(variable)"
+        case .emptyPassphrase: "a passphrase cannot be empty"
+        case .invalidKeyVariable: "$MAGE_VAULT_KEY is not the base64 of a 32-byte key"
+        case .rekeyNeedsKeyFile:
+            "the key comes from $MAGE_VAULT_KEY: rekey writes the new key to a file, so unset it and use --key-file (or the scope's key file)"
         case .insecureKeyFile(let path, let mode):
             "permissions 0\(String(mode, radix: 8)) for '\(path)' are too open: a key file must be readable by its owner alone. Run: chmod 600 '\(path)'"
         case .invalidKeyFile(let path, let bytes):

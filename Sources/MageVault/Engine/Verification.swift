@@ -183,7 +183,7 @@ extension Vault {
             throw .damagedLog(path: source, offsets: Array(offsets), count: report.damaged.count)
         }
         if report.environments.contains(where: { $0.otherKey > 0 }) {
-            throw .wrongKey(keyFile: environment.location.keyFile)
+            throw .wrongKey(keyFile: environment.location.keySource.description)
         }
         return try locked(exclusive: true) { () throws(VaultError) -> RestoreReport in
             try refreshLocked()

@@ -20,6 +20,12 @@ public final class Environment: Sendable {
     /// created (a uuid file that exists is always adopted, never replaced); without it, a
     /// missing file is an error and nothing is written.
     public static func open(_ location: EnvironmentLocation, create: Bool) throws(VaultError) -> Environment {
+        try open(location, create: create, newKey: nil)
+    }
+
+    /// `open`, and when the scope has no key file yet, create it from `newKey` (a
+    /// passphrase's, say) instead of a random key, without asking for it again.
+    public static func open(_ location: EnvironmentLocation, create: Bool, newKey: KeyMaterial?) throws(VaultError) -> Environment {
         if create {
             try system { () throws(SystemError) in
                 try FileSystem.makeDirectories(location.secretsDirectory, mode: 0o700)
@@ -31,6 +37,9 @@ public final class Environment: Sendable {
             FileSystem.removeStaleTemporaries(beside: location.uuidFile, olderThan: 60)
         }
         let id = try readOrCreateUUID(location, create: create)
+        if create, let newKey, case .scopeFile(let path) = location.keySource, !FileSystem.exists(path), try newKey.write(to: path) {
+            return Environment(location: location, id: id, keys: newKey.keys)
+        }
         let key = try readOrCreateKey(location, create: create)
         return Environment(location: location, id: id, keys: EnvironmentKeys(key: key))
     }
@@ -55,6 +64,49 @@ public final class Environment: Sendable {
         }
         guard !chain.isEmpty else { throw .noScope(location.scope, uuidFile: location.uuidFile) }
         return chain
+    }
+
+    /// When the data directory is inside a git work tree, makes sure git ignores every
+    /// MageVault key file under it (the log may be committed; keys never). Returns the
+    /// `.gitignore` it changed, or nil when nothing was needed.
+    @discardableResult
+    public static func ignoreKeyFilesInGit(_ location: EnvironmentLocation) throws(VaultError) -> String? {
+        guard let root = gitWorkTree(containing: location.secretsDirectory) else { return nil }
+        let relative = String(location.secretsDirectory.dropFirst(root.count)).drop { $0 == "/" }
+        let patterns = ["/\(relative)/**/vault.key", "/\(relative)/**/vault.key.new"]
+        let gitignore = root + "/.gitignore"
+        let existing = (try? FileSystem.readSmallFile(gitignore, maximumBytes: 1 << 20)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let lines = Set(existing.split(separator: "\n").map(String.init))
+        let missing = patterns.filter { !lines.contains($0) }
+        guard !missing.isEmpty else { return nil }
+        var text = existing
+        if !text.isEmpty, !text.hasSuffix("\n") { text += "\n" }
+        text += "# MageVault keys: never commit them (the vault log may be committed)\n" + missing.joined(separator: "\n") + "\n"
+        try system { () throws(SystemError) in try FileSystem.replaceAtomically(gitignore, mode: 0o644, contents: Array(text.utf8)) }
+        return gitignore
+    }
+
+    /// Whether git tracks, and whether it ignores, `location`'s key file; nil outside a git
+    /// work tree or without git.
+    public static func keyFileInGit(_ location: EnvironmentLocation) -> (tracked: Bool, ignored: Bool)? {
+        let keyFile = location.keyFile
+        guard gitWorkTree(containing: FileSystem.parentDirectory(of: keyFile)) != nil else { return nil }
+        let directory = FileSystem.parentDirectory(of: keyFile)
+        guard let tracked = ProgramRunner.status(of: ["git", "-C", directory, "ls-files", "--error-unmatch", keyFile]),
+            let ignored = ProgramRunner.status(of: ["git", "-C", directory, "check-ignore", "-q", keyFile])
+        else { return nil }
+        return (tracked == 0, ignored == 0)
+    }
+
+    /// The top of the git work tree holding `path`, if any.
+    static func gitWorkTree(containing path: String) -> String? {
+        var directory = path
+        while true {
+            if FileSystem.exists(directory + "/.git") { return directory }
+            let parent = FileSystem.parentDirectory(of: directory)
+            if parent == directory { return nil }
+            directory = parent
+        }
     }
 
     /// Renames pipeline `old` of `project` to `new`, as Mage moves the folder when a
@@ -94,21 +146,77 @@ public final class Environment: Sendable {
     }
 
     private static func readOrCreateKey(_ location: EnvironmentLocation, create: Bool) throws(VaultError) -> SecureBytes {
-        let path = location.keyFile
-        if !FileSystem.exists(path) {
-            guard create else { throw .missingKey(keyFile: path) }
-            let key = EnvironmentKeys.generateKey()
-            // false when another process created it first: then we read theirs below.
-            _ = try system { () throws(SystemError) in
-                try key.withUnsafeBytes { bytes throws(SystemError) in
-                    try FileSystem.createExclusively(path, mode: 0o600, contents: bytes)
-                }
+        switch location.keySource {
+        case .environmentVariable:
+            return try keyFromVariable()
+        case .explicitFile(let path):
+            guard FileSystem.exists(path) else { throw .missingKey(keyFile: path) }
+            return try readKeyFile(path)
+        case .scopeFile(let path):
+            if !FileSystem.exists(path) {
+                guard create else { throw .missingKey(keyFile: path) }
+                // false when another process created it first: then we read theirs below.
+                _ = try KeyMaterial.random().write(to: path)
             }
+            return try readKeyFile(path)
         }
-        let (key, mode) = try system { () throws(SystemError) in try FileSystem.readSecretFile(path, maximumBytes: 4096) }
+    }
+
+    /// `$MAGE_VAULT_KEY`: the base64 of the 32 key bytes.
+    private static func keyFromVariable() throws(VaultError) -> SecureBytes {
+        var text = Array((FileSystem.environmentVariables()["MAGE_VAULT_KEY"] ?? "").utf8)
+        defer { text.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) } }
+        guard let decoded = text.withUnsafeBytes({ Base64.decode($0) }), decoded.count == EnvironmentKeys.keyByteCount else {
+            throw .invalidKeyVariable
+        }
+        var bytes = decoded
+        defer { bytes.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) } }
+        return bytes.withUnsafeBytes { SecureBytes(copying: $0) }
+    }
+
+    /// A key file: 32 raw bytes, or Argon2id parameters and a passphrase to derive the key.
+    static func readKeyFile(_ path: String) throws(VaultError) -> SecureBytes {
+        let (contents, mode) = try system { () throws(SystemError) in try FileSystem.readSecretFile(path, maximumBytes: 4096) }
         guard mode & 0o077 == 0 else { throw .insecureKeyFile(path: path, mode: UInt32(mode)) }
-        guard key.count == EnvironmentKeys.keyByteCount else { throw .invalidKeyFile(path: path, bytes: key.count) }
-        return key
+        switch contents.withUnsafeBytes({ KeyFile.parse($0) }) {
+        case .raw?:
+            return contents
+        case .passphrase(let operations, let memory, let salt, let keyID)?:
+            let passphrase = try readPassphrase(prompt: "Passphrase for \(path): ", variable: "MAGE_VAULT_PASSPHRASE")
+            guard let key = Passphrase.deriveKey(passphrase, salt: salt, operations: operations, memory: memory) else {
+                throw .system(SystemError("crypto_pwhash", path, code: 12))
+            }
+            guard EnvironmentKeys.keyID(of: key) == keyID else { throw .wrongPassphrase(keyFile: path) }
+            return key
+        case nil:
+            throw .invalidKeyFile(path: path, bytes: contents.count)
+        }
+    }
+
+    /// A passphrase from `$variable`, else typed at a no-echo prompt; never empty.
+    public static func readPassphrase(prompt: String, variable: String) throws(VaultError) -> SecureBytes {
+        if let value = FileSystem.environmentVariables()[variable] {
+            guard !value.isEmpty else { throw .emptyPassphrase }
+            var bytes = Array(value.utf8)
+            defer { bytes.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) } }
+            return bytes.withUnsafeBytes { SecureBytes(copying: $0) }
+        }
+        guard SecretInput.standardInputIsTerminal else { throw .passphraseNeeded(variable: variable) }
+        let typed = try SecretInput.prompt(prompt, limit: 1024)
+        guard typed.count > 0 else { throw .emptyPassphrase }
+        return typed
+    }
+
+    /// The key id of an interrupted rekey's new key file (`<key file>.new`), when there is one.
+    /// Read without any passphrase: a passphrase file names its key id.
+    static func pendingKeyID(_ location: EnvironmentLocation) -> UInt32? {
+        let path = location.keyFile + ".new"
+        guard FileSystem.exists(path), let (contents, _) = try? FileSystem.readSecretFile(path, maximumBytes: 4096) else { return nil }
+        switch contents.withUnsafeBytes({ KeyFile.parse($0) }) {
+        case .raw?: return EnvironmentKeys.keyID(of: contents)
+        case .passphrase(_, _, _, let keyID)?: return keyID
+        case nil: return nil
+        }
     }
 }
 

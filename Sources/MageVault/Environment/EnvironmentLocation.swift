@@ -1,3 +1,23 @@
+/// Where the selected scope's key comes from, in this order: `$MAGE_VAULT_KEY` (base64 of
+/// the 32 bytes; for CI and containers), `--key-file` / `$MAGE_VAULT_KEY_FILE`, then the
+/// scope's own key file. Parent scopes always use their own key files.
+public enum KeySource: Sendable, Equatable, CustomStringConvertible {
+    /// `$MAGE_VAULT_KEY`.
+    case environmentVariable
+    /// A key file named by `--key-file` or `$MAGE_VAULT_KEY_FILE`.
+    case explicitFile(String)
+    /// The scope's key file (`vault.key` beside its uuid).
+    case scopeFile(String)
+
+    public var description: String {
+        switch self {
+        case .environmentVariable: "$MAGE_VAULT_KEY"
+        case .explicitFile(let path): "\(path) (--key-file or $MAGE_VAULT_KEY_FILE)"
+        case .scopeFile(let path): path
+        }
+    }
+}
+
 /// Where an environment's files are: the data directory (`--data-dir`, else
 /// `$MAGE_DATA_DIR`, else `~/.mage_data`), Mage's `uuid` file of the scope, our key file
 /// beside it, and the log (`secrets/vault.log`, unless `--vault` or `$MAGE_VAULT_FILE`
@@ -19,32 +39,41 @@ public struct EnvironmentLocation: Sendable, Equatable {
     }
     /// Mage's uuid file of the scope.
     public var uuidFile: String { scopeDirectory + "/uuid" }
-    /// MageVault's key file for the scope (never Mage's own `key`).
-    public var keyFile: String { scopeDirectory + "/vault.key" }
-
-    /// The same data directory and log, another scope.
-    public func with(scope: Scope) -> EnvironmentLocation {
-        EnvironmentLocation(dataDirectory: dataDirectory, logFile: logFile, scope: scope)
+    /// Where this scope's key comes from.
+    public let keySource: KeySource
+    /// The key file in use (the explicit one, else the scope's `vault.key`; also the file a
+    /// rekey writes), never Mage's own `key`.
+    public var keyFile: String {
+        if case .explicitFile(let path) = keySource { return path }
+        return scopeDirectory + "/vault.key"
     }
 
-    private init(dataDirectory: String, logFile: String, scope: Scope) {
+    /// The same data directory and log, another scope, with that scope's own key file.
+    public func with(scope: Scope) -> EnvironmentLocation {
+        EnvironmentLocation(dataDirectory: dataDirectory, logFile: logFile, scope: scope, keySource: nil)
+    }
+
+    private init(dataDirectory: String, logFile: String, scope: Scope, keySource: KeySource?) {
         self.dataDirectory = dataDirectory
         self.logFile = logFile
         self.scope = scope
+        let directory = scope == .global ? dataDirectory + "/secrets" : dataDirectory + "/secrets/" + scope.relativeDirectory
+        self.keySource = keySource ?? .scopeFile(directory + "/vault.key")
     }
 
     /// Resolves the location from explicit choices, then the process environment, then the defaults.
     /// Relative paths are made absolute against the current directory.
     public init(
-        dataDirectory: String? = nil, vaultFile: String? = nil, scope: Scope = .global,
+        dataDirectory: String? = nil, vaultFile: String? = nil, scope: Scope = .global, keyFile: String? = nil,
         variables: [String: String] = FileSystem.environmentVariables()
     ) {
-        self.scope = scope
-        let data = dataDirectory ?? variables["MAGE_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? FileSystem.homeDirectory(environment: variables) + "/.mage_data"
-        self.dataDirectory = Self.absolute(data)
-        let log = vaultFile ?? variables["MAGE_VAULT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
-        logFile = log.map(Self.absolute) ?? self.dataDirectory + "/secrets/vault.log"
+        func variable(_ name: String) -> String? { variables[name].flatMap { $0.isEmpty ? nil : $0 } }
+        let data = Self.absolute(dataDirectory ?? variable("MAGE_DATA_DIR") ?? FileSystem.homeDirectory(environment: variables) + "/.mage_data")
+        let log = (vaultFile ?? variable("MAGE_VAULT_FILE")).map(Self.absolute) ?? data + "/secrets/vault.log"
+        let source: KeySource? =
+            variable("MAGE_VAULT_KEY") != nil ? .environmentVariable
+            : (keyFile ?? variable("MAGE_VAULT_KEY_FILE")).map { .explicitFile(Self.absolute($0)) }
+        self.init(dataDirectory: data, logFile: log, scope: scope, keySource: source)
     }
 
     private static func absolute(_ path: String) -> String {

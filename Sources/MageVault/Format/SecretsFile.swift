@@ -48,6 +48,32 @@ public enum SecretsFile {
         return entries.enumerated().filter { last[$0.element.name] == $0.offset }.map(\.element)
     }
 
+    /// Writes `entries` in `format` so that `parse` reads them back exactly: `.env` values
+    /// double-quoted with `\\`, `\"`, `\n`, `\r`, `\t` escaped; JSON an object.
+    public static func encode(_ entries: [(name: String, value: String)], format: Format) -> String {
+        switch format {
+        case .json:
+            return "{" + entries.map { "\n  " + JSONText.quoted($0.name) + ": " + JSONText.quoted($0.value) }.joined(separator: ",")
+                + (entries.isEmpty ? "}\n" : "\n}\n")
+        case .env:
+            return entries.map { entry in
+                var escaped = ""
+                for character in entry.value {
+                    switch character {
+                    case "\\": escaped += "\\\\"
+                    case "\"": escaped += "\\\""
+                    case "\n": escaped += "\\n"
+                    case "\r": escaped += "\\r"
+                    case "\t": escaped += "\\t"
+                    case "\r\n": escaped += "\\r\\n"
+                    default: escaped.append(character)
+                    }
+                }
+                return "\(entry.name)=\"\(escaped)\"\n"
+            }.joined()
+        }
+    }
+
     private static func parseJSON(_ bytes: [UInt8]) throws(SecretsFileError) -> [(name: String, value: String)] {
         guard let object = try? JSONDecoder().decode([String: String].self, from: Data(bytes)) else {
             throw .notAJSONObjectOfStrings
@@ -60,9 +86,8 @@ public enum SecretsFile {
     /// double quotes (`\n`, `\r`, `\t`, `\"`, `\\` escapes, may span lines).
     private static func parseEnv(_ text: String) throws(SecretsFileError) -> [(name: String, value: String)] {
         var entries: [(name: String, value: String)] = []
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.hasSuffix("\r") ? $0.dropLast() : Substring($0)
-        }
+        // "\r\n" is one Character in Swift: split on it as well as on "\n".
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         var index = 0
         while index < lines.count {
             let number = index + 1

@@ -71,6 +71,12 @@ public enum FileSystem {
         _ = rmdir(path)
     }
 
+    /// Renames `source` over `destination` (atomically replacing it) and syncs the folder.
+    public static func renameReplacing(_ source: String, to destination: String) throws(SystemError) {
+        guard rename(source, destination) == 0 else { throw SystemError("rename", source) }
+        try syncDirectory(containing: destination)
+    }
+
     /// Renames `source` to `destination`, refusing to replace anything, and syncs the folder.
     public static func renameWithoutReplacing(_ source: String, to destination: String) throws(SystemError) {
         guard !exists(destination) else { throw SystemError("rename", destination, code: EEXIST) }

@@ -114,6 +114,28 @@ public enum ProgramRunner {
         return signal == 0 ? .exited((waited >> 8) & 0xFF) : .signaled(signal)
     }
 
+    /// Runs `command` with its output discarded and returns its exit status, or nil when it
+    /// cannot be run (not installed).
+    public static func status(of command: [String]) -> Int32? {
+        let environment = mergedEnvironment(adding: [])
+        guard let path = resolve(command[0], path: environment["PATH"]) else { return nil }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0)
+        var child: pid_t = 0
+        let spawned = withCStrings(command) { argv in
+            withCStrings(environment.map { "\($0.key)=\($0.value)" }) { envp in
+                posix_spawn(&child, path, &actions, nil, argv, envp)
+            }
+        }
+        guard spawned == 0 else { return nil }
+        var waited: Int32 = 0
+        while waitpid(child, &waited, 0) < 0, errno == EINTR {}
+        return waited & 0x7F == 0 ? (waited >> 8) & 0xFF : nil
+    }
+
     /// Ends this process the way the child ended: the same exit status, or the same signal.
     public static func end(like ending: Ending) -> Never {
         switch ending {

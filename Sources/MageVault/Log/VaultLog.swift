@@ -199,24 +199,48 @@ public final class VaultLog {
         }
     }
 
+    /// A piece of a rewritten file: bytes copied from this log, or new bytes.
+    public enum Piece {
+        /// Bytes of this log (whole lines).
+        case range(Range<UInt64>)
+        /// New bytes (whole lines).
+        case bytes([UInt8])
+    }
+
     /// Writes a new file holding `ranges` of this log (byte ranges of whole lines, in the
-    /// order given) followed by `extra` (whole lines), and puts it at `destination`
-    /// atomically: temporary file beside it, sync, rename, sync the folder. With
-    /// `keepingReplacedAs`, the file `destination` named before is first linked to that
-    /// name, so it is kept, not lost. `progress` hears bytes written of the total.
-    /// The caller holds the lock when `destination` is this log.
+    /// order given) followed by `extra` (whole lines); see `writeCopy(pieces:…)`.
     public func writeCopy(
         ranges: [Range<UInt64>], extra: [UInt8] = [], to destination: String, mode: mode_t = 0o600,
         keepingReplacedAs kept: String? = nil, progress: (UInt64, UInt64) -> Void = { _, _ in }
     ) throws(LogError) {
-        let merged = ranges.reduce(into: [Range<UInt64>]()) { result, range in
-            if let last = result.last, last.upperBound == range.lowerBound {
-                result[result.count - 1] = last.lowerBound..<range.upperBound
-            } else if !range.isEmpty {
-                result.append(range)
+        try writeCopy(
+            pieces: ranges.map(Piece.range) + (extra.isEmpty ? [] : [.bytes(extra)]), to: destination, mode: mode,
+            keepingReplacedAs: kept, progress: progress)
+    }
+
+    /// Writes a new file made of `pieces` and puts it at `destination` atomically:
+    /// temporary file beside it, sync, rename, sync the folder. With `keepingReplacedAs`,
+    /// the file `destination` named before is first linked to that name, so it is kept,
+    /// not lost. `progress` hears bytes written of the total. The caller holds the lock
+    /// when `destination` is this log.
+    public func writeCopy(
+        pieces: [Piece], to destination: String, mode: mode_t = 0o600, keepingReplacedAs kept: String? = nil,
+        progress: (UInt64, UInt64) -> Void = { _, _ in }
+    ) throws(LogError) {
+        // Adjacent ranges are read as one.
+        let merged = pieces.reduce(into: [Piece]()) { result, piece in
+            if case .range(let range) = piece, case .range(let last)? = result.last, last.upperBound == range.lowerBound {
+                result[result.count - 1] = .range(last.lowerBound..<range.upperBound)
+            } else {
+                result.append(piece)
             }
         }
-        let total = merged.reduce(UInt64(extra.count)) { $0 + UInt64($1.count) }
+        let total = merged.reduce(UInt64(0)) { sum, piece in
+            switch piece {
+            case .range(let range): sum + UInt64(range.count)
+            case .bytes(let bytes): sum + UInt64(bytes.count)
+            }
+        }
         // A rewrite killed half-way left its temporary file; under the lock none is live.
         if destination == path { FileSystem.removeStaleTemporaries(beside: path) }
         let temporary = FileSystem.temporaryPath(beside: destination)
@@ -225,29 +249,36 @@ public final class VaultLog {
         var failure: SystemError? = nil
         var written: UInt64 = 0
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        copying: for range in merged {
-            var position = range.lowerBound
-            while position < range.upperBound {
-                let want = Int(min(UInt64(buffer.count), range.upperBound - position))
-                let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, want, off_t(position)) }
-                if got < 0, errno == EINTR { continue }
-                guard got > 0 else {
-                    failure = SystemError("read", path, code: got < 0 ? errno : EIO)
-                    break copying
-                }
-                if let error = buffer.withUnsafeBytes({ FileSystem.writeAll(out, UnsafeRawBufferPointer(rebasing: $0[..<got]), at: written, path: temporary) }) {
+        copying: for piece in merged {
+            switch piece {
+            case .bytes(let bytes):
+                if let error = bytes.withUnsafeBytes({ FileSystem.writeAll(out, $0, at: written, path: temporary) }) {
                     failure = error
                     break copying
                 }
-                position += UInt64(got)
-                written += UInt64(got)
+                written += UInt64(bytes.count)
                 progress(written, total)
+            case .range(let range):
+                var position = range.lowerBound
+                while position < range.upperBound {
+                    let want = Int(min(UInt64(buffer.count), range.upperBound - position))
+                    let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, want, off_t(position)) }
+                    if got < 0, errno == EINTR { continue }
+                    guard got > 0 else {
+                        failure = SystemError("read", path, code: got < 0 ? errno : EIO)
+                        break copying
+                    }
+                    if let error = buffer.withUnsafeBytes({
+                        FileSystem.writeAll(out, UnsafeRawBufferPointer(rebasing: $0[..<got]), at: written, path: temporary)
+                    }) {
+                        failure = error
+                        break copying
+                    }
+                    position += UInt64(got)
+                    written += UInt64(got)
+                    progress(written, total)
+                }
             }
-        }
-        if failure == nil, !extra.isEmpty {
-            failure = extra.withUnsafeBytes { FileSystem.writeAll(out, $0, at: written, path: temporary) }
-            written += UInt64(extra.count)
-            progress(written, total)
         }
         if failure == nil, fchmod(out, mode) != 0 { failure = SystemError("fchmod", temporary) }
         if failure == nil, fsync(out) != 0 { failure = SystemError("fsync", temporary) }

@@ -1,0 +1,42 @@
+import ArgumentParser
+import MageVault
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write every visible secret in plain text, to move to another manager or to audit.",
+        discussion: """
+            Plain text leaves the vault only with --plaintext. Writes to standard output, or \
+            with -o to a file created with mode 0600 (atomically). The env format quotes \
+            values as 'import' reads them back.
+            """
+    )
+
+    @OptionGroup var options: LocationOptions
+
+    @Option(help: "env or json.")
+    var format: SecretsFile.Format = .env
+
+    @Flag(help: "Confirm that plain-text secrets may be written.")
+    var plaintext = false
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write here (mode 0600) instead of standard output.", valueName: "file"))
+    var output: String?
+
+    func run() throws {
+        guard plaintext else {
+            throw CommandFailure(message: "export writes every secret in plain text: pass --plaintext to confirm", code: ExitStatus.usage)
+        }
+        let vault = try options.openForReading()
+        var entries: [(name: String, value: String)] = []
+        for secret in try vault.secrets() {
+            if let value = try vault.secretValue(named: secret.name) { entries.append((secret.name, value)) }
+        }
+        var bytes = Array(SecretsFile.encode(entries, format: format).utf8)
+        defer { bytes.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) } }
+        if let output {
+            do { try FileSystem.replaceAtomically(output, mode: 0o600, contents: bytes) } catch { throw VaultError.system(error) }
+        } else {
+            bytes.withUnsafeBytes { Output.standardOutput($0) }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import MageVault
+
+extension KDFLimits: ExpressibleByArgument {}
+
+struct Rekey: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Give this scope a new key (or passphrase) and re-seal its records.",
+        discussion: """
+            Re-seals only this scope's records (other environments' are copied byte for \
+            byte). Without --passphrase the new key is random and kept in the key file (which \
+            also moves a passphrase-protected scope back to a key file); with --passphrase the \
+            new key comes from a new passphrase ($MAGE_VAULT_NEW_PASSPHRASE, or typed twice). \
+            A crash at any moment leaves the vault readable with the old key or the new one; \
+            the next command says which.
+            """
+    )
+
+    @OptionGroup var options: LocationOptions
+    @OptionGroup var progress: ProgressOptions
+
+    @Flag(help: "Protect the new key with a new passphrase.")
+    var passphrase = false
+
+    @Option(name: .customLong("kdf-limits"), help: "Argon2id cost for --passphrase: interactive, moderate (default) or sensitive.")
+    var kdfLimits: KDFLimits = .moderate
+
+    func run() throws {
+        let vault = try Vault(environment: Environment.open(options.location, create: false))
+        let material = passphrase ? try KeyMaterial.passphrase(Self.newPassphrase(), limits: kdfLimits) : KeyMaterial.random()
+        let reporter = progress.reporter("re-sealing")
+        let report = try vault.rekey(to: material, progress: reporter.update)
+        reporter.finish()
+        print("re-sealed \(report.resealed) record(s) of \(options.location.scope) under the new key; \(report.untouched) record(s) of other environments untouched")
+        print(material.isPassphrase ? "\(report.keyFile) now holds the new passphrase's parameters (no key material)" : "\(report.keyFile) now holds the new key: back it up")
+    }
+
+    /// A new passphrase: `$MAGE_VAULT_NEW_PASSPHRASE`, else typed twice at a no-echo prompt.
+    static func newPassphrase() throws -> SecureBytes {
+        if FileSystem.environmentVariables()["MAGE_VAULT_NEW_PASSPHRASE"] != nil {
+            return try Environment.readPassphrase(prompt: "", variable: "MAGE_VAULT_NEW_PASSPHRASE")
+        }
+        let first = try Environment.readPassphrase(prompt: "New passphrase: ", variable: "MAGE_VAULT_NEW_PASSPHRASE")
+        let again = try SecretInput.prompt("Repeat the passphrase: ", limit: 1024)
+        guard first.constantTimeEquals(again) else {
+            throw CommandFailure(message: "the passphrases differ; nothing was changed", code: ExitStatus.usage)
+        }
+        return first
+    }
+}

@@ -29,12 +29,12 @@ test: deps
 	$(SWIFT) build --build-tests
 	MAGE_VAULT_BIN="$$($(SWIFT) build --show-bin-path)/mage-vault" $(SWIFT) test --skip-build --disable-xctest
 
-# The kill loop at length: hundreds of SIGKILLs during sets and compactions; prints kills,
+# The kill loop at length: hundreds of SIGKILLs during sets, compactions and rekeys; prints kills,
 # records acknowledged and records lost (which must be 0).
 crashtest: deps
 	$(SWIFT) build --build-tests
 	@MAGE_VAULT_CRASH_KILLS=$${KILLS:-300} MAGE_VAULT_BIN="$$($(SWIFT) build --show-bin-path)/mage-vault" \
-		$(SWIFT) test --skip-build --disable-xctest --filter CrashTests > .build/crashtest.log 2>&1; \
+		$(SWIFT) test --skip-build --disable-xctest --filter 'CrashTests|rekeyCrashes' > .build/crashtest.log 2>&1; \
 		status=$$?; grep -E '^crash test|Test run|✘' .build/crashtest.log; exit $$status
 
 # A release binary with the Swift runtime linked in statically starts in a few milliseconds.

@@ -5,7 +5,7 @@ SWIFT  ?= swift
 PREFIX ?= /usr/local
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build demo test crashtest install uninstall clean
+.PHONY: all deps build demo test crashtest bench install uninstall clean
 
 all: build
 
@@ -36,6 +36,16 @@ crashtest: deps
 	@MAGE_VAULT_CRASH_KILLS=$${KILLS:-300} MAGE_VAULT_BIN="$$($(SWIFT) build --show-bin-path)/mage-vault" \
 		$(SWIFT) test --skip-build --disable-xctest --filter 'CrashTests|rekeyCrashes' > .build/crashtest.log 2>&1; \
 		status=$$?; grep -E '^crash test|Test run|✘' .build/crashtest.log; exit $$status
+
+# The benchmark: every workload against its floor, measured in the same run, for vaults of
+# 1k to 1M records; writes BENCHMARKS.md from its own output. SIZES=1000,10000 for a quick run.
+bench: deps
+	$(SWIFT) build -c release --static-swift-stdlib --product mage-vault
+	$(SWIFT) build -c release --static-swift-stdlib --product mage-vault-floor
+	$(SWIFT) build -c release --product mage-vault-bench
+	bin="$$($(SWIFT) build -c release --show-bin-path)"; \
+		"$$bin/mage-vault-bench" --sizes $${SIZES:-1000,10000,100000,1000000} \
+		--tool "$$bin/mage-vault" --floor "$$bin/mage-vault-floor" --output BENCHMARKS.md
 
 # A release binary with the Swift runtime linked in statically starts in a few milliseconds.
 install: deps

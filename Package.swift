@@ -26,6 +26,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // `make bench`: the benchmark, and the trivial binary whose start is a cold get's floor.
+        .executableTarget(name: "mage-vault-bench", dependencies: ["MageVault"]),
+        .executableTarget(name: "mage-vault-floor", dependencies: ["MageVault"]),
         .testTarget(name: "MageVaultTests", dependencies: ["MageVault"]),
     ]
 )

@@ -61,6 +61,19 @@ public enum SecretBox {
         return authentic ? plaintext : nil
     }
 
+    /// Opens a box into `plaintext` (at least `box.count - overhead` bytes, the caller's
+    /// memory): true when it authenticates. The benchmark's floor, the cost of one
+    /// `crypto_secretbox_open_easy` and nothing else; vault code opens into secure memory.
+    public static func open(_ box: UnsafeRawBufferPointer, keys: EnvironmentKeys, into plaintext: UnsafeMutableRawBufferPointer) -> Bool {
+        guard box.count >= overhead, plaintext.count >= box.count - overhead, let destination = plaintext.baseAddress else { return false }
+        let nonce = box.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        return keys.sealing.withUnsafeBytes { key in
+            crypto_secretbox_open_easy(
+                destination.assumingMemoryBound(to: UInt8.self), nonce + nonceByteCount, UInt64(box.count - nonceByteCount), nonce,
+                key.baseAddress!.assumingMemoryBound(to: UInt8.self)) == 0
+        }
+    }
+
     /// Authenticates the whole box but decrypts only its first `count` plaintext bytes
     /// (fewer if the plaintext is shorter); `nil` when it does not authenticate.
     ///

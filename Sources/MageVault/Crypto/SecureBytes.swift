@@ -1,13 +1,57 @@
 import CSodium
+import Synchronization
+
+/// Reuses `sodium_malloc` regions of a few sizes. Each fresh region costs several system
+/// calls (mmap, mprotect for the guard pages, mlock); a `get` or a `list` needs a few short
+/// buffers per record, so regions are wiped on release and kept for the next use instead.
+/// A kept region stays locked and guarded; it holds nothing once released.
+final class SecureAllocator: Sendable {
+    static let shared = SecureAllocator()
+    static let sizeClasses = [64, 256, 1024, 4096, 16384, 65536]
+    static let keptPerClass = 32
+    // Addresses as integers: raw pointers are not Sendable, and only this allocator touches them.
+    private let free = Mutex<[[UInt]]>(Array(repeating: [], count: sizeClasses.count))
+
+    /// A region of at least `count` bytes and its capacity.
+    func allocate(_ count: Int) -> (UnsafeMutableRawPointer, capacity: Int) {
+        guard let sizeClass = Self.sizeClasses.firstIndex(where: { $0 >= count }) else {
+            guard let raw = sodium_malloc(count) else { fatalError("sodium_malloc(\(count)) failed: out of memory") }
+            return (raw, count)
+        }
+        let capacity = Self.sizeClasses[sizeClass]
+        if let reused = free.withLock({ $0[sizeClass].popLast() }), let pointer = UnsafeMutableRawPointer(bitPattern: reused) {
+            return (pointer, capacity)
+        }
+        guard let raw = sodium_malloc(capacity) else { fatalError("sodium_malloc(\(capacity)) failed: out of memory") }
+        return (raw, capacity)
+    }
+
+    /// Wipes a region and keeps it for reuse, or frees it.
+    func release(_ pointer: UnsafeMutableRawPointer, capacity: Int) {
+        sodium_memzero(pointer, capacity)
+        let address = UInt(bitPattern: pointer)
+        if let sizeClass = Self.sizeClasses.firstIndex(of: capacity),
+            free.withLock({ lists in
+                guard lists[sizeClass].count < Self.keptPerClass else { return false }
+                lists[sizeClass].append(address)
+                return true
+            })
+        {
+            return
+        }
+        sodium_free(pointer)
+    }
+}
 
 /// Bytes that may be secret: held in `sodium_malloc` memory (guard pages, locked against
-/// swapping where the system allows) and wiped by `sodium_free` when released.
+/// swapping where the system allows) and wiped when released.
 ///
 /// The bytes are reachable only inside `withUnsafeBytes`, so no pointer to them escapes.
 /// Keys, plaintexts being sealed and plaintexts just opened all live in one of these.
 public final class SecureBytes: @unchecked Sendable {
     // Sendable: the memory is written only during initialisation and never after.
     private let pointer: UnsafeMutableRawPointer?
+    private let capacity: Int
     /// The number of bytes held.
     public let count: Int
 
@@ -18,17 +62,17 @@ public final class SecureBytes: @unchecked Sendable {
         self.count = count
         if count == 0 {
             pointer = nil
+            capacity = 0
             try initializer(UnsafeMutableRawBufferPointer(start: nil, count: 0))
             return
         }
-        guard let raw = sodium_malloc(count) else {
-            fatalError("sodium_malloc(\(count)) failed: out of memory")
-        }
+        let (raw, capacity) = SecureAllocator.shared.allocate(count)
         pointer = raw
+        self.capacity = capacity
         do {
             try initializer(UnsafeMutableRawBufferPointer(start: raw, count: count))
         } catch {
-            sodium_free(raw)
+            SecureAllocator.shared.release(raw, capacity: capacity)
             throw error
         }
     }
@@ -44,7 +88,7 @@ public final class SecureBytes: @unchecked Sendable {
     }
 
     deinit {
-        if let pointer { sodium_free(pointer) }  // sodium_free wipes before releasing.
+        if let pointer { SecureAllocator.shared.release(pointer, capacity: capacity) }  // wiped first
     }
 
     /// Calls `body` with read access to the bytes; the pointer must not escape `body`.

@@ -264,6 +264,7 @@ public final class Vault {
 
     /// Reads what was appended since the last call, under the shared lock.
     func refresh() throws(VaultError) {
+        if log.header != nil, log.isUnchanged(size: scannedTo + tornBytes) { return }  // scanned before, nothing new
         try locked(exclusive: false) { () throws(VaultError) in try refreshLocked() }
     }
 

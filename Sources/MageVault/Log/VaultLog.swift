@@ -80,6 +80,17 @@ public final class VaultLog {
         return true
     }
 
+    /// True when the path still names the open file and its size is still `size`: nothing
+    /// was appended, cut or replaced, so a refresh has nothing to read (two system calls,
+    /// no lock).
+    public func isUnchanged(size expected: UInt64) -> Bool {
+        guard fd >= 0 else { return false }
+        var named = stat()
+        var held = stat()
+        guard stat(path, &named) == 0, fstat(fd, &held) == 0 else { return false }
+        return named.st_dev == held.st_dev && named.st_ino == held.st_ino && UInt64(held.st_size) == expected
+    }
+
     /// Runs `body` holding the log's lock: `exclusive` for writers, shared for a scan.
     /// A failure to lock is thrown; the body's outcome is returned.
     public func withLock<R, E: Error>(exclusive: Bool, _ body: () throws(E) -> R) throws(LogError) -> Result<R, E> {
@@ -102,7 +113,9 @@ public final class VaultLog {
     public func scan(from offset: UInt64, limit: UInt64? = nil, _ visit: (ScannedLine) throws -> Void) throws -> ScanEnd {
         guard fd >= 0 else { return ScanEnd(end: 0, tornBytes: 0) }
         let fileSize = try limit.map { min($0, try size()) } ?? size()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        if offset > 0, offset >= fileSize { return ScanEnd(end: offset, tornBytes: fileSize > offset ? fileSize - offset : 0) }
+        // Nothing new is the common case of a refresh: allocate the buffer only to read.
+        var buffer = [UInt8](repeating: 0, count: Int(min(1 << 20, max(4096, fileSize - offset))))
         var bufferStart = offset  // file offset of buffer[0]
         var filled = 0
         var lineStart = 0  // index in buffer of the next unconsumed line

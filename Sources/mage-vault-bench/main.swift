@@ -1,0 +1,341 @@
+// `make bench`: MageVault against the floor the hardware and the cryptography set, measured
+// in the same run, for vaults of 1k to 1M records. Writes BENCHMARKS.md from its own output.
+import Foundation
+import MageVault
+
+// MARK: Measuring
+
+func now() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+}
+
+struct Sample {
+    var values: [Double]
+    var median: Double { let sorted = values.sorted(); return sorted[sorted.count / 2] }
+    var minimum: Double { values.min()! }
+    var maximum: Double { values.max()! }
+}
+
+/// Runs `body` `times` times and returns the seconds each took.
+func measure(_ times: Int, _ body: () throws -> Void) rethrows -> Sample {
+    var values: [Double] = []
+    for _ in 0..<times {
+        let start = now()
+        try body()
+        values.append(now() - start)
+    }
+    return Sample(values: values)
+}
+
+struct Row {
+    let workload: String
+    let size: String
+    let unit: String  // per what the numbers are
+    let sample: Sample
+    let floor: Sample
+    let target: String
+    let meets: Bool?
+    let perRecord: Double?  // seconds per record, to show growth
+}
+
+var rows: [Row] = []
+var notes: [String] = []
+
+func milliseconds(_ seconds: Double) -> String { String(format: "%.3f", seconds * 1000) }
+func microseconds(_ seconds: Double) -> String { String(format: "%.2f", seconds * 1e6) }
+
+@MainActor func record(_ workload: String, size: Int, unit: String = "op", _ sample: Sample, floor: Sample, target: String, check: (Double, Double) -> Bool, records: Int? = nil) {
+    let meets = check(sample.median, floor.median)
+    rows.append(Row(workload: workload, size: label(size), unit: unit, sample: sample, floor: floor, target: target, meets: meets,
+                    perRecord: records.map { sample.median / Double($0) }))
+    let ratio = sample.median / floor.median
+    print(String(format: "%-34@ %6@  median %10@ ms  min %10@  max %10@  floor %10@ ms  ratio %6.2f  %@  %@", workload as NSString,
+                 label(size) as NSString, milliseconds(sample.median) as NSString, milliseconds(sample.minimum) as NSString,
+                 milliseconds(sample.maximum) as NSString, milliseconds(floor.median) as NSString, ratio, target as NSString,
+                 (meets ? "meets" : "MISSES") as NSString))
+
+}
+
+func label(_ size: Int) -> String { size >= 1_000_000 ? "\(size / 1_000_000)M" : size >= 1000 ? "\(size / 1000)k" : "\(size)" }
+
+// MARK: Vaults of a given shape
+
+/// A vault of `records` records: 10% of them live names, each written 10 times (so every
+/// name has 10 versions), values of 24 to 40 bytes, names of 10 to 14.
+func makeVault(records: Int, in directory: String) throws -> Vault {
+    let location = EnvironmentLocation(dataDirectory: directory, variables: [:])
+    let vault = try Vault(environment: Environment.open(location, create: true))
+    let names = max(1, records / 10)
+    for version in 0..<10 {
+        try vault.importSecrets((0..<names).map { (name: "secret_\($0)", value: "made-up value \($0) version \(version) ....") })
+    }
+    return vault
+}
+
+func temporaryDirectory() -> String {
+    let path = NSTemporaryDirectory() + "/magevault-bench-\(UUID().uuidString)"
+    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// The naive replay: decrypt every record (what a log without clear headers would need).
+func naiveReplay(logFile: String, keys: EnvironmentKeys) throws -> Int {
+    let data = try Data(contentsOf: URL(fileURLWithPath: logFile))
+    var opened = 0
+    data.withUnsafeBytes { raw in
+        var start = 0
+        for index in 0..<raw.count where raw[index] == 0x0A {
+            defer { start = index + 1 }
+            guard index - start > 200 else { continue }  // the header line
+            let body = UnsafeRawBufferPointer(rebasing: raw[(start + 113)..<(index - 9)])
+            var plaintext = [UInt8](repeating: 0, count: 4096)
+            if let box = Base64.decode(body),
+                box.withUnsafeBytes({ sealed in plaintext.withUnsafeMutableBytes { SecretBox.open(sealed, keys: keys, into: $0) } })
+            {
+                opened += 1
+            }
+        }
+    }
+    return opened
+}
+
+/// Peak resident memory of this process in bytes (VmHWM).
+func peakResidentBytes() -> Int {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])! * 1024
+    }
+    return 0
+}
+
+/// Starts `executable` with posix_spawn (output discarded) and waits: the cost of a new
+/// process as a shell pays it, without Foundation's own overhead.
+func spawnAndWait(_ executable: String, _ arguments: [String]) {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    var child: pid_t = 0
+    precondition(posix_spawn(&child, executable, &actions, nil, argv, environ) == 0)
+    var status: Int32 = 0
+    waitpid(child, &status, 0)
+    precondition(status == 0, "\(executable) failed")
+    argv.forEach { free($0) }
+    posix_spawn_file_actions_destroy(&actions)
+}
+
+func runChild(_ executable: String, _ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: output, as: UTF8.self)
+}
+
+// MARK: Modes
+
+let arguments = CommandLine.arguments
+if arguments.count == 3, arguments[1] == "--memory-child" {
+    // Opens the vault in `arguments[2]` (or nothing for the baseline) and prints peak memory.
+    if arguments[2] != "-" {
+        let location = EnvironmentLocation(dataDirectory: arguments[2], variables: [:])
+        let vault = try Vault(environment: Environment.open(location, create: false))
+        _ = try vault.status()
+    } else {
+        let location = EnvironmentLocation(dataDirectory: temporaryDirectory(), variables: [:])
+        _ = try Vault(environment: Environment.open(location, create: true))
+    }
+    print(peakResidentBytes())
+    exit(0)
+}
+
+func option(_ name: String) -> String? {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+    return arguments[index + 1]
+}
+let sizes = (option("--sizes") ?? "1000,10000,100000,1000000").split(separator: ",").map { Int($0)! }
+let toolPath = option("--tool") ?? ""
+let floorPath = option("--floor") ?? ""
+let outputPath = option("--output")
+let benchStart = now()
+
+// MARK: Cold get: a new process with 1k live secrets
+
+if !toolPath.isEmpty, !floorPath.isEmpty {
+    let directory = temporaryDirectory()
+    _ = try makeVault(records: 10_000, in: directory)  // 1k live secrets
+    for _ in 0..<5 { spawnAndWait(toolPath, ["get", "secret_500", "--data-dir", directory]) }  // warm the page cache
+    let tool = measure(100) { spawnAndWait(toolPath, ["get", "secret_500", "--data-dir", directory]) }
+    let floor = measure(100) { spawnAndWait(floorPath, []) }
+    record("cold get (new process)", size: 10_000, tool, floor: floor, target: "≤ floor + 3 ms", check: { $0 - $1 <= 0.003 })
+    try? FileManager.default.removeItem(atPath: directory)
+}
+
+// MARK: Durable set, against seal + write + fdatasync of the same bytes
+
+do {
+    let directory = temporaryDirectory()
+    let vault = try makeVault(records: 1000, in: directory)
+    let keys = vault.environment.keys
+    let tool = try measure(100) { try vault.setSecret(named: "durable", value: "made-up value 1 version 1 ....") }
+    let scratch = directory + "/floor.log"
+    let fd = open(scratch, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+    let value = Array("made-up value 1 version 1 ....".utf8)
+    let floor = measure(100) {
+        let (_, line) = value.withUnsafeBytes {
+            RecordCodec.seal(.set, name: try! SecretName("durable"), value: $0, environment: vault.environment.id, keys: keys,
+                             timestamp: Timestamp(milliseconds: 1), id: RecordID.random(), vault: VaultID(rawValue: 1))
+        }
+        _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        fdatasync(fd)
+    }
+    close(fd)
+    record("durable set", size: 1000, tool, floor: floor, target: "≤ 1.5× floor", check: { $0 <= 1.5 * $1 })
+    try? FileManager.default.removeItem(atPath: directory)
+}
+
+// MARK: Import of 100k secrets, against sealing 100k records in memory
+
+do {
+    let directory = temporaryDirectory()
+    let location = EnvironmentLocation(dataDirectory: directory, variables: [:])
+    let environment = try Environment.open(location, create: true)
+    let entries = (0..<100_000).map { (name: "import_\($0)", value: "made-up imported value number \($0)") }
+    let tool = try measure(1) { try Vault(environment: environment).importSecrets(entries) }
+    let floor = measure(1) {
+        var total = 0
+        for entry in entries {
+            let value = Array(entry.value.utf8)
+            let (_, line) = value.withUnsafeBytes {
+                RecordCodec.seal(.set, name: try! SecretName(entry.name), value: $0, environment: environment.id, keys: environment.keys,
+                                 timestamp: Timestamp(milliseconds: 1), id: RecordID.random(), vault: VaultID(rawValue: 1))
+            }
+            total += line.count
+        }
+        precondition(total > 0)
+    }
+    record("import (one commit)", size: 100_000, tool, floor: floor, target: "≤ 2× floor", check: { $0 <= 2 * $1 }, records: 100_000)
+    try? FileManager.default.removeItem(atPath: directory)
+}
+
+// MARK: Per size: open, hot get, list, compact, memory, bytes on disk
+
+let selfPath = URL(fileURLWithPath: CommandLine.arguments[0]).path
+let baseline = Int(try runChild(selfPath, ["--memory-child", "-"]).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+for size in sizes {
+    let directory = temporaryDirectory()
+    let built = now()
+    let vault = try makeVault(records: size, in: directory)
+    let keys = vault.environment.keys
+    let logFile = vault.environment.location.logFile
+    print("-- \(label(size)) records: built in \(String(format: "%.1f", now() - built)) s")
+    let runs = size >= 1_000_000 ? 3 : 5
+
+    let opening = try measure(runs) { _ = try Vault(environment: vault.environment) }
+    let naive = try measure(size >= 1_000_000 ? 1 : 3) {
+        let opened = try naiveReplay(logFile: logFile, keys: keys)
+        precondition(opened == size)
+    }
+    record("open (build the index)", size: size, opening, floor: naive, target: size >= 1_000_000 ? "≤ 0.25× naive replay" : "(0.25× at 1M)",
+           check: { $0 <= 0.25 * $1 }, records: size)
+
+    let names = size / 10
+    var generator = SystemRandomNumberGenerator()
+    let picks = (0..<2000).map { _ in "secret_\(Int.random(in: 0..<names, using: &generator))" }
+    var pick = 0
+    let hot = try measure(2000) { pick += 1; _ = try vault.secretValue(named: picks[pick % picks.count]) }
+    let sampleValue = Array("made-up value 12345 version 9 ....".utf8)
+    let sampleBox = sampleValue.withUnsafeBytes { SecretBox.seal($0, keys: keys) }
+    var scratch = [UInt8](repeating: 0, count: 256)
+    let oneOpen = measure(2000) { _ = sampleBox.withUnsafeBytes { sealed in scratch.withUnsafeMutableBytes { SecretBox.open(sealed, keys: keys, into: $0) } } }
+    record("hot get (in process)", size: size, hot, floor: oneOpen, target: "≤ 2× one open", check: { $0 <= 2 * $1 })
+
+    if names <= 10_000 {
+        let list = try measure(3) {
+            let listed = try vault.secrets().count
+            precondition(listed == names)
+        }
+        let boxes = (0..<names).map { _ in sampleBox }
+        let openAll = measure(3) {
+            for box in boxes { _ = box.withUnsafeBytes { sealed in scratch.withUnsafeMutableBytes { SecretBox.open(sealed, keys: keys, into: $0) } } }
+        }
+        record("list of \(label(names)) names", size: size, list, floor: openAll, target: "≤ 2× opening them", check: { $0 <= 2 * $1 }, records: names)
+    }
+
+    let bytes = (try FileManager.default.attributesOfItem(atPath: logFile)[.size] as! NSNumber).intValue
+    let payload = "secret_50000".utf8.count + "made-up value 50000 version 9 ....".utf8.count
+    notes.append("\(label(size)): \(bytes) bytes on disk, \(bytes / size) per record for \(payload) bytes of name and value (overhead \(bytes / size - payload) bytes)")
+
+    let peak = Int(try runChild(selfPath, ["--memory-child", directory]).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    let perRecord = Double(peak - baseline) / Double(size)
+    rows.append(Row(workload: "peak memory after open", size: label(size), unit: "bytes/record", sample: Sample(values: [perRecord]),
+                    floor: Sample(values: [0]), target: "≤ 120 B/record", meets: perRecord <= 120, perRecord: nil))
+    print(String(format: "%-34@ %6@  %.1f bytes per record above the empty baseline (%d → %d)  %@", "peak memory after open" as NSString,
+                 label(size) as NSString, perRecord, baseline, peak, (perRecord <= 120 ? "meets" : "MISSES") as NSString))
+
+    // Compact to the newest version of each name: size → size/10 records.
+    let compactVault = try Vault(environment: vault.environment, history: 1)
+    let compact = try measure(1) { try compactVault.compact() }
+    let after = (try FileManager.default.attributesOfItem(atPath: logFile)[.size] as! NSNumber).intValue
+    let floorFile = directory + "/floor-copy"
+    // The floor: read a file as large as the old log, write and sync one as large as the new.
+    let oldCopy = directory + "/old-size"
+    let filler = Data(count: bytes)
+    try filler.write(to: URL(fileURLWithPath: oldCopy))
+    let copyFloor = try measure(1) {
+        let read = try Data(contentsOf: URL(fileURLWithPath: oldCopy))
+        precondition(read.count == bytes)
+        let fd = open(floorFile, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        _ = read.prefix(after).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        fsync(fd)
+        close(fd)
+    }
+    record("compact to 10% live", size: size, compact, floor: copyFloor, target: "≤ 2× read + write + sync", check: { $0 <= 2 * $1 }, records: size)
+    try? FileManager.default.removeItem(atPath: directory)
+}
+
+// MARK: Report
+
+let elapsed = now() - benchStart
+print(String(format: "bench finished in %.0f s", elapsed))
+for note in notes { print(note) }
+
+if let outputPath {
+    let cpu = ((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "").split(separator: "\n")
+        .first { $0.hasPrefix("model name") }.map { String($0.split(separator: ":")[1]).trimmingCharacters(in: .whitespaces) } ?? "unknown"
+    let memory = ((try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? "").split(separator: "\n").first.map(String.init) ?? ""
+    var text = """
+        # MageVault benchmarks
+
+        Written by `make bench` (`Sources/mage-vault-bench`) from its own measurements; do not edit by hand.
+        Date: \(ISO8601DateFormatter().string(from: Date())). Machine: \(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(memory.replacingOccurrences(of: "  ", with: "")).
+        Every floor is measured in the same run as its workload, so ratios hold on a noisy machine.
+
+        Vault shape: N records = N/10 live names × 10 versions each (every name set 10 times),
+        names of 8 to 14 bytes, values of about 34 bytes, one environment.
+
+        | workload | size | median | min | max | floor (median) | ratio | per record | target | meets |
+        |---|---|---|---|---|---|---|---|---|---|
+
+        """
+    for row in rows {
+        if row.unit == "bytes/record" {
+            text += "| \(row.workload) | \(row.size) | \(String(format: "%.1f", row.sample.median)) B/record | | | empty vault | | | \(row.target) | \(row.meets! ? "yes" : "**no**") |\n"
+            continue
+        }
+        let ratio = row.sample.median / row.floor.median
+        text += "| \(row.workload) | \(row.size) | \(milliseconds(row.sample.median)) ms | \(milliseconds(row.sample.minimum)) ms | \(milliseconds(row.sample.maximum)) ms | \(milliseconds(row.floor.median)) ms | \(String(format: "%.2f", ratio))× | \(row.perRecord.map { microseconds($0) + " µs" } ?? "") | \(row.target) | \(row.meets! ? "yes" : "**no**") |\n"
+    }
+    text += "\nBytes on disk:\n\n" + notes.map { "- \($0)" }.joined(separator: "\n") + "\n"
+    text += String(format: "\nThe whole run took %.0f s.\n", elapsed)
+    try text.write(toFile: outputPath, atomically: true, encoding: .utf8)
+    print("wrote \(outputPath)")
+}

@@ -15,9 +15,12 @@ struct ToolResult {
 
 /// Runs `executable` with `arguments`, feeding `input` on standard input.
 @discardableResult
-func run(_ executable: String, _ arguments: [String], input: [UInt8] = [], environment: [String: String] = [:]) throws -> ToolResult {
+func run(
+    _ executable: String, _ arguments: [String], input: [UInt8] = [], environment: [String: String] = [:], directory: String? = nil
+) throws -> ToolResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     process.arguments = arguments
     var variables = ProcessInfo.processInfo.environment
     variables["MAGE_DATA_DIR"] = nil
@@ -42,8 +45,8 @@ func run(_ executable: String, _ arguments: [String], input: [UInt8] = [], envir
 
 /// Runs the built `mage-vault` with `arguments`.
 @discardableResult
-func run(_ arguments: [String], input: [UInt8] = [], environment: [String: String] = [:]) throws -> ToolResult {
-    try run(toolPath, arguments, input: input, environment: environment)
+func run(_ arguments: [String], input: [UInt8] = [], environment: [String: String] = [:], directory: String? = nil) throws -> ToolResult {
+    try run(toolPath, arguments, input: input, environment: environment, directory: directory)
 }
 
 /// A temporary data dir and the tool run against it, as a user would.

@@ -98,8 +98,24 @@ public final class Environment: Sendable {
         return (tracked == 0, ignored == 0)
     }
 
+    /// Every scope of the data directory whose uuid and key are here (global, projects,
+    /// pipelines), for tools that look at all of them (git's diff and merge).
+    public static func allScopes(_ location: EnvironmentLocation) -> [Environment] {
+        var scopes: [Scope] = [.global]
+        for project in FileSystem.directoryNames(in: location.secretsDirectory + "/projects") {
+            scopes.append(.project(project))
+            for pipeline in FileSystem.directoryNames(in: location.secretsDirectory + "/projects/\(project)/pipelines") {
+                scopes.append(.pipeline(project: project, pipeline: pipeline))
+            }
+        }
+        return scopes.compactMap { scope in
+            let scoped = scope == location.scope ? location : location.with(scope: scope)
+            return try? open(scoped, create: false)
+        }
+    }
+
     /// The top of the git work tree holding `path`, if any.
-    static func gitWorkTree(containing path: String) -> String? {
+    public static func gitWorkTree(containing path: String) -> String? {
         var directory = path
         while true {
             if FileSystem.exists(directory + "/.git") { return directory }

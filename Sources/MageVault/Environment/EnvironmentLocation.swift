@@ -76,9 +76,18 @@ public struct EnvironmentLocation: Sendable, Equatable {
         self.init(dataDirectory: data, logFile: log, scope: scope, keySource: source)
     }
 
-    private static func absolute(_ path: String) -> String {
-        var result = path.hasPrefix("/") ? path : FileSystem.currentDirectory() + "/" + path
-        while result.count > 1, result.hasSuffix("/") { result.removeLast() }
-        return result
+    /// `path` made absolute against the current directory and normalised (no `//`, `.`
+    /// or `..` components), so that paths compare as the same file's paths do.
+    public static func absolute(_ path: String) -> String {
+        let full = path.hasPrefix("/") ? path : FileSystem.currentDirectory() + "/" + path
+        var components: [Substring] = []
+        for component in full.split(separator: "/") {
+            switch component {
+            case ".": continue
+            case "..": _ = components.popLast()
+            default: components.append(component)
+            }
+        }
+        return "/" + components.joined(separator: "/")
     }
 }

@@ -60,6 +60,19 @@ public enum FileSystem {
         return String(path[path.index(after: slash)...])
     }
 
+    /// The names of the folders in `directory` (none when it does not exist).
+    public static func directoryNames(in directory: String) -> [String] {
+        guard let stream = opendir(directory) else { return [] }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
+            var info = stat()
+            if name != ".", name != "..", stat("\(directory)/\(name)", &info) == 0, info.st_mode & S_IFMT == S_IFDIR { names.append(name) }
+        }
+        return names.sorted()
+    }
+
     /// Removes the file at `path`; a missing file is fine.
     public static func remove(_ path: String) throws(SystemError) {
         guard unlink(path) == 0 || errno == ENOENT else { throw SystemError("unlink", path) }

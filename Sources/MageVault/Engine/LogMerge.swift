@@ -1,0 +1,202 @@
+/// One secret that both sides of a merge changed differently.
+public struct MergeConflict: Sendable, Equatable, CustomStringConvertible {
+    /// The environment (scope) of the secret.
+    public let environment: EnvironmentID
+    /// Its scope, when this machine holds that environment's key.
+    public let scope: Scope?
+    /// Its name, when this machine holds the key (else only the tag is known).
+    public let name: String?
+    /// Its keyed tag.
+    public let tag: NameTag
+    /// Whether one side deleted it (and the other changed it).
+    public let deletedOnOneSide: Bool
+
+    public var description: String {
+        let what = name.map { "'\($0)'" } ?? "a secret (tag \(tag.description.prefix(12))…; no key for this environment here)"
+        let scopeText = scope.map { "\($0)" } ?? "uuid \(environment)"
+        return "\(what) in \(scopeText): " + (deletedOnOneSide ? "changed on one side, deleted on the other" : "changed on both sides to different values")
+    }
+}
+
+/// How conflicts are settled.
+public struct MergeResolution: Sendable {
+    /// Names (of the merging environment's scope) whose value on our side wins.
+    public var ours: Set<String> = []
+    /// Names whose value on their side wins.
+    public var theirs: Set<String> = []
+    /// Settle every conflict by the newest write (the vault's own rule), reporting nothing.
+    public var lastWriterWins = false
+
+    /// No resolution: every conflict fails the merge.
+    public init(ours: Set<String> = [], theirs: Set<String> = [], lastWriterWins: Bool = false) {
+        self.ours = ours
+        self.theirs = theirs
+        self.lastWriterWins = lastWriterWins
+    }
+}
+
+/// What a merge did.
+public struct MergeReport: Sendable, Equatable {
+    /// Records in the merged log.
+    public let records: Int
+    /// Conflicts left unresolved (the merge fails when there is any).
+    public let conflicts: [MergeConflict]
+    /// Conflicts settled by `--ours` / `--theirs`.
+    public let resolved: Int
+}
+
+/// A three-way merge of vault logs, for git's merge driver. The merged log is the union
+/// of both sides' records (each once, ours in our order, then theirs'), which is a valid
+/// log whose state follows the newest-record rule for every environment, keys or not.
+/// On top, it finds secrets that both sides changed differently since the base.
+public enum LogMerge {
+    struct Side {
+        var header: FileHeader?
+        var lines: [[UInt8]] = []
+        var identities: [RecordIdentity] = []
+        var newest: [IndexKey: (header: RecordHeader, line: Int)] = [:]
+    }
+
+    struct RecordIdentity: Hashable {
+        let timestamp: Timestamp
+        let id: RecordID
+    }
+
+    /// Merges `base`, `ours` and `theirs` (paths) into `ours`, opening records with the keys
+    /// of `environments` to compare values and to settle conflicts by `resolution` (which
+    /// appends a new record for the chosen value of the first environment, the writer).
+    public static func merge(
+        base: String, ours: String, theirs: String, environments: [Environment], resolution: MergeResolution,
+        clock: () -> UInt64 = wallClockMilliseconds
+    ) throws(VaultError) -> MergeReport {
+        let baseSide = try read(base, allowMissing: true)
+        let ourSide = try read(ours, allowMissing: false)
+        let theirSide = try read(theirs, allowMissing: false)
+        guard let vault = ourSide.header?.vaultID ?? theirSide.header?.vaultID else { throw .noLog(path: ours) }
+        if let other = theirSide.header?.vaultID, other != vault {
+            throw .invalidScope("the two sides are different vaults (\(vault) and \(other)): they cannot be merged")
+        }
+        let keys = Dictionary(environments.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+
+        // The union: ours in order, then theirs' records that ours lacks.
+        var merged: [UInt8] = FileHeader(vaultID: vault).encoded()
+        var seen = Set<RecordIdentity>()
+        var count = 0
+        var latest = Timestamp(rawValue: 0)
+        for side in [ourSide, theirSide] {
+            for (index, identity) in side.identities.enumerated() where seen.insert(identity).inserted {
+                merged += side.lines[index] + [0x0A]
+                count += 1
+                latest = max(latest, identity.timestamp)
+            }
+        }
+
+        // Conflicts: both sides moved a secret's newest record away from the base, differently.
+        var conflicts: [MergeConflict] = []
+        var settle: [(Environment, SecretName, Side, Int)] = []
+        for key in Set(ourSide.newest.keys).union(theirSide.newest.keys) {
+            let original = baseSide.newest[key].map { RecordIdentity(timestamp: $0.header.timestamp, id: $0.header.id) }
+            guard let mine = ourSide.newest[key], let other = theirSide.newest[key] else { continue }
+            let mineID = RecordIdentity(timestamp: mine.header.timestamp, id: mine.header.id)
+            let otherID = RecordIdentity(timestamp: other.header.timestamp, id: other.header.id)
+            guard mineID != original, otherID != original, mineID != otherID else { continue }
+            let mineDeleted = mine.header.operation == .delete
+            let otherDeleted = other.header.operation == .delete
+            if mineDeleted && otherDeleted { continue }
+            let environment = keys[key.environment]
+            var name: String? = nil
+            if let environment, !mineDeleted || !otherDeleted {
+                let mineValue = try open(ourSide, mine.line, mine.header, environment, vault)
+                let otherValue = try open(theirSide, other.line, other.header, environment, vault)
+                name = mineValue?.name ?? otherValue?.name
+                if !mineDeleted, !otherDeleted, mineValue?.value == otherValue?.value { continue }  // same value both sides
+            }
+            let conflict = MergeConflict(
+                environment: key.environment, scope: environment?.location.scope, name: name, tag: key.tag,
+                deletedOnOneSide: mineDeleted != otherDeleted)
+            if resolution.lastWriterWins { continue }
+            if let environment, environment.id == environments.first?.id, let name, let secret = try? SecretName(name) {
+                if resolution.ours.contains(name) {
+                    settle.append((environment, secret, ourSide, mine.line))
+                    continue
+                }
+                if resolution.theirs.contains(name) {
+                    settle.append((environment, secret, theirSide, other.line))
+                    continue
+                }
+            }
+            conflicts.append(conflict)
+        }
+
+        // A settled conflict gets a new record, newer than both sides, with the chosen value.
+        for (environment, name, side, line) in settle {
+            let bytes = side.lines[line]
+            guard case .record(let header)? = try? bytes.withBytes({ raw throws(FormatError) in try LogLine.parse(raw) }) else { continue }
+            latest = Timestamp.next(after: latest, wallClock: clock())
+            let value: [UInt8]
+            if header.operation == .set, let opened = try open(side, line, header, environment, vault) {
+                value = Array(opened.value.utf8)
+            } else {
+                value = []
+            }
+            let (_, record) = value.withUnsafeBytes { raw in
+                RecordCodec.seal(
+                    value.isEmpty ? .delete : .set, name: name, value: raw, environment: environment.id, keys: environment.keys,
+                    timestamp: latest, id: RecordID.random(), vault: vault)
+            }
+            merged += record
+            count += 1
+        }
+
+        do { try FileSystem.replaceAtomically(ours, mode: 0o600, contents: merged) } catch { throw .system(error) }
+        return MergeReport(records: count, conflicts: conflicts.sorted { ($0.name ?? "", $0.tag.rawValue) < ($1.name ?? "", $1.tag.rawValue) }, resolved: settle.count)
+    }
+
+    private static func open(_ side: Side, _ line: Int, _ header: RecordHeader, _ environment: Environment, _ vault: VaultID)
+        throws(VaultError) -> (name: String, value: String)?
+    {
+        let opened = Result { () throws(OpenError) in
+            try side.lines[line].withBytes { raw throws(OpenError) in
+                try RecordCodec.open(line: raw, header: header, keys: environment.keys, vault: vault)
+            }
+        }
+        switch opened {
+        case .success(let record): return (record.name, record.value())
+        case .failure(.wrongKey): return nil
+        case .failure(.notAuthentic(let reason)): throw .damagedRecord(path: "a side of the merge", offset: 0, reason: reason)
+        }
+    }
+
+    /// Reads one side: its header, its record lines, and the newest record per secret.
+    static func read(_ path: String, allowMissing: Bool) throws(VaultError) -> Side {
+        var side = Side()
+        if allowMissing, !FileSystem.exists(path) { return side }
+        do {
+            let log = try VaultLog(path: path)
+            if allowMissing, (try? log.size()) == 0 { return side }
+            var damaged: [UInt64] = []
+            _ = try log.scan(from: 0) { line in
+                switch line.parsed {
+                case .success(.fileHeader(let header)):
+                    if side.header == nil { side.header = header }
+                case .success(.record(let header)):
+                    let key = IndexKey(environment: header.environment, tag: header.tag)
+                    if let current = side.newest[key], !header.isNewer(than: current.header) {
+                    } else {
+                        side.newest[key] = (header, side.lines.count)
+                    }
+                    side.identities.append(RecordIdentity(timestamp: header.timestamp, id: header.id))
+                    side.lines.append(Array(line.bytes))
+                case .failure:
+                    damaged.append(line.offset)
+                }
+            }
+            if !damaged.isEmpty { throw VaultError.damagedLog(path: path, offsets: Array(damaged.prefix(8)), count: damaged.count) }
+        } catch let error as VaultError {
+            throw error
+        } catch {
+            throw Vault.translate(error)
+        }
+        return side
+    }
+}

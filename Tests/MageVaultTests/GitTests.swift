@@ -1,0 +1,185 @@
+import Foundation
+import Testing
+
+@testable import MageVault
+
+/// A git repository in a temporary folder with a vault log committed in it, `mage-vault`
+/// on the PATH for git's merge driver and textconv.
+struct Repository {
+    let directory = TemporaryDirectory()
+    var root: String { directory.file("project") }
+    var dev: String { root + "/mage_data" }  // the project's own data dir (development)
+    var log: String { dev + "/secrets/vault.log" }
+    var prod: String { directory.file("prod-data") }  // production: its own data dir, the checkout's log
+
+    var environment: [String: String] {
+        let bin = FileSystem.parentDirectory(of: toolPath)
+        return ["PATH": bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"), "GIT_AUTHOR_NAME": "t",
+                "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"]
+    }
+
+    @discardableResult
+    func git(_ arguments: String...) throws -> ToolResult {
+        try run("/usr/bin/env", ["git", "-C", root] + arguments, environment: environment)
+    }
+
+    func set(_ name: String, _ value: String, production: Bool = false) throws {
+        let data = production ? prod : dev
+        let result = try run(["set", name, "--data-dir", data, "--vault", log], input: Array(value.utf8))
+        #expect(result.status == 0, "\(result.error)")
+    }
+
+    func get(_ name: String, production: Bool = false) throws -> String? {
+        let result = try run(["get", name, "--data-dir", production ? prod : dev, "--vault", log])
+        return result.status == 0 ? result.text : nil
+    }
+
+    /// A repository whose first commit holds a log with a development and a production secret.
+    static func make(setup: Bool = true) throws -> Repository {
+        let repository = Repository()
+        try FileManager.default.createDirectory(atPath: repository.root, withIntermediateDirectories: true)
+        try repository.git("init", "-q", "-b", "main")
+        #expect(try run(["init", "--data-dir", repository.dev]).status == 0)
+        try repository.set("db_password", "dev made-up 1")
+        try repository.set("api_token", "dev token made-up")
+        try repository.set("db_password", "prod made-up 1", production: true)
+        if setup {
+            let result = try run(["git", "setup", "--data-dir", repository.dev], directory: repository.root)
+            #expect(result.status == 0, "\(result.error)")
+        }
+        try repository.git("add", "-A")
+        try repository.git("commit", "-q", "-m", "base")
+        return repository
+    }
+
+}
+
+@Suite("git: merge driver, union merges, readable diffs", .serialized)
+struct GitTests {
+    @Test("git setup registers the driver and the textconv, idempotently; keys stay out of the commit")
+    func setup() throws {
+        let repository = try Repository.make()
+        #expect(try repository.git("config", "merge.mage-vault.driver").text.hasPrefix("mage-vault git merge %O %A %B"))
+        #expect(try repository.git("config", "diff.mage-vault.textconv").text.hasPrefix("mage-vault git diff-text"))
+        #expect(String(decoding: try contents(repository.root + "/.gitattributes"), as: UTF8.self) == "mage_data/secrets/vault.log merge=mage-vault diff=mage-vault\n")
+        let again = try run(["git", "setup", "--data-dir", repository.dev], directory: repository.root)
+        #expect(again.text.contains("already marks"))
+        let committed = try repository.git("ls-files").text
+        #expect(committed.contains("mage_data/secrets/vault.log"))
+        #expect(!committed.contains("vault.key"))
+    }
+
+    @Test("Two branches change secrets in two environments; the merge keeps both, even for the environment whose key is absent")
+    func cleanMerge() throws {
+        let repository = try Repository.make()
+        try repository.git("checkout", "-q", "-b", "feature")
+        try repository.set("api_token", "feature token made-up")
+        try repository.set("warehouse", "feature warehouse made-up", production: true)
+        try repository.git("commit", "-q", "-am", "feature")
+        try repository.git("checkout", "-q", "main")
+        try repository.set("new_on_main", "main made-up")
+        try repository.set("db_password", "prod made-up 2", production: true)
+        try repository.git("commit", "-q", "-am", "main")
+        // This machine lacks production's key while merging.
+        let prodKey = repository.prod + "/secrets/vault.key"
+        let savedKey = try contents(prodKey)
+        try FileManager.default.removeItem(atPath: prodKey)
+        let merged = try repository.git("merge", "-q", "feature", "-m", "merge")
+        #expect(merged.status == 0, "\(merged.error)")
+        #expect(try repository.get("api_token") == "feature token made-up")
+        #expect(try repository.get("new_on_main") == "main made-up")
+        #expect(try repository.get("db_password") == "dev made-up 1")
+        try write(savedKey, to: prodKey)
+        chmod(prodKey, 0o600)
+        #expect(try repository.get("db_password", production: true) == "prod made-up 2")
+        #expect(try repository.get("warehouse", production: true) == "feature warehouse made-up")
+        #expect(try run(["verify", "--data-dir", repository.dev, "--vault", repository.log]).status == 0)
+    }
+
+    @Test("A name changed on both sides, or changed against deleted, fails the merge naming it, never its value; --theirs settles it")
+    func conflicts() throws {
+        let repository = try Repository.make()
+        try repository.git("checkout", "-q", "-b", "feature")
+        try repository.set("db_password", "feature made-up secret")
+        try #require(try run(["delete", "api_token", "--data-dir", repository.dev, "--vault", repository.log]).status == 0)
+        try repository.git("commit", "-q", "-am", "feature")
+        try repository.git("checkout", "-q", "main")
+        try repository.set("db_password", "main made-up secret")
+        try repository.set("api_token", "main changed token")
+        try repository.git("commit", "-q", "-am", "main")
+        let failed = try repository.git("merge", "feature", "-m", "merge")
+        #expect(failed.status != 0)
+        #expect(failed.error.contains("'db_password' in global: changed on both sides to different values"))
+        #expect(failed.error.contains("'api_token' in global: changed on one side, deleted on the other"))
+        #expect(!failed.error.contains("made-up secret") && !failed.text.contains("made-up secret"))
+        // What git leaves is a valid log in which the newest write wins.
+        #expect(try run(["verify", "--data-dir", repository.dev, "--vault", repository.log]).status == 0)
+        #expect(try repository.get("db_password") == "main made-up secret")
+        try repository.git("merge", "--abort")
+        let driver = "mage-vault git merge %O %A %B --data-dir '\(repository.dev)' --vault '\(repository.log)' --theirs db_password --ours api_token"
+        let settled = try repository.git("-c", "merge.mage-vault.driver=\(driver)", "merge", "-q", "feature", "-m", "merge")
+        #expect(settled.status == 0, "\(settled.error)")
+        #expect(try repository.get("db_password") == "feature made-up secret")
+        #expect(try repository.get("api_token") == "main changed token")
+    }
+
+    @Test("A compaction on one branch and appends on the other merge cleanly")
+    func compactionAgainstAppends() throws {
+        let repository = try Repository.make()
+        for version in 2...6 { try repository.set("db_password", "dev made-up \(version)") }
+        try repository.git("commit", "-q", "-am", "versions")
+        try repository.git("checkout", "-q", "-b", "compacted")
+        #expect(try run(["compact", "--history", "1", "--data-dir", repository.dev, "--vault", repository.log]).status == 0)
+        try repository.git("commit", "-q", "-am", "compact")
+        try repository.git("checkout", "-q", "main")
+        try repository.set("appended", "after the fork")
+        try repository.git("commit", "-q", "-am", "append")
+        let merged = try repository.git("merge", "-q", "compacted", "-m", "merge")
+        #expect(merged.status == 0, "\(merged.error)")
+        #expect(try repository.get("db_password") == "dev made-up 6")
+        #expect(try repository.get("appended") == "after the fork")
+        #expect(try repository.get("db_password", production: true) == "prod made-up 1")
+    }
+
+    @Test("Without the driver, git's merge=union still yields a valid log whose newest writes win")
+    func unionMerge() throws {
+        let repository = try Repository.make(setup: false)
+        try write(Array("mage_data/secrets/vault.log merge=union\n".utf8), to: repository.root + "/.gitattributes")
+        try repository.git("add", "-A")
+        try repository.git("commit", "-q", "-m", "union")
+        try repository.git("checkout", "-q", "-b", "feature")
+        try repository.set("db_password", "feature made-up")
+        try repository.set("feature_only", "made-up f")
+        try repository.git("commit", "-q", "-am", "feature")
+        try repository.git("checkout", "-q", "main")
+        try repository.set("main_only", "made-up m")
+        try repository.set("db_password", "main made-up, written last")
+        try repository.git("commit", "-q", "-am", "main")
+        let merged = try repository.git("merge", "-q", "feature", "-m", "merge")
+        #expect(merged.status == 0, "\(merged.error)")
+        #expect(try run(["verify", "--data-dir", repository.dev, "--vault", repository.log]).status == 0)
+        #expect(try repository.get("feature_only") == "made-up f")
+        #expect(try repository.get("main_only") == "made-up m")
+        #expect(try repository.get("db_password") == "main made-up, written last")
+    }
+
+    @Test("git diff and git log -p show which secrets changed per environment, counts where the key is absent, never values")
+    func readableDiffs() throws {
+        let repository = try Repository.make()
+        try FileManager.default.removeItem(atPath: repository.prod + "/secrets/vault.key")
+        try repository.set("db_password", "dev made-up 2")
+        try repository.set("added", "made-up added")
+        try #require(try run(["delete", "api_token", "--data-dir", repository.dev, "--vault", repository.log]).status == 0)
+        let diff = try repository.git("diff").text
+        #expect(diff.contains("+  added "))
+        #expect(diff.contains("-  api_token    set"))
+        #expect(diff.contains("+  api_token    deleted"))
+        #expect(diff.contains("+  db_password  set"))
+        #expect(diff.contains("(no key here): 1 records, 1 live secrets, 0 deleted"))
+        #expect(!diff.contains("made-up"))
+        try repository.git("commit", "-q", "-am", "change")
+        let history = try repository.git("log", "-p").text
+        #expect(history.contains("added"))
+        #expect(!history.contains("made-up"))
+    }
+}

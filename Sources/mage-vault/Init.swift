@@ -13,23 +13,19 @@ struct Init: ParsableCommand {
 
     @OptionGroup var options: LocationOptions
 
-    @Flag(help: "Protect the key with a passphrase (Argon2id); no key material is stored on disk.")
-    var passphrase = false
-
-    @Option(name: .customLong("kdf-limits"), help: "Argon2id cost: interactive, moderate (default) or sensitive.")
-    var kdfLimits: KDFLimits = .moderate
+    @OptionGroup var key: PassphraseOptions
 
     func run() throws {
         let location = options.location
         let hadUUID = Environment.exists(location)
         let hadKey = location.keySource == .environmentVariable || FileSystem.exists(location.keyFile)
-        let newKey = passphrase && !hadKey ? try KeyMaterial.passphrase(Rekey.newPassphrase(), limits: kdfLimits) : nil
+        let newKey = key.passphrase && !hadKey ? try key.newKey() : nil
         let environment = try Environment.open(location, create: true, newKey: newKey)
         let vault = try Vault(resolution: [environment])
         let createdLog = try vault.createLogIfMissing()
         print("environment \(vault.environment.id)")
         print("  uuid  \(location.uuidFile) (\(hadUUID ? "adopted" : "created"))")
-        let created = newKey != nil ? "created: passphrase-protected (Argon2id, \(kdfLimits.rawValue)), no key stored" : "created, mode 0600"
+        let created = newKey != nil ? "created: passphrase-protected (Argon2id, \(key.kdfLimits.rawValue)), no key stored" : "created, mode 0600"
         print("  key   \(location.keySource) (\(hadKey ? "exists" : created))")
         print("  log   \(location.logFile) (\(createdLog ? "created" : "exists"))")
         if let gitignore = try Environment.ignoreKeyFilesInGit(location) {

@@ -3,6 +3,20 @@ import MageVault
 
 extension KDFLimits: ExpressibleByArgument {}
 
+/// `--passphrase` and `--kdf-limits`, for `init` and `rekey`.
+struct PassphraseOptions: ParsableArguments {
+    @Flag(help: "Protect the key with a passphrase (Argon2id); no key material is stored on disk.")
+    var passphrase = false
+
+    @Option(name: .customLong("kdf-limits"), help: "Argon2id cost: interactive, moderate (default) or sensitive.")
+    var kdfLimits: KDFLimits = .moderate
+
+    /// The new key: a passphrase's (asked for now) with `--passphrase`, else random.
+    func newKey() throws -> KeyMaterial {
+        passphrase ? try KeyMaterial.passphrase(Rekey.newPassphrase(), limits: kdfLimits) : KeyMaterial.random()
+    }
+}
+
 struct Rekey: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Give this scope a new key (or passphrase) and re-seal its records.",
@@ -19,15 +33,11 @@ struct Rekey: ParsableCommand {
     @OptionGroup var options: LocationOptions
     @OptionGroup var progress: ProgressOptions
 
-    @Flag(help: "Protect the new key with a new passphrase.")
-    var passphrase = false
-
-    @Option(name: .customLong("kdf-limits"), help: "Argon2id cost for --passphrase: interactive, moderate (default) or sensitive.")
-    var kdfLimits: KDFLimits = .moderate
+    @OptionGroup var key: PassphraseOptions
 
     func run() throws {
         let vault = try Vault(environment: Environment.open(options.location, create: false))
-        let material = passphrase ? try KeyMaterial.passphrase(Self.newPassphrase(), limits: kdfLimits) : KeyMaterial.random()
+        let material = try key.newKey()
         let reporter = progress.reporter("re-sealing")
         let report = try vault.rekey(to: material, progress: reporter.update)
         reporter.finish()

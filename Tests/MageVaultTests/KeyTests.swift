@@ -172,7 +172,7 @@ struct KeyTests: ToolSuite {
 
     @Test("export writes plain text only with --plaintext, to a 0600 file, in a form import reads back")
     func exportRoundTrip() throws {
-        let tricky = ["plain": "made-up", "quoted": "say \"hi\" \\ back", "multi": "line one\nline two", "crlf": "a\r\nb", "hash": "x #y"]
+        let tricky = ["plain": "made-up", "quoted": "say \"hi\" \\ back", "multi": "line one\nline two", "crlf": "a\r\nb", "hash": "x #y", "control": "bell\u{07} and nul-free \u{1F}"]
         for (name, value) in tricky { #expect(try tool("set", name, input: value).status == 0) }
         #expect(try tool("export").status == 2)
         for format in ["env", "json"] {

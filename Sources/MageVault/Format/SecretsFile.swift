@@ -49,28 +49,16 @@ public enum SecretsFile {
     }
 
     /// Writes `entries` in `format` so that `parse` reads them back exactly: `.env` values
-    /// double-quoted with `\\`, `\"`, `\n`, `\r`, `\t` escaped; JSON an object.
+    /// double-quoted with JSON's escapes; JSON an object.
     public static func encode(_ entries: [(name: String, value: String)], format: Format) -> String {
         switch format {
         case .json:
             return "{" + entries.map { "\n  " + JSONText.quoted($0.name) + ": " + JSONText.quoted($0.value) }.joined(separator: ",")
                 + (entries.isEmpty ? "}\n" : "\n}\n")
         case .env:
-            return entries.map { entry in
-                var escaped = ""
-                for character in entry.value {
-                    switch character {
-                    case "\\": escaped += "\\\\"
-                    case "\"": escaped += "\\\""
-                    case "\n": escaped += "\\n"
-                    case "\r": escaped += "\\r"
-                    case "\t": escaped += "\\t"
-                    case "\r\n": escaped += "\\r\\n"
-                    default: escaped.append(character)
-                    }
-                }
-                return "\(entry.name)=\"\(escaped)\"\n"
-            }.joined()
+            // JSON's string escapes are a superset of dotenv's double-quoted ones; the parser
+            // reads \uXXXX too, so every value, control characters included, comes back exactly.
+            return entries.map { "\($0.name)=\(JSONText.quoted($0.value))\n" }.joined()
         }
     }
 
@@ -83,7 +71,7 @@ public enum SecretsFile {
 
     /// dotenv's rules: blank lines and `#` comments skipped; an optional `export `; the
     /// value unquoted (trimmed, a ` #` starts a comment), in single quotes (literal), or in
-    /// double quotes (`\n`, `\r`, `\t`, `\"`, `\\` escapes, may span lines).
+    /// double quotes (`\n`, `\r`, `\t`, `\"`, `\\` and `\uXXXX` escapes, may span lines).
     private static func parseEnv(_ text: String) throws(SecretsFileError) -> [(name: String, value: String)] {
         var entries: [(name: String, value: String)] = []
         // "\r\n" is one Character in Swift: split on it as well as on "\n".
@@ -105,14 +93,25 @@ public enum SecretsFile {
                 var collected = ""
                 var closed = false
                 var escaped = false
+                var unicodeEscape: String? = nil  // the hex digits of a \uXXXX read so far
                 while !closed {
                     for character in rest {
                         if closed { break }
-                        if quote == "\"" && escaped {
+                        if let digits = unicodeEscape {
+                            unicodeEscape = digits + String(character)
+                            if unicodeEscape!.count == 4 {
+                                guard let value = UInt32(unicodeEscape!, radix: 16), let scalar = Unicode.Scalar(value) else {
+                                    throw .malformedLine(number)
+                                }
+                                collected.unicodeScalars.append(scalar)
+                                unicodeEscape = nil
+                            }
+                        } else if quote == "\"" && escaped {
                             switch character {
                             case "n": collected.append("\n")
                             case "r": collected.append("\r")
                             case "t": collected.append("\t")
+                            case "u": unicodeEscape = ""
                             default: collected.append(character)
                             }
                             escaped = false

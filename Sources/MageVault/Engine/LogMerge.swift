@@ -55,6 +55,7 @@ public enum LogMerge {
         var lines: [[UInt8]] = []
         var identities: [RecordIdentity] = []
         var newest: [IndexKey: (header: RecordHeader, line: Int)] = [:]
+        var recordsPerEnvironment: [EnvironmentID: Int] = [:]
     }
 
     struct RecordIdentity: Hashable {
@@ -93,7 +94,7 @@ public enum LogMerge {
 
         // Conflicts: both sides moved a secret's newest record away from the base, differently.
         var conflicts: [MergeConflict] = []
-        var settle: [(Environment, SecretName, Side, Int)] = []
+        var settle: [(Environment, SecretName, Side, (header: RecordHeader, line: Int))] = []
         for key in Set(ourSide.newest.keys).union(theirSide.newest.keys) {
             let original = baseSide.newest[key].map { RecordIdentity(timestamp: $0.header.timestamp, id: $0.header.id) }
             guard let mine = ourSide.newest[key], let other = theirSide.newest[key] else { continue }
@@ -117,11 +118,11 @@ public enum LogMerge {
             if resolution.lastWriterWins { continue }
             if let environment, environment.id == environments.first?.id, let name, let secret = try? SecretName(name) {
                 if resolution.ours.contains(name) {
-                    settle.append((environment, secret, ourSide, mine.line))
+                    settle.append((environment, secret, ourSide, mine))
                     continue
                 }
                 if resolution.theirs.contains(name) {
-                    settle.append((environment, secret, theirSide, other.line))
+                    settle.append((environment, secret, theirSide, other))
                     continue
                 }
             }
@@ -129,12 +130,10 @@ public enum LogMerge {
         }
 
         // A settled conflict gets a new record, newer than both sides, with the chosen value.
-        for (environment, name, side, line) in settle {
-            let bytes = side.lines[line]
-            guard case .record(let header)? = try? bytes.withBytes({ raw throws(FormatError) in try LogLine.parse(raw) }) else { continue }
+        for (environment, name, side, chosen) in settle {
             latest = Timestamp.next(after: latest, wallClock: clock())
             let value: [UInt8]
-            if header.operation == .set, let opened = try open(side, line, header, environment, vault) {
+            if chosen.header.operation == .set, let opened = try open(side, chosen.line, chosen.header, environment, vault) {
                 value = Array(opened.value.utf8)
             } else {
                 value = []
@@ -186,6 +185,7 @@ public enum LogMerge {
                         side.newest[key] = (header, side.lines.count)
                     }
                     side.identities.append(RecordIdentity(timestamp: header.timestamp, id: header.id))
+                    side.recordsPerEnvironment[header.environment, default: 0] += 1
                     side.lines.append(Array(line.bytes))
                 case .failure:
                     damaged.append(line.offset)

@@ -7,12 +7,7 @@ public enum LogSummary {
         let side = try LogMerge.read(path, allowMissing: true)
         guard let vault = side.header?.vaultID else { return "(empty vault)\n" }
         let keys = Dictionary(environments.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        var records: [EnvironmentID: Int] = [:]
-        for identity in side.lines.indices {
-            if case .record(let header)? = try? side.lines[identity].withBytes({ raw throws(FormatError) in try LogLine.parse(raw) }) {
-                records[header.environment, default: 0] += 1
-            }
-        }
+        let records = side.recordsPerEnvironment
         var text = "vault \(vault)\n"
         for environment in records.keys.sorted() {
             let newest = side.newest.filter { $0.key.environment == environment }.map(\.value)

@@ -163,6 +163,18 @@ public final class Vault {
         return summaries.values.sorted { $0.name < $1.name }
     }
 
+    /// When this vault's own scope (not a parent) last set `name`, or nil when the scope
+    /// has no value for it. Decrypts nothing.
+    public func ownSecretUpdated(named name: String) throws(VaultError) -> Timestamp? {
+        let secret = try validName(name)
+        try refresh()
+        try requireKey(of: environment)
+        guard let entry = index.entry(environment: environment.id, tag: environment.keys.tag(of: secret)),
+            entry.newest.operation == .set
+        else { return nil }
+        return entry.newest.timestamp
+    }
+
     /// Counts per environment, damage and torn tail: what `env` and `verify` report.
     public func status() throws(VaultError) -> VaultStatus {
         try refresh()

@@ -97,6 +97,12 @@ public enum Output {
         writeWhole(STDOUT_FILENO, bytes)
     }
 
+    /// Writes `text` and a newline to standard output at once (unbuffered, so a program
+    /// reading a pipe sees it now).
+    public static func standardOutput(line text: String) {
+        Array((text + "\n").utf8).withUnsafeBytes { writeWhole(STDOUT_FILENO, $0) }
+    }
+
     /// Whether standard error is a terminal (then long operations show progress).
     public static var standardErrorIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
 

@@ -5,7 +5,7 @@ SWIFT  ?= swift
 PREFIX ?= /usr/local
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build demo test crashtest bench install uninstall clean
+.PHONY: all deps build demo test browser-test crashtest bench install uninstall clean
 
 all: build
 
@@ -29,6 +29,19 @@ test: deps
 	$(SWIFT) build --build-tests
 	MAGE_VAULT_BIN="$$($(SWIFT) build --show-bin-path)/mage-vault" $(SWIFT) test --skip-build --disable-xctest
 
+# The Secrets page in headless Chromium (Debian's chromium and chromium-driver, PyPI's
+# selenium; installed when missing): type, Enter, see it listed, delete it. Screenshots in
+# .build/browser-test/.
+browser-test: build
+	$(SWIFT) build --product mage-vault-serve
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+		echo "Installing chromium and chromium-driver with apt-get..."; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	fi
+	@python3 -c 'import selenium' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check selenium
+	python3 Tests/browser/secrets_page.py "$$($(SWIFT) build --show-bin-path)/mage-vault" .build/browser-test
+
 # The kill loop at length: hundreds of SIGKILLs during sets, compactions and rekeys; prints kills,
 # records acknowledged and records lost (which must be 0).
 crashtest: deps
@@ -48,14 +61,18 @@ bench: deps
 		--tool "$$bin/mage-vault" --floor "$$bin/mage-vault-floor" --output BENCHMARKS.md
 
 # A release binary with the Swift runtime linked in statically starts in a few milliseconds.
+# `mage-vault serve` runs mage-vault-serve, installed beside it (the web server's HTTP stack
+# is kept out of mage-vault, which every pipeline step starts).
 install: deps
 	$(SWIFT) build -c release --static-swift-stdlib --product mage-vault
+	$(SWIFT) build -c release --static-swift-stdlib --product mage-vault-serve
 	install -d "$(DESTDIR)$(PREFIX)/bin"
 	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/mage-vault" "$(DESTDIR)$(PREFIX)/bin/mage-vault"
-	@echo "installed $(DESTDIR)$(PREFIX)/bin/mage-vault"
+	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/mage-vault-serve" "$(DESTDIR)$(PREFIX)/bin/mage-vault-serve"
+	@echo "installed $(DESTDIR)$(PREFIX)/bin/mage-vault and mage-vault-serve"
 
 uninstall:
-	rm -f "$(DESTDIR)$(PREFIX)/bin/mage-vault"
+	rm -f "$(DESTDIR)$(PREFIX)/bin/mage-vault" "$(DESTDIR)$(PREFIX)/bin/mage-vault-serve"
 
 clean:
 	rm -rf .build

@@ -7,12 +7,17 @@ let package = Package(
     products: [
         .library(name: "MageVault", targets: ["MageVault"]),
         .executable(name: "mage-vault", targets: ["mage-vault"]),
+        .executable(name: "mage-vault-serve", targets: ["mage-vault-serve"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        // `serve`: a small HTTP server on Swift concurrency, no SwiftNIO (≈10 s of clean
-        // build where Hummingbird costs ≈75 s here).
-        .package(url: "https://github.com/swhitty/FlyingFox.git", from: "0.27.1"),
+        // `serve`. FlyingFox builds in ≈10 s to Hummingbird's ≈75 s, but it imports
+        // FoundationNetworking, which cannot be linked with --static-swift-stdlib without
+        // libcurl's development files; Hummingbird (SwiftNIO) links statically as is.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // libsodium, linked from the system (Debian: libsodium-dev) through pkg-config.
@@ -25,13 +30,32 @@ let package = Package(
         // `serve`: the Secrets page and its JSON API, above the library.
         .target(
             name: "MageVaultServer",
-            dependencies: ["MageVault", .product(name: "FlyingFox", package: "FlyingFox")]
+            dependencies: [
+                "MageVault",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // What both programs share: location options, exit codes, progress.
+        .target(
+            name: "MageVaultCommandLine",
+            dependencies: ["MageVault", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "mage-vault",
             dependencies: [
                 "MageVault",
-                "MageVaultServer",
+                "MageVaultCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // `mage-vault serve` runs this program: the HTTP stack stays out of `mage-vault`.
+        .executableTarget(
+            name: "mage-vault-serve",
+            dependencies: [
+                "MageVault", "MageVaultCommandLine", "MageVaultServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,4 +1,3 @@
-import FlyingFox
 import MageVault
 
 /// Who may use a running `serve`, and how a browser proves it.
@@ -59,36 +58,36 @@ struct AccessControl: Sendable {
     }
 
     /// A reason to refuse a request whose Host header does not name this server, or nil.
-    func hostProblem(_ request: HTTPRequest) -> String? {
+    func hostProblem(_ request: WebRequest) -> String? {
         guard let hosts else { return nil }
-        guard let host = request.headers[.host]?.lowercased() else { return "the request has no Host header" }
+        guard let host = request.header("host")?.lowercased() else { return "the request has no Host header" }
         return hosts.contains(host) ? nil : "this server does not answer to Host '\(host)'"
     }
 
     /// The credential the request carries, or nil when it carries none that is valid.
-    func credential(of request: HTTPRequest) -> Credential? {
-        if let authorization = request.headers[.authorization] {
+    func credential(of request: WebRequest) -> Credential? {
+        if let authorization = request.header("authorization") {
             let parts = authorization.split(separator: " ", maxSplits: 1)
             if parts.count == 2, ["bearer", "token"].contains(parts[0].lowercased()), token.matches(parts[1]) {
                 return .bearer
             }
         }
         if let cookie = cookieValue(in: request), session.matches(cookie) { return .cookie }
-        if let given = request.query.first(where: { $0.name == "token" })?.value, token.matches(given) { return .urlToken }
+        if let given = request.query("token"), token.matches(given) { return .urlToken }
         return nil
     }
 
     /// A reason to refuse a request that changes the vault as coming from another site, or nil.
-    func crossSiteProblem(_ request: HTTPRequest, credential: Credential) -> String? {
-        if let origin = request.headers[HTTPHeader("Origin")]?.lowercased() {
-            let expected = origins ?? request.headers[.host].map { ["http://" + $0.lowercased()] } ?? []
+    func crossSiteProblem(_ request: WebRequest, credential: Credential) -> String? {
+        if let origin = request.header("origin")?.lowercased() {
+            let expected = origins ?? request.header("host").map { ["http://" + $0.lowercased()] } ?? []
             guard expected.contains(origin) else { return "cross-site request refused (Origin \(origin))" }
         }
-        if let site = request.headers[HTTPHeader("Sec-Fetch-Site")]?.lowercased(), site != "same-origin", site != "none" {
+        if let site = request.header("sec-fetch-site")?.lowercased(), site != "same-origin", site != "none" {
             return "cross-site request refused (Sec-Fetch-Site \(site))"
         }
         if credential == .cookie {
-            guard let given = request.headers[HTTPHeader("X-CSRF-Token")], csrf.matches(given) else {
+            guard let given = request.header("x-csrf-token"), csrf.matches(given) else {
                 return "missing or wrong X-CSRF-Token header (reload the page)"
             }
         }
@@ -100,8 +99,8 @@ struct AccessControl: Sendable {
         "\(cookieName)=\(session.text); Path=/; HttpOnly; SameSite=Strict"
     }
 
-    private func cookieValue(in request: HTTPRequest) -> Substring? {
-        for header in request.headers.values(for: .cookie) {
+    private func cookieValue(in request: WebRequest) -> Substring? {
+        for header in request.headers(named: "cookie") {
             for pair in header.split(separator: ";") {
                 let trimmed = pair.drop { $0 == " " }
                 guard let equals = trimmed.firstIndex(of: "=") else { continue }

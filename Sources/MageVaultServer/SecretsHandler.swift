@@ -1,5 +1,8 @@
-import FlyingFox
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import MageVault
 
 /// Answers every request `serve` receives: the Secrets page and the JSON API.
@@ -15,44 +18,44 @@ import MageVault
 /// `pipeline_uuid`) query parameters for the scope. Errors are
 /// `{"error": {"code": N, "message": "…"}}`: 400 for bad input (the vault is unchanged),
 /// 401 without a valid token or cookie, 403 for a cross-site or misaddressed request.
-struct SecretsHandler: HTTPHandler {
+struct SecretsHandler: Sendable {
     let store: SecretsStore
     let access: AccessControl
 
     /// The largest request body read: a 1 MiB value with every byte escaped, and room to spare.
     static let maximumBodyBytes = 8 << 20
 
-    func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
+    func respond(to request: WebRequest) async -> WebResponse {
         if let problem = access.hostProblem(request) { return Reply.error(.forbidden, problem) }
-        let path = Self.rawPath(of: request)
+        let path = request.path
         if path == "/" || path == "/index.html" {
-            guard request.method == .GET || request.method == .HEAD else { return Reply.methodNotAllowed("GET") }
+            guard request.method == "GET" || request.method == "HEAD" else { return Reply.methodNotAllowed("GET") }
             return await page(request)
         }
         guard path == "/api/secrets" || path.hasPrefix("/api/secrets/") else {
             return Reply.error(.notFound, "no such page: \(path)")
         }
         guard let credential = access.credential(of: request),
-            credential != .urlToken || request.method == .GET
+            credential != .urlToken || request.method == "GET"
         else {
             var reply = Reply.error(.unauthorized, "a valid token is required: open the URL mage-vault serve printed, or send Authorization: Bearer <token>")
-            reply.headers[HTTPHeader("WWW-Authenticate")] = "Bearer"
+            reply.headers.append(("WWW-Authenticate", "Bearer"))
             return reply
         }
         let scope: Scope
         do { scope = try Self.scope(of: request) } catch { return Reply.error(.badRequest, error.description) }
         if path == "/api/secrets" {
             switch request.method {
-            case .GET: return await list(scope)
-            case .POST:
+            case "GET": return await list(scope)
+            case "POST":
                 if let problem = access.crossSiteProblem(request, credential: credential) { return Reply.error(.forbidden, problem) }
                 return await create(request, scope: scope)
             default: return Reply.methodNotAllowed("GET, POST")
             }
         }
-        guard request.method == .DELETE else { return Reply.methodNotAllowed("DELETE") }
+        guard request.method == "DELETE" else { return Reply.methodNotAllowed("DELETE") }
         if let problem = access.crossSiteProblem(request, credential: credential) { return Reply.error(.forbidden, problem) }
-        guard let name = String(path.dropFirst("/api/secrets/".count)).removingPercentEncoding else {
+        guard let name = PercentEncoding.decode(path.dropFirst("/api/secrets/".count)) else {
             return Reply.error(.badRequest, "the secret's name in the path is not valid percent-encoded UTF-8")
         }
         return await delete(name, scope: scope)
@@ -60,14 +63,14 @@ struct SecretsHandler: HTTPHandler {
 
     // MARK: Routes
 
-    private func page(_ request: HTTPRequest) async -> HTTPResponse {
+    private func page(_ request: WebRequest) async -> WebResponse {
         switch access.credential(of: request) {
         case .urlToken?:
             // Trade the token for the cookie, and take it out of the address bar and history.
             let kept = request.query.filter { $0.name == "project" || $0.name == "pipeline" }
             var location = "/"
             if !kept.isEmpty {
-                location += "?" + kept.map { "\(Self.queryEscaped($0.name))=\(Self.queryEscaped($0.value))" }.joined(separator: "&")
+                location += "?" + kept.map { "\(PercentEncoding.encode($0.name))=\(PercentEncoding.encode($0.value))" }.joined(separator: "&")
             }
             return Reply.redirect(to: location, cookie: access.sessionCookie)
         case .cookie?, .bearer?:
@@ -85,7 +88,7 @@ struct SecretsHandler: HTTPHandler {
         }
     }
 
-    private func list(_ scope: Scope) async -> HTTPResponse {
+    private func list(_ scope: Scope) async -> WebResponse {
         do {
             let (info, secrets) = try await store.list(scope)
             let items = secrets.map { Self.secretJSON(name: $0.name, scope: $0.scope, updated: $0.updated) }
@@ -95,18 +98,22 @@ struct SecretsHandler: HTTPHandler {
         }
     }
 
-    private func create(_ request: HTTPRequest, scope: Scope) async -> HTTPResponse {
-        let contentType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+    private func create(_ request: WebRequest, scope: Scope) async -> WebResponse {
+        let contentType = request.header("content-type")?.split(separator: ";").first?.filter { $0 != " " }.lowercased()
         guard contentType == "application/json" else {
             return Reply.error(.unsupportedMediaType, "send the secret as Content-Type: application/json")
         }
-        let body: Data
-        switch await Self.readBody(request) {
-        case .read(let data): body = data
-        case .refused(let reply): return reply
+        let body: [UInt8]
+        do {
+            guard let read = try await request.readBody(Self.maximumBodyBytes) else {
+                return Reply.error(.payloadTooLarge, "the body is larger than \(Self.maximumBodyBytes >> 20) MiB (values are at most 1 MiB)")
+            }
+            body = read
+        } catch {
+            return Reply.error(.badRequest, "the body could not be read")
         }
         let secret: CreateRequest.Secret
-        do { secret = try JSONDecoder().decode(CreateRequest.self, from: body).secret } catch {
+        do { secret = try JSONDecoder().decode(CreateRequest.self, from: Data(body)).secret } catch {
             return Reply.error(.badRequest, Self.describe(error))
         }
         do {
@@ -117,7 +124,7 @@ struct SecretsHandler: HTTPHandler {
         }
     }
 
-    private func delete(_ name: String, scope: Scope) async -> HTTPResponse {
+    private func delete(_ name: String, scope: Scope) async -> WebResponse {
         do {
             guard try await store.delete(scope, name: name) else {
                 return Reply.error(.notFound, "no secret named '\(name)' in the \(scope) scope")
@@ -158,47 +165,13 @@ struct SecretsHandler: HTTPHandler {
     }
 
     /// The scope named by the query: `project`/`pipeline` or Mage's `project_uuid`/`pipeline_uuid`.
-    static func scope(of request: HTTPRequest) throws(VaultError) -> Scope {
+    static func scope(of request: WebRequest) throws(VaultError) -> Scope {
         func value(_ names: String...) -> String? {
             request.query.first { names.contains($0.name) }.map(\.value)
         }
         let project = value("project", "project_uuid"), pipeline = value("pipeline", "pipeline_uuid")
         if project == nil, pipeline != nil { throw .invalidScope("a pipeline scope needs its project: add project=… to the query") }
         return try Scope(project: project, pipeline: pipeline)
-    }
-
-    /// The request's path still percent-encoded, so that a name holding `%2F` is read as
-    /// the name it is (and refused) rather than as another path.
-    static func rawPath(of request: HTTPRequest) -> String {
-        let target = request.target.rawValue
-        return String(target[..<(target.firstIndex { $0 == "?" || $0 == "#" } ?? target.endIndex)])
-    }
-
-    private enum Body {
-        case read(Data)
-        case refused(HTTPResponse)
-    }
-
-    /// The request body, read up to `maximumBodyBytes` and no further.
-    private static func readBody(_ request: HTTPRequest) async -> Body {
-        let tooLarge = Reply.error(.payloadTooLarge, "the body is larger than \(maximumBodyBytes >> 20) MiB (values are at most 1 MiB)")
-        if let count = request.bodySequence.count, count > maximumBodyBytes { return .refused(tooLarge) }
-        var body = Data()
-        do {
-            for try await chunk in request.bodySequence {
-                body.append(chunk)
-                if body.count > maximumBodyBytes { return .refused(tooLarge) }
-            }
-        } catch {
-            return .refused(Reply.error(.badRequest, "the body could not be read"))
-        }
-        return .read(body)
-    }
-
-    private static func queryEscaped(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
     }
 
     // MARK: JSON
@@ -229,31 +202,39 @@ struct SecretsHandler: HTTPHandler {
     }
 }
 
+/// HTTP status codes the server answers with.
+enum Status: Int {
+    case ok = 200, created = 201, seeOther = 303
+    case badRequest = 400, unauthorized = 401, forbidden = 403, notFound = 404, methodNotAllowed = 405
+    case payloadTooLarge = 413, unsupportedMediaType = 415
+    case internalServerError = 500, serviceUnavailable = 503
+}
+
 /// Responses, with the headers every one of them carries.
 enum Reply {
     /// No caching (names are private), no sniffing, no framing, no referrer.
-    static func headers(contentType: String, policy: String = "default-src 'none'; frame-ancestors 'none'") -> HTTPHeaders {
-        var headers = HTTPHeaders()
-        headers[.contentType] = contentType
-        headers[.cacheControl] = "no-store"
-        headers[HTTPHeader("X-Content-Type-Options")] = "nosniff"
-        headers[HTTPHeader("X-Frame-Options")] = "DENY"
-        headers[HTTPHeader("Referrer-Policy")] = "no-referrer"
-        headers[HTTPHeader("Cross-Origin-Resource-Policy")] = "same-origin"
-        headers[HTTPHeader("Content-Security-Policy")] = policy
-        return headers
+    static func headers(contentType: String, policy: String = "default-src 'none'; frame-ancestors 'none'") -> [(name: String, value: String)] {
+        [
+            ("Content-Type", contentType),
+            ("Cache-Control", "no-store"),
+            ("X-Content-Type-Options", "nosniff"),
+            ("X-Frame-Options", "DENY"),
+            ("Referrer-Policy", "no-referrer"),
+            ("Cross-Origin-Resource-Policy", "same-origin"),
+            ("Content-Security-Policy", policy),
+        ]
     }
 
-    static func json(_ status: HTTPStatusCode, _ body: String) -> HTTPResponse {
-        HTTPResponse(statusCode: status, headers: headers(contentType: "application/json; charset=utf-8"), body: Data((body + "\n").utf8))
+    static func json(_ status: Status, _ body: String) -> WebResponse {
+        WebResponse(status: status.rawValue, headers: headers(contentType: "application/json; charset=utf-8"), body: Array((body + "\n").utf8))
     }
 
-    static func error(_ status: HTTPStatusCode, _ message: String) -> HTTPResponse {
-        json(status, "{\"error\":{\"code\":\(status.code),\"message\":\(JSONText.quoted(message))}}")
+    static func error(_ status: Status, _ message: String) -> WebResponse {
+        json(status, "{\"error\":{\"code\":\(status.rawValue),\"message\":\(JSONText.quoted(message))}}")
     }
 
-    static func failure(_ error: VaultError) -> HTTPResponse {
-        let status: HTTPStatusCode =
+    static func failure(_ error: VaultError) -> WebResponse {
+        let status: Status =
             switch error.kind {
             case .usage: .badRequest
             case .notFound: .notFound
@@ -262,25 +243,25 @@ enum Reply {
         return Reply.error(status, error.description)
     }
 
-    static func methodNotAllowed(_ allowed: String) -> HTTPResponse {
+    static func methodNotAllowed(_ allowed: String) -> WebResponse {
         var reply = error(.methodNotAllowed, "this route takes \(allowed)")
-        reply.headers[HTTPHeader("Allow")] = allowed
+        reply.headers.append(("Allow", allowed))
         return reply
     }
 
-    static func page(_ status: HTTPStatusCode, _ html: String, nonce: String? = nil) -> HTTPResponse {
+    static func page(_ status: Status, _ html: String, nonce: String? = nil) -> WebResponse {
         let policy =
             nonce.map {
                 "default-src 'none'; script-src 'nonce-\($0)'; style-src 'nonce-\($0)'; connect-src 'self'; img-src 'self' data:; "
                     + "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
             } ?? "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
-        return HTTPResponse(statusCode: status, headers: headers(contentType: "text/html; charset=utf-8", policy: policy), body: Data(html.utf8))
+        return WebResponse(status: status.rawValue, headers: headers(contentType: "text/html; charset=utf-8", policy: policy), body: Array(html.utf8))
     }
 
-    static func redirect(to location: String, cookie: String) -> HTTPResponse {
+    static func redirect(to location: String, cookie: String) -> WebResponse {
         var headers = headers(contentType: "text/plain; charset=utf-8")
-        headers[.location] = location
-        headers[.setCookie] = cookie
-        return HTTPResponse(statusCode: .seeOther, headers: headers, body: Data("Signed in; continue at \(location)\n".utf8))
+        headers.append(("Location", location))
+        headers.append(("Set-Cookie", cookie))
+        return WebResponse(status: Status.seeOther.rawValue, headers: headers, body: Array("Signed in; continue at \(location)\n".utf8))
     }
 }

@@ -1,8 +1,9 @@
 import Dispatch
-import FlyingFox
-import FlyingSocks
-import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
 import MageVault
+import NIOCore
 import Synchronization
 
 /// What a started server tells its user.
@@ -16,10 +17,11 @@ public struct ServeStarted: Sendable {
 }
 
 /// `mage-vault serve`: the Secrets page and its JSON API for one data directory, on
-/// FlyingFox (a small HTTP server on Swift concurrency and non-blocking sockets).
+/// Hummingbird (SwiftNIO).
 ///
 /// ```swift
-/// let server = SecretsServer(location: EnvironmentLocation(), address: try ListenAddress(host: "127.0.0.1", port: 0, allowRemote: false))
+/// let address = try ListenAddress(host: "127.0.0.1", port: 0, allowRemote: false)
+/// let server = SecretsServer(location: EnvironmentLocation(), address: address)
 /// try server.runUntilInterrupted { started in print(started.url) }
 /// ```
 public final class SecretsServer: Sendable {
@@ -42,128 +44,109 @@ public final class SecretsServer: Sendable {
     }
 
     /// Listens, calls `ready` once requests can come, and serves until the process gets
-    /// SIGINT (Ctrl-C) or SIGTERM; then stops taking connections, lets requests in flight
-    /// finish (3 s at most) and returns. Throws when it cannot listen.
-    public func runUntilInterrupted(ready: @Sendable (ServeStarted) -> Void) throws(ServeError) {
-        let stopped = DispatchSemaphore(value: 0)
-        let outcome = Mutex<Result<ServeStarted, ServeError>?>(nil)
-        let running = Mutex<HTTPServer?>(nil)
+    /// SIGINT (Ctrl-C) or SIGTERM; then stops taking connections, lets the requests in
+    /// flight finish, and returns. Throws when it cannot listen.
+    public func runUntilInterrupted(ready: @escaping @Sendable (ServeStarted) -> Void) throws(ServeError) {
+        let finished = DispatchSemaphore(value: 0)
+        let outcome = Mutex<ServeError?>(nil)
         Task {
-            let result = await self.start()
-            if case .success(let (server, _)) = result { running.withLock { $0 = server } }
-            outcome.withLock { $0 = result.map(\.1) }
-            stopped.signal()
+            do throws(ServeError) { try await self.serve(ready: ready) } catch { outcome.withLock { $0 = error } }
+            finished.signal()
         }
-        stopped.wait()
-        guard let started = try outcome.withLock({ $0 })?.get(), let server = running.withLock({ $0 }) else { return }
-
-        // Ctrl-C and SIGTERM stop the server; nothing else is listening for them.
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        let sources = [SIGINT, SIGTERM].map { number in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                Task {
-                    await server.stop(timeout: 3)
-                    stopped.signal()
-                }
-            }
-            source.resume()
-            return source
-        }
-        ready(started)
-        stopped.wait()
-        sources.forEach { $0.cancel() }
+        finished.wait()
+        if let error = outcome.withLock({ $0 }) { throw error }
     }
 
-    /// Binds (trying the next ports when allowed), waits until listening, and arms the handler.
-    private func start() async -> Result<(HTTPServer, ServeStarted), ServeError> {
+    private func serve(ready: @escaping @Sendable (ServeStarted) -> Void) async throws(ServeError) {
         let attempts = searchesPorts && address.port != 0 ? 20 : 1
-        var lastError = ServeError.listenFailed(address: address.description, reason: "not started")
         for attempt in 0..<attempts {
             let port = address.port == 0 ? 0 : address.port &+ UInt16(attempt)
-            let gate = Gate()
-            let server: HTTPServer
+            let responder = SecretsResponder()
+            let listening = Mutex(false)
+            let application = Application(
+                responder: responder,
+                configuration: ApplicationConfiguration(address: .hostname(address.host, port: Int(port)), serverName: nil),
+                onServerRunning: { channel in
+                    guard let bound = channel.localAddress?.port.map(UInt16.init) else { return }
+                    listening.withLock { $0 = true }
+                    ready(self.arm(responder, port: bound))
+                },
+                // Nothing is logged: a request's target can carry the token.
+                logger: Logger(label: "mage-vault-serve", factory: { _ in SwiftLogNoOpLogHandler() })
+            )
             do {
-                server = try makeServer(port: port, handler: gate)
+                try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+                return
             } catch {
-                return .failure(.listenFailed(address: ListenAddress.authority(host: address.host, port: port), reason: "\(error)"))
+                let where_ = ListenAddress.authority(host: address.host, port: port)
+                guard !listening.withLock({ $0 }) else { throw .listenFailed(address: where_, reason: "\(error)") }
+                let inUse = "\(error)".contains("Address already in use")
+                if inUse, attempt + 1 < attempts { continue }
+                throw .listenFailed(
+                    address: where_,
+                    reason: inUse ? "the port is in use (pick another with --port, or --port 0 for any free one)" : "\(error)")
             }
-            let failure = Mutex<(any Error)?>(nil)
-            let task = Task {
-                do { try await server.run() } catch { failure.withLock { $0 = error } }
-            }
-            // Wait until the socket listens, or the run fails (a taken port, say).
-            while await !server.isListening {
-                if let error = failure.withLock({ $0 }) {
-                    lastError = .listenFailed(address: ListenAddress.authority(host: address.host, port: port), reason: Self.describe(error))
-                    break
-                }
-                try? await Task.sleep(for: .milliseconds(2))
-            }
-            guard await server.isListening, let bound = await Self.port(of: server) else {
-                task.cancel()
-                continue
-            }
-            let listening = try! ListenAddress(host: address.host, port: bound, allowRemote: true)
-            let access = AccessControl(address: listening, port: bound)
-            gate.arm(SecretsHandler(store: SecretsStore(base: location, history: history), access: access))
-            let query = ([("token", access.token.text)] + scopeQuery).map { "\($0)=\($1)" }.joined(separator: "&")
-            let url = "http://\(listening)/?\(query)"
-            return .success((server, ServeStarted(address: listening, url: url, token: access.token.text)))
         }
-        return .failure(lastError)
+    }
+
+    /// Gives the responder its access rules (the Host check needs the bound port) and says
+    /// where to go.
+    private func arm(_ responder: SecretsResponder, port: UInt16) -> ServeStarted {
+        let listening = try! ListenAddress(host: address.host, port: port, allowRemote: true)
+        let access = AccessControl(address: listening, port: port)
+        responder.arm(SecretsHandler(store: SecretsStore(base: location, history: history), access: access))
+        let query = [("token", access.token.text)] + scopeQuery
+        let url = "http://\(listening)/?" + query.map { "\($0)=\($1)" }.joined(separator: "&")
+        return ServeStarted(address: listening, url: url, token: access.token.text)
     }
 
     /// The served scope, in the printed URL so the page opens on it.
     private var scopeQuery: [(String, String)] {
         switch location.scope {
         case .global: []
-        case .project(let project): [("project", Self.percentEncoded(project))]
-        case .pipeline(let project, let pipeline): [("project", Self.percentEncoded(project)), ("pipeline", Self.percentEncoded(pipeline))]
+        case .project(let project): [("project", PercentEncoding.encode(project))]
+        case .pipeline(let project, let pipeline): [("project", PercentEncoding.encode(project)), ("pipeline", PercentEncoding.encode(pipeline))]
         }
-    }
-
-    private func makeServer(port: UInt16, handler: Gate) throws -> HTTPServer {
-        let config: HTTPServer.Configuration
-        if address.isIPv6 {
-            config = HTTPServer.Configuration(address: try sockaddr_in6.inet6(ip6: address.host, port: port), logger: .disabled)
-        } else {
-            config = HTTPServer.Configuration(address: try sockaddr_in.inet(ip4: address.host, port: port), logger: .disabled)
-        }
-        return HTTPServer(config: config, handler: handler)
-    }
-
-    private static func port(of server: HTTPServer) async -> UInt16? {
-        switch await server.listeningAddress {
-        case .ip4(_, let port)?, .ip6(_, let port)?: port
-        default: nil
-        }
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        if let socket = error as? SocketError, case .failed(_, let errno, let message) = socket {
-            return errno == EADDRINUSE ? "the port is in use (pick another with --port, or --port 0 for any free one)" : message
-        }
-        return "\(error)"
-    }
-
-    private static func percentEncoded(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 }
 
-/// The server's handler, armed once the port is known (the Host check needs it). A request
-/// that arrives before then is answered 503.
-private final class Gate: HTTPHandler {
+/// Hands Hummingbird's requests to `SecretsHandler` as `WebRequest`s and turns its
+/// `WebResponse`s back. Until armed (the port is known only once bound) it answers 503.
+final class SecretsResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
     private let handler = Mutex<SecretsHandler?>(nil)
 
     func arm(_ handler: SecretsHandler) { self.handler.withLock { $0 = handler } }
 
-    func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
-        guard let handler = handler.withLock({ $0 }) else { return Reply.error(.serviceUnavailable, "starting; try again") }
-        return try await handler.handleRequest(request)
+    func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+        let exchange = Self.webRequest(request)
+        let reply: WebResponse
+        if let handler = handler.withLock({ $0 }) {
+            reply = await handler.respond(to: exchange)
+        } else {
+            reply = Reply.error(.serviceUnavailable, "the server is starting; try again")
+        }
+        var fields = HTTPFields()
+        for (name, value) in reply.headers {
+            if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
+        }
+        return Response(
+            status: HTTPResponse.Status(code: reply.status), headers: fields,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: reply.body)))
+    }
+
+    static func webRequest(_ request: Request) -> WebRequest {
+        var headers: [(name: String, value: String)] = []
+        if let authority = request.head.authority { headers.append(("host", authority)) }
+        for field in request.headers { headers.append((field.name.canonicalName, field.value)) }
+        let body = request.body
+        return WebRequest(method: request.method.rawValue, target: request.head.path ?? "/", headers: headers) { limit in
+            var bytes: [UInt8] = []
+            for try await buffer in body {
+                guard bytes.count + buffer.readableBytes <= limit else { return nil }
+                bytes += buffer.readableBytesView
+            }
+            return bytes
+        }
     }
 }

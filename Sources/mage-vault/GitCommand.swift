@@ -1,5 +1,6 @@
 import ArgumentParser
 import MageVault
+import MageVaultCommandLine
 
 struct GitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

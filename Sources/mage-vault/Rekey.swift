@@ -1,5 +1,6 @@
 import ArgumentParser
 import MageVault
+import MageVaultCommandLine
 
 extension KDFLimits: ExpressibleByArgument {}
 

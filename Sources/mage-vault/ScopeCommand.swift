@@ -1,5 +1,6 @@
 import ArgumentParser
 import MageVault
+import MageVaultCommandLine
 
 struct ScopeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

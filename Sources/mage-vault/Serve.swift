@@ -1,58 +1,27 @@
 import ArgumentParser
 import MageVault
-import MageVaultServer
+import MageVaultCommandLine
 
+/// Runs `mage-vault-serve`, installed beside this binary, with the same arguments: the web
+/// server lives in a program of its own so that its HTTP stack does not slow every start of
+/// this one.
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve the Secrets page and a JSON API on 127.0.0.1 (Ctrl-C stops it).",
-        discussion: """
-            Prints a URL with a fresh random token; opening it signs the browser in with an \
-            HttpOnly, SameSite=Strict cookie. Scripts send the token as Authorization: Bearer. \
-            The page lists names (never values), creates a secret from a name and a value \
-            (Enter saves) and deletes with a confirmation. API: GET/POST /api/secrets, \
-            DELETE /api/secrets/NAME, with ?project=&pipeline= for a scope.
-            """
+        abstract: "Serve the Secrets page and a JSON API on 127.0.0.1 (see `mage-vault serve --help`).",
+        discussion: "Runs mage-vault-serve from the folder this binary is in; its --help lists the options."
     )
 
-    @OptionGroup var options: LocationOptions
-
-    @Option(help: ArgumentHelp("The port (default: 6790, or the next free one; 0 picks any free port).", valueName: "port"))
-    var port: UInt16?
-
-    @Option(help: ArgumentHelp("The address to listen on (default: 127.0.0.1; others need --allow-remote).", valueName: "address"))
-    var host: String = ListenAddress.defaultHost
-
-    @Flag(name: .customLong("allow-remote"), help: "Listen on an address other machines can reach (plain HTTP: read the warning).")
-    var allowRemote = false
+    @Argument(parsing: .captureForPassthrough, help: "Options for mage-vault-serve: --port, --host, --allow-remote, --data-dir, --project, --pipeline…")
+    var arguments: [String] = []
 
     func run() throws {
-        let address: ListenAddress
-        do { address = try ListenAddress(host: host, port: port ?? ListenAddress.defaultPort, allowRemote: allowRemote) } catch {
-            throw CommandFailure(message: error.description, code: ExitStatus.usage)
+        let program = FileSystem.executableDirectory() + "/mage-vault-serve"
+        guard FileSystem.exists(program) else {
+            throw CommandFailure(
+                message: "\(program) is missing: `make install` installs it beside mage-vault (or run `swift build --product mage-vault-serve`)",
+                code: ExitStatus.io)
         }
-        if !address.isLoopback {
-            printError("""
-                mage-vault: WARNING: listening on \(address.host), which other machines may reach. This is plain HTTP: \
-                the token, the session cookie and every value typed into the page cross the network unencrypted. \
-                Prefer `ssh -L \(address.port):127.0.0.1:\(address.port) this-host` and the default address.
-                """)
-        }
-        let history = FileSystem.environmentVariables()["MAGE_VAULT_HISTORY"].flatMap { Int($0) } ?? Vault.defaultHistory
-        let server = SecretsServer(location: options.location, address: address, history: history, searchesPorts: port == nil)
-        do {
-            try server.runUntilInterrupted { started in
-                Output.standardOutput(line: """
-                    Serving the secrets of \(options.location.dataDirectory) (\(options.location.scope) scope).
-                    Open this URL; its token lets anyone who has it read names and change secrets:
-
-                        \(started.url)
-
-                    Press Ctrl-C to stop.
-                    """)
-            }
-        } catch {
-            throw CommandFailure(message: error.description, code: ExitStatus.io)
-        }
-        printError("mage-vault: stopped")
+        let failure = ProgramRunner.replaceProcess(command: [program] + arguments, adding: [])
+        throw CommandFailure(message: failure.message, code: ExitStatus.io)
     }
 }

@@ -27,6 +27,17 @@ public enum FileSystem {
         return "/"
     }
 
+    /// The folder of the running program's executable (from `/proc/self/exe`, symbolic
+    /// links resolved), where its companion programs are installed.
+    public static func executableDirectory() -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return "." }
+        let path = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
     /// Creates `path` with `mode` when missing (not its parents' modes: those are the
     /// caller's). Returns true when it was created.
     @discardableResult

@@ -1,0 +1,67 @@
+import ArgumentParser
+import MageVault
+import MageVaultCommandLine
+import MageVaultServer
+
+/// `mage-vault serve`, a program of its own: the HTTP stack stays out of the `mage-vault`
+/// binary, whose every call (a cold `get` in a pipeline step) pays for its size at start.
+/// `mage-vault serve ARGS` runs `mage-vault-serve ARGS` from the same folder.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mage-vault serve",
+        abstract: "Serve the Secrets page and a JSON API on 127.0.0.1 (Ctrl-C stops it).",
+        discussion: """
+            Prints a URL with a fresh random token; opening it signs the browser in with an \
+            HttpOnly, SameSite=Strict cookie. Scripts send the token as Authorization: Bearer. \
+            The page lists names (never values), creates a secret from a name and a value \
+            (Enter saves) and deletes with a confirmation. API: GET/POST /api/secrets, \
+            DELETE /api/secrets/NAME, with ?project=&pipeline= for a scope.
+            """
+    )
+
+    @OptionGroup var options: LocationOptions
+
+    @Option(help: ArgumentHelp("The port (default: 6790, or the next free one; 0 picks any free port).", valueName: "port"))
+    var port: UInt16?
+
+    @Option(help: ArgumentHelp("The address to listen on; other than loopback needs --allow-remote.", valueName: "address"))
+    var host: String = ListenAddress.defaultHost
+
+    @Flag(name: .customLong("allow-remote"), help: "Listen on an address other machines can reach (plain HTTP: read the warning).")
+    var allowRemote = false
+
+    func run() throws {
+        let address: ListenAddress
+        do { address = try ListenAddress(host: host, port: port ?? ListenAddress.defaultPort, allowRemote: allowRemote) } catch {
+            throw CommandFailure(message: error.description, code: ExitStatus.usage)
+        }
+        if !address.isLoopback {
+            printError("""
+                mage-vault: WARNING: listening on \(address.host), which other machines may reach. This is plain HTTP: \
+                the token, the session cookie and every value typed into the page cross the network unencrypted. \
+                Prefer `ssh -L \(address.port):127.0.0.1:\(address.port) this-host` and the default address.
+                """)
+        }
+        let history = FileSystem.environmentVariables()["MAGE_VAULT_HISTORY"].flatMap { Int($0) } ?? Vault.defaultHistory
+        let location = options.location
+        let server = SecretsServer(location: location, address: address, history: history, searchesPorts: port == nil)
+        do {
+            try server.runUntilInterrupted { started in
+                Output.standardOutput(line: """
+                    Serving the secrets of \(location.dataDirectory) (\(location.scope) scope).
+                    Open this URL; its token lets anyone who has it read names and change secrets:
+
+                        \(started.url)
+
+                    Press Ctrl-C to stop.
+                    """)
+            }
+        } catch {
+            throw CommandFailure(message: error.description, code: ExitStatus.io)
+        }
+        printError("mage-vault: stopped")
+    }
+
+}
+
+runWithExitCodes(ServeCommand.self)

@@ -26,7 +26,9 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
         ),
-        .target(name: "MageVault", dependencies: ["CSodium"]),
+        // CRC-32C with the CPU's instruction (SSE4.2, ARMv8 CRC) for the per-line checksum.
+        .target(name: "CCRC32C"),
+        .target(name: "MageVault", dependencies: ["CSodium", "CCRC32C"]),
         // `serve`: the Secrets page and its JSON API, above the library.
         .target(
             name: "MageVaultServer",

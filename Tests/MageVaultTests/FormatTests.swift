@@ -47,11 +47,13 @@ func hexBytes(_ text: String) -> [UInt8] {
 
 @Suite("Format: the bytes of vault-format.md")
 struct FormatTests {
-    @Test("CRC-32C matches the standard check value")
+    @Test("CRC-32C matches the standard check value, in hardware and in software")
     func crc32cCheckValue() {
         let check = Array("123456789".utf8).withUnsafeBytes { CRC32C.checksum($0) }
         #expect(check == 0xE306_9283)
-        // Slicing-by-8 and the byte loop agree on every length and alignment.
+        #expect(Array("123456789".utf8).withUnsafeBytes { CRC32C.softwareChecksum($0) } == 0xE306_9283)
+        #expect(Array([UInt8]()).withUnsafeBytes { CRC32C.checksum($0) } == 0)
+        // The CPU's instruction, slicing-by-8 and the bit loop agree on every length and alignment.
         let data = (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
         for start in 0..<9 {
             for end in stride(from: start, through: data.count, by: 13) {
@@ -62,7 +64,43 @@ struct FormatTests {
                     for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
                 }
                 #expect(slice.withUnsafeBytes { CRC32C.checksum($0) } == ~crc)
+                #expect(slice.withUnsafeBytes { CRC32C.softwareChecksum($0) } == ~crc)
             }
+        }
+    }
+
+    @Test("Hex fields parse lowercase digits only, each position checked, at every width")
+    func hexFields() {
+        func parse<T: FixedWidthInteger & UnsignedInteger>(_ text: String, _: T.Type) -> T? {
+            Array(text.utf8).withUnsafeBytes { Hex.parse($0, at: 0, count: text.utf8.count, as: T.self) }
+        }
+        #expect(parse("0123456789abcdef0123456789abcdef", UInt128.self) == 0x0123_4567_89ab_cdef_0123_4567_89ab_cdef)
+        #expect(parse("ffffffffffffffff", UInt64.self) == .max)
+        #expect(parse("0000002a", UInt32.self) == 42)
+        #expect(parse("123456789abcdef01", UInt64.self) == nil)  // 17 digits do not fit 64 bits
+        let valid = "0123456789abcdef0123456789abcdef"
+        for position in 0..<32 {
+            for bad in ["A", "F", "g", " ", "/", ":", "`", "G"] {
+                var text = Array(valid)
+                text[position] = Character(bad)
+                #expect(parse(String(text), UInt128.self) == nil, "\(String(text))")
+            }
+        }
+        // Every byte value at every position of a group: accepted exactly when it is a
+        // lowercase hex digit, and then with its value.
+        for position in 0..<8 {
+            for byte in 0...255 {
+                var text = Array("8badf00d".utf8)
+                text[position] = UInt8(byte)
+                let parsed = text.withUnsafeBytes { Hex.parse($0, at: 0, count: 8, as: UInt32.self) }
+                let scalar = Character(Unicode.Scalar(UInt8(byte)))
+                let valid = scalar.isHexDigit && !scalar.isUppercase
+                #expect((parsed != nil) == valid, "byte \(byte) at \(position)")
+                if valid { #expect(parsed == UInt32(String(decoding: text, as: UTF8.self), radix: 16)) }
+            }
+        }
+        for value: UInt128 in [0, 1, 0xdead_beef, .max, UInt128(UInt64.max) << 64] {
+            #expect(parse(Hex.string(value, width: 32), UInt128.self) == value)
         }
     }
 

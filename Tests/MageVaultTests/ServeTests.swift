@@ -30,7 +30,7 @@ struct ServeTests: ToolSuite {
         let enumerator = FileManager.default.enumerator(atPath: data)
         while let path = enumerator?.nextObject() as? String {
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: data + "/" + path, isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: data + "/" + path, isDirectory: &isDirectory)
             files[path] = isDirectory.boolValue ? [] : try contents(data + "/" + path)
         }
         return files

@@ -4,6 +4,12 @@
 struct IndexKey: Hashable {
     let environment: EnvironmentID
     let tag: NameTag
+
+    /// Tags are keyed hashes, uniformly random: 64 bits of the tag mixed with 64 of the uuid
+    /// feed the (randomly seeded) hasher as well as all 256 bits would, at half the work.
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(UInt64(truncatingIfNeeded: tag.rawValue) ^ UInt64(truncatingIfNeeded: environment.rawValue))
+    }
 }
 
 /// The newest record of one `(uuid, tag)` and how many records it has in the log.
@@ -14,10 +20,53 @@ struct IndexEntry {
     var records: UInt32
 }
 
+/// What the index stores per `(uuid, tag)`: the newest record's header fields that the key
+/// does not already hold, where that record is, and how many records the pair has. 40 bytes
+/// where a whole `IndexEntry` takes 96: at a million records the table is what opening
+/// waits on (cache misses), so its size is its speed.
+struct StoredEntry {
+    var timestamp: Timestamp
+    var id: RecordID
+    var offset: UInt64
+    var keyID: UInt32
+    var length: UInt32
+    var records: UInt32
+    var operation: Operation
+
+    init(_ header: RecordHeader, offset: UInt64, length: UInt32) {
+        timestamp = header.timestamp
+        id = header.id
+        self.offset = offset
+        keyID = header.keyID
+        self.length = length
+        records = 1
+        operation = header.operation
+    }
+
+    /// The entry with its whole header, given the key it is stored under.
+    func entry(_ key: IndexKey) -> IndexEntry {
+        IndexEntry(
+            newest: RecordHeader(
+                operation: operation, environment: key.environment, keyID: keyID, tag: key.tag, timestamp: timestamp, id: id),
+            offset: offset, length: length, records: records)
+    }
+}
+
 /// Per-environment counts, known without any key.
 struct EnvironmentTally {
     var records = 0
     var keyIDs: Set<UInt32> = []
+    /// The key id seen last: nearly every record repeats it, and comparing is cheaper than
+    /// hashing it into `keyIDs` again.
+    var lastKeyID: UInt32?
+
+    mutating func count(keyID: UInt32) {
+        records += 1
+        if keyID != lastKeyID {
+            keyIDs.insert(keyID)
+            lastKeyID = keyID
+        }
+    }
 }
 
 /// The in-memory index of a log: replaying the clear headers of every line, in any order,
@@ -25,7 +74,7 @@ struct EnvironmentTally {
 struct Index {
     /// Versions compaction keeps per `(uuid, tag)`.
     let history: Int
-    private(set) var entries: [IndexKey: IndexEntry] = [:]
+    private(set) var entries: [IndexKey: StoredEntry] = [:]
     private(set) var tallies: [EnvironmentID: EnvironmentTally] = [:]
     /// Damaged lines: the first few offsets, and how many in all.
     private(set) var damagedOffsets: [UInt64] = []
@@ -44,6 +93,15 @@ struct Index {
     static let damagedOffsetsKept = 8
 
     init(history: Int) { self.history = history }
+
+    /// Makes room for the names a log of `bytes` likely holds before replaying it whole,
+    /// so the table is not rebuilt as it grows. A record takes about 250 bytes and a
+    /// compacted log keeps at most `history` (10 by default) records a name: bytes / 2048
+    /// is about the names of a log that has been compacted, and merely a start for a young
+    /// one (costing some 20 bytes of memory per record at most).
+    mutating func reserveCapacity(forLogBytes bytes: UInt64) {
+        entries.reserveCapacity(Int(min(bytes / 2048, 1 << 24)))
+    }
 
     /// Replays one scanned line.
     mutating func apply(_ line: ScannedLine) {
@@ -66,34 +124,47 @@ struct Index {
     }
 
     /// Replays one record header found at `offset`.
+    /// One hash look-up per record: entries and tallies are updated in place.
     mutating func apply(_ header: RecordHeader, offset: UInt64, length: Int) {
         recordCount += 1
-        tallies[header.environment, default: EnvironmentTally()].records += 1
-        tallies[header.environment]!.keyIDs.insert(header.keyID)
+        if let slot = tallies.index(forKey: header.environment) {
+            tallies.values[slot].count(keyID: header.keyID)
+        } else {
+            var tally = EnvironmentTally()
+            tally.count(keyID: header.keyID)
+            tallies[header.environment] = tally
+        }
         if latest.map({ header.timestamp > $0 }) ?? true { latest = header.timestamp }
         let key = IndexKey(environment: header.environment, tag: header.tag)
-        let located = IndexEntry(newest: header, offset: offset, length: UInt32(length), records: 1)
-        guard var entry = entries[key] else {
-            entries[key] = located
+        guard let slot = entries.index(forKey: key) else {
+            entries[key] = StoredEntry(header, offset: offset, length: UInt32(length))
             return
         }
-        entry.records += 1
-        if entry.records > history { excessRecords += 1 }
-        if header.isNewer(than: entry.newest) {
-            entry.newest = header
-            entry.offset = offset
-            entry.length = UInt32(length)
+        entries.values[slot].records += 1
+        let stored = entries.values[slot]
+        if stored.records > history { excessRecords += 1 }
+        if (header.timestamp, header.id) > (stored.timestamp, stored.id) {
+            var newest = StoredEntry(header, offset: offset, length: UInt32(length))
+            newest.records = stored.records
+            entries.values[slot] = newest
         }
-        entries[key] = entry
     }
 
     /// The entry of one secret.
     func entry(environment: EnvironmentID, tag: NameTag) -> IndexEntry? {
-        entries[IndexKey(environment: environment, tag: tag)]
+        let key = IndexKey(environment: environment, tag: tag)
+        return entries[key]?.entry(key)
     }
 
     /// Entries of one environment whose newest record sets a value.
     func liveEntries(of environment: EnvironmentID) -> [IndexEntry] {
-        entries.values.filter { $0.newest.environment == environment && $0.newest.operation == .set }
+        entries.compactMap { $0.key.environment == environment && $0.value.operation == .set ? $0.value.entry($0.key) : nil }
+    }
+
+    /// Per environment, the names whose newest record sets a value.
+    func liveCounts() -> [EnvironmentID: Int] {
+        var live: [EnvironmentID: Int] = [:]
+        for (key, stored) in entries where stored.operation == .set { live[key.environment, default: 0] += 1 }
+        return live
     }
 }

@@ -178,10 +178,7 @@ public final class Vault {
     /// Counts per environment, damage and torn tail: what `env` and `verify` report.
     public func status() throws(VaultError) -> VaultStatus {
         try refresh()
-        var live: [EnvironmentID: Int] = [:]
-        for entry in index.entries.values where entry.newest.operation == .set {
-            live[entry.newest.environment, default: 0] += 1
-        }
+        let live = index.liveCounts()
         let environments = index.tallies.map { id, tally in
             EnvironmentSummary(id: id, records: tally.records, liveSecrets: live[id] ?? 0)
         }.sorted { $0.id < $1.id }
@@ -287,6 +284,7 @@ public final class Vault {
                 index = Index(history: history)
                 scannedTo = 0
             }
+            if scannedTo == 0, log.exists { index.reserveCapacity(forLogBytes: try log.size()) }
             let end = try log.scan(from: scannedTo) { index.apply($0) }
             scannedTo = end.end
             tornBytes = end.tornBytes

@@ -116,9 +116,7 @@ extension Vault {
         } catch {
             throw translate(error)
         }
-        for entry in replay.entries.values where entry.newest.operation == .set {
-            counts[entry.newest.environment]?.liveSecrets += 1
-        }
+        for (environment, live) in replay.liveCounts() { counts[environment]?.liveSecrets += live }
         return VerifyReport(
             path: log.path, vaultID: vaultID, environments: counts.values.sorted { $0.id < $1.id }, damaged: damaged,
             tornBytes: end.tornBytes)

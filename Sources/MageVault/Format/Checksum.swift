@@ -1,7 +1,22 @@
+import CCRC32C
+
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the keyless checksum at the end of
 /// every line. It finds accidental damage (a flipped bit, a bad edit) in records of any
 /// environment, including those whose key is absent; deliberate changes are the MAC's job.
+///
+/// Computed with the CPU's CRC-32C instruction where there is one (x86-64 SSE4.2, ARMv8
+/// CRC: about 8 bytes per cycle), else with slicing-by-8 tables in Swift.
 public enum CRC32C {
+    /// Whether this CPU computes CRC-32C itself.
+    public static let hardwareAvailable = mgv_crc32c_hardware_available() != 0
+
+    /// The CRC-32C of `bytes`.
+    public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard hardwareAvailable else { return softwareChecksum(bytes) }
+        guard let base = bytes.baseAddress else { return 0 }
+        return ~mgv_crc32c_hardware_update(0xFFFF_FFFF, base, bytes.count)
+    }
+
     private static let tables: [[UInt32]] = {
         var tables = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
         for byte in 0..<256 {
@@ -19,8 +34,9 @@ public enum CRC32C {
     }()
     private static let flat: [UInt32] = tables.flatMap { $0 }
 
-    /// The CRC-32C of `bytes`.
-    public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    /// The CRC-32C of `bytes` from the tables: the reference the hardware path is tested
+    /// against, and the path on CPUs without the instruction.
+    static func softwareChecksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
         flat.withUnsafeBufferPointer { table in
             var index = 0

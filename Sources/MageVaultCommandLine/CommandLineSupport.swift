@@ -5,13 +5,21 @@ import MageVault
 /// each kind of failure (usage errors exit with 2, like most Unix tools, not
 /// ArgumentParser's 64).
 public func runWithExitCodes<Command: ParsableCommand>(_ command: Command.Type) -> Never {
+    exitReporting(as: Command.self) {
+        var parsed = try Command.parseAsRoot()
+        try parsed.run()
+    }
+}
+
+/// Runs `body` and exits: 0 when it returns, else with the documented code for what it
+/// threw, its message on standard error (ArgumentParser's errors as `Command` words them).
+public func exitReporting<Command: ParsableCommand>(as command: Command.Type, _ body: () throws -> Void) -> Never {
     func fail(_ message: String, code: Int32) -> Never {
         printError(message.hasPrefix("Error:") || message.hasPrefix("Usage:") ? message : "mage-vault: \(message)")
         Command.exit(withError: ExitCode(code))
     }
     do {
-        var parsed = try Command.parseAsRoot()
-        try parsed.run()
+        try body()
         Command.exit()
     } catch let error as VaultError {
         fail(error.description, code: ExitStatus.code(for: error.kind))

@@ -4,6 +4,7 @@ import MageVaultCommandLine
 
 struct Compact: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "compact",
         abstract: "Rewrite the log to the records that still matter, without decrypting.",
         discussion: """
             Keeps, for every secret of every environment (keys or not), the newest --history \
@@ -34,6 +35,7 @@ struct Compact: ParsableCommand {
 
 struct Backup: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "backup",
         abstract: "Write a consistent, compacted snapshot of the log to one file (mode 0600).",
         discussion: """
             Other writers keep writing while it copies. The backup holds every environment's \
@@ -66,6 +68,7 @@ struct Backup: ParsableCommand {
 
 struct Restore: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "restore",
         abstract: "Replace the log with a backup, after verifying it; keep the replaced log.",
         discussion: """
             Refuses a file that is not a vault, has damaged lines, or holds records of this \

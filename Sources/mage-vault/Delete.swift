@@ -4,6 +4,7 @@ import MageVaultCommandLine
 
 struct Delete: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "delete",
         abstract: "Delete a secret (appends a tombstone; exits with 1 when there is no such secret)."
     )
 

@@ -4,6 +4,7 @@ import MageVaultCommandLine
 
 struct Env: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "env",
         abstract: "Show the data directory, uuid, key file, log, and records per uuid.",
         discussion: """
             Counts come from the clear headers, so environments whose key is absent are \

@@ -4,6 +4,7 @@ import MageVaultCommandLine
 
 struct Exec: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "exec",
         abstract: "Run a program with the secrets added to its environment variables.",
         discussion: """
             mage-vault exec [--only NAME…] [--prefix P] [--map NAME=VAR…] [--mask] -- COMMAND ARGS…

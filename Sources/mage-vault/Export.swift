@@ -4,6 +4,7 @@ import MageVaultCommandLine
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "export",
         abstract: "Write every visible secret in plain text, to move to another manager or to audit.",
         discussion: """
             Plain text leaves the vault only with --plaintext. Writes to standard output, or \

@@ -4,6 +4,7 @@ import MageVaultCommandLine
 
 struct Get: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "get",
         abstract: "Print a secret's value (what Mage's get_secret_value returns).",
         discussion: """
             Prints the value exactly as stored; a newline is added only when standard output \
@@ -21,11 +22,23 @@ struct Get: ParsableCommand {
     var version: Int?
 
     func run() throws {
-        // A version belongs to one scope exactly; a plain get resolves through the parents.
-        let vault = try version == nil ? options.openForReading() : options.openVault(create: false)
-        let found = try version.map { try vault.secretValue(named: name, version: $0) } ?? vault.secretValue(named: name)
+        let found: String?
+        let environment: EnvironmentID
+        if let version {
+            // A version belongs to one scope exactly.
+            let vault = try options.openVault(create: false)
+            found = try vault.secretValue(named: name, version: version)
+            environment = vault.environment.id
+        } else {
+            // One value, read straight from the log (no index): resolves through the parents.
+            let resolution = try Environment.resolutionChain(options.location, create: false, readOnly: true)
+            let read = try Vault.readOnce(named: name, resolution: resolution)
+            for recovery in read.rekeyRecoveries { printError("mage-vault: note: \(recovery)") }
+            found = read.secret?.value
+            environment = resolution[0].id
+        }
         guard let value = found else {
-            throw CommandFailure(message: "no secret named '\(name)' in environment \(vault.environment.id)", code: ExitStatus.notFound)
+            throw CommandFailure(message: "no secret named '\(name)' in environment \(environment)", code: ExitStatus.notFound)
         }
         var bytes = Array(value.utf8)
         if SecretInput.standardOutputIsTerminal { bytes.append(UInt8(ascii: "\n")) }

@@ -4,6 +4,7 @@ import MageVaultCommandLine
 
 struct History: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "history",
         abstract: "List a secret's versions (time, set or deleted); values only with --show-values.",
         discussion: """
             Versions are numbered from 1, the oldest still in the log; compaction keeps the \
@@ -39,6 +40,7 @@ struct History: ParsableCommand {
 
 struct Rollback: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "rollback",
         abstract: "Bring back an earlier value of a secret, as a new version.",
         discussion: "mage-vault history NAME shows the version numbers."
     )

@@ -4,6 +4,7 @@ import MageVaultCommandLine
 
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "import",
         abstract: "Set many secrets from a .env file or a JSON object, all or nothing.",
         discussion: """
             A .env file holds NAME=value lines (dotenv's quoting; '#' comments; 'export' \

@@ -4,6 +4,7 @@ import MageVaultCommandLine
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "init",
         abstract: "Create this environment's uuid, key and log, adopting what already exists.",
         discussion: """
             Adopts Mage's secrets/uuid when it exists, so an existing Mage install keeps its \

@@ -4,6 +4,7 @@ import MageVaultCommandLine
 
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "list",
         abstract: "List the visible secret names with their last update and scope (never values).",
         discussion: """
             With --project (and --pipeline), names of the parent scopes are listed too; each \

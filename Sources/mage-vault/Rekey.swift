@@ -20,6 +20,7 @@ struct PassphraseOptions: ParsableArguments {
 
 struct Rekey: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "rekey",
         abstract: "Give this scope a new key (or passphrase) and re-seal its records.",
         discussion: """
             Re-seals only this scope's records (other environments' are copied byte for \

@@ -4,6 +4,7 @@ import MageVaultCommandLine
 
 struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "render",
         abstract: "Render a Mage config file: replace mage_secret_var, env_var and json_value.",
         discussion: """
             Replaces {{ mage_secret_var('name') }}, {{ env_var('NAME') }} and \

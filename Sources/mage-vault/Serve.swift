@@ -7,6 +7,7 @@ import MageVaultCommandLine
 /// this one.
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Serve the Secrets page and a JSON API on 127.0.0.1 (see `mage-vault serve --help`).",
         discussion: "Runs mage-vault-serve from the folder this binary is in; its --help lists the options."
     )

@@ -4,6 +4,7 @@ import MageVaultCommandLine
 
 struct Set: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "set",
         abstract: "Set a secret's value (read from standard input, a prompt, or a file).",
         discussion: """
             The value is never taken from the command line. On a terminal, set asks for it \

@@ -4,6 +4,7 @@ import MageVaultCommandLine
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "verify",
         abstract: "Check every record; exit 0 when healthy, 4 when damaged.",
         discussion: """
             Checks the framing and checksum of every line (every environment's, key or not) \
@@ -61,6 +62,7 @@ struct Verify: ParsableCommand {
 
 struct Recover: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "recover",
         abstract: "Write a new log of every record that still verifies; keep the damaged one beside it.",
         discussion: """
             Keeps the header, every well-formed record of other environments byte for byte, \

@@ -7,6 +7,26 @@ import Testing
 struct LogTests {
     let directory = TemporaryDirectory()
 
+    @Test("readLines gives every line asked for, in any order, near or far apart, as readLine does")
+    func readLinesInBatches() throws {
+        let directory = TemporaryDirectory()
+        let environment = try makeEnvironment(in: directory, "batch")
+        let vault = try Vault(environment: environment)
+        // Values of ~40 kB put ~26 records in a 1 MiB window; 120 of them span several.
+        for index in 0..<120 { try vault.setSecret(named: "n\(index)", value: String(repeating: "v", count: 30_000 + index)) }
+        let log = try VaultLog(path: environment.location.logFile)
+        var spans: [(offset: UInt64, length: Int)] = []
+        _ = try log.scan(from: 0) { line in if case .success(.record) = line.parsed { spans.append((line.offset, line.length)) } }
+        var generator = SplitMix(seed: 7)
+        let chosen = (0..<60).map { _ in spans[Int(generator.next() % UInt64(spans.count))] }  // repeats included
+        var seen = [[UInt8]?](repeating: nil, count: chosen.count)
+        try log.readLines(chosen) { index, bytes in seen[index] = Array(bytes) }
+        for (index, span) in chosen.enumerated() {
+            #expect(seen[index] == (try log.readLine(at: span.offset, length: span.length)))
+        }
+        try log.readLines([]) { _, _ in Issue.record("nothing to visit") }
+    }
+
     @Test("Cut at every byte offset of its last records, a log opens with exactly the complete records, and the next writer cuts the tail")
     func tornTailAtEveryOffset() throws {
         let environment = try makeEnvironment(in: directory, "dev")

@@ -146,17 +146,28 @@ public final class Vault {
         var summaries: [String: SecretSummary] = [:]
         for scope in resolution {
             try requireKey(of: scope)
-            for entry in index.liveEntries(of: scope.id) {
-                let line = try readLine(entry)
-                do {
-                    let name = try line.withBytes { bytes throws(OpenError) in
-                        try RecordCodec.openName(line: bytes, header: entry.newest, keys: scope.keys, vault: vaultID)
+            let entries = index.liveEntries(of: scope.id)
+            // Lines are read in file order, many per read: listing is bound by the decryption.
+            var names = [Result<String, OpenError>?](repeating: nil, count: entries.count)
+            let vault = vaultID
+            do {
+                try log.readLines(entries.map { ($0.offset, Int($0.length)) }) { position, line in
+                    let entry = entries[position]
+                    names[position] = Result { () throws(OpenError) in
+                        try RecordCodec.openName(line: line, header: entry.newest, keys: scope.keys, vault: vault)
                     }
+                }
+            } catch {
+                throw Self.translate(error)
+            }
+            for (entry, name) in zip(entries, names) {
+                switch name {
+                case .success(let name)?:
                     if summaries[name] == nil {
                         summaries[name] = SecretSummary(name: name, updated: entry.newest.timestamp, scope: scope.location.scope)
                     }
-                } catch {
-                    throw translate(error, offset: entry.offset, keyFile: scope.location.keySource.description)
+                case .failure(let error)?: throw translate(error, offset: entry.offset, keyFile: scope.location.keySource.description)
+                case nil: preconditionFailure("every line asked for is visited")
                 }
             }
         }
@@ -334,9 +345,13 @@ public final class Vault {
     }
 
     func translate(_ error: OpenError, offset: UInt64, keyFile: String) -> VaultError {
+        Self.translate(error, path: log.path, offset: offset, keyFile: keyFile)
+    }
+
+    static func translate(_ error: OpenError, path: String, offset: UInt64, keyFile: String) -> VaultError {
         switch error {
         case .wrongKey: .wrongKey(keyFile: keyFile)
-        case .notAuthentic(let reason): .damagedRecord(path: log.path, offset: offset, reason: reason)
+        case .notAuthentic(let reason): .damagedRecord(path: path, offset: offset, reason: reason)
         }
     }
 

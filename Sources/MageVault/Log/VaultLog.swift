@@ -111,11 +111,32 @@ public final class VaultLog {
     /// With `limit`, bytes from `limit` on are not read: a caller that saw the file end
     /// there under the lock can read the (immutable) prefix again without the lock.
     public func scan(from offset: UInt64, limit: UInt64? = nil, _ visit: (ScannedLine) throws -> Void) throws -> ScanEnd {
+        try scanLines(from: offset, limit: limit) { lineOffset, line in
+            let parsed = Result { () throws(FormatError) in try LogLine.parse(line) }
+            if lineOffset == 0 {
+                guard case .success(.fileHeader(let found)) = parsed else {
+                    if case .failure(let error) = parsed, case .unsupportedVersion = error {
+                        throw LogError.unreadable(path: path, error)
+                    }
+                    throw LogError.unreadable(path: path, .notAVault)
+                }
+                header = found
+            }
+            try visit(ScannedLine(offset: lineOffset, length: line.count, parsed: parsed, bytes: line))
+        }
+    }
+
+    /// Visits the bytes of every complete line from `offset` (a line start) to the end of
+    /// the file (or `limit`), newline excluded, without parsing them: for a reader that
+    /// looks at a few columns of each line only. The caller checks the first line.
+    public func scanLines(from offset: UInt64, limit: UInt64? = nil, _ visit: (UInt64, UnsafeRawBufferPointer) throws -> Void) throws -> ScanEnd {
         guard fd >= 0 else { return ScanEnd(end: 0, tornBytes: 0) }
         let fileSize = try limit.map { min($0, try size()) } ?? size()
         if offset > 0, offset >= fileSize { return ScanEnd(end: offset, tornBytes: fileSize > offset ? fileSize - offset : 0) }
         // Nothing new is the common case of a refresh: allocate the buffer only to read.
-        var buffer = [UInt8](repeating: 0, count: Int(min(1 << 20, max(4096, fileSize - offset))))
+        // Uninitialised: pread fills it, and only the bytes it filled are read.
+        let capacity = Int(min(1 << 20, max(4096, fileSize - offset)))
+        var buffer = [UInt8](unsafeUninitializedCapacity: capacity) { _, count in count = capacity }
         var bufferStart = offset  // file offset of buffer[0]
         var filled = 0
         var lineStart = 0  // index in buffer of the next unconsumed line
@@ -139,19 +160,7 @@ public final class VaultLog {
             try buffer.withUnsafeBytes { raw in
                 while let newline = memchr(raw.baseAddress! + lineStart, 0x0A, filled - lineStart) {
                     let end = raw.baseAddress!.distance(to: UnsafeRawPointer(newline))
-                    let line = UnsafeRawBufferPointer(rebasing: raw[lineStart..<end])
-                    let lineOffset = bufferStart + UInt64(lineStart)
-                    let parsed = Result { () throws(FormatError) in try LogLine.parse(line) }
-                    if lineOffset == 0 {
-                        guard case .success(.fileHeader(let found)) = parsed else {
-                            if case .failure(let error) = parsed, case .unsupportedVersion = error {
-                                throw LogError.unreadable(path: path, error)
-                            }
-                            throw LogError.unreadable(path: path, .notAVault)
-                        }
-                        header = found
-                    }
-                    try visit(ScannedLine(offset: lineOffset, length: line.count, parsed: parsed, bytes: line))
+                    try visit(bufferStart + UInt64(lineStart), UnsafeRawBufferPointer(rebasing: raw[lineStart..<end]))
                     lineStart = end + 1
                 }
             }
@@ -178,6 +187,45 @@ public final class VaultLog {
             done += got
         }
         return line
+    }
+
+    /// Reads the lines at `spans` (offset, length; newlines excluded) and visits each with
+    /// its index in `spans`, in file order: lines close together are read with one `pread`
+    /// of up to 1 MiB instead of one each, which is what listing thousands of names costs.
+    public func readLines(
+        _ spans: [(offset: UInt64, length: Int)], _ visit: (Int, UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        let window = 1 << 20
+        let order = spans.indices.sorted { spans[$0].offset < spans[$1].offset }
+        var buffer: [UInt8] = []
+        var bufferStart: UInt64 = 0
+        var filled = 0
+        for (position, index) in order.enumerated() {
+            let (offset, length) = spans[index]
+            if offset < bufferStart || offset + UInt64(length) > bufferStart + UInt64(filled) {
+                // Read from this line on, as far as the next lines wanted within a window go.
+                var end = offset + UInt64(length)
+                for next in order[(position + 1)...] {
+                    let candidate = spans[next].offset + UInt64(spans[next].length)
+                    guard candidate - offset <= UInt64(window) else { break }
+                    end = max(end, candidate)
+                }
+                let count = Int(end - offset)
+                buffer = [UInt8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+                bufferStart = offset
+                filled = 0
+                while filled < count {
+                    let got = buffer.withUnsafeMutableBytes { raw in
+                        pread(fd, raw.baseAddress! + filled, count - filled, off_t(offset) + off_t(filled))
+                    }
+                    if got < 0, errno == EINTR { continue }
+                    guard got > 0 else { throw LogError.system(SystemError("read", path, code: got < 0 ? errno : EIO)) }
+                    filled += got
+                }
+            }
+            let start = Int(offset - bufferStart)
+            try buffer.withUnsafeBytes { raw in try visit(index, UnsafeRawBufferPointer(rebasing: raw[start..<start + length])) }
+        }
     }
 
     /// Creates the log holding only `header`, atomically (temporary file, sync, link, sync

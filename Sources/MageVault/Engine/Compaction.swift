@@ -17,6 +17,13 @@ struct CompactionPlan {
     var keptRecords = 0
     var droppedRecords = 0
 
+    /// A plan that keeps `records` (ranges in any order) of `total` records, and the header.
+    init(header: Range<UInt64>, keeping records: [Range<UInt64>], of total: Int) {
+        kept = [header] + records.sorted { $0.lowerBound < $1.lowerBound }
+        keptRecords = records.count
+        droppedRecords = total - records.count
+    }
+
     init(header: Range<UInt64>, slots: [RecordSlot], history: Int) {
         var groups: [IndexKey: [Int]] = [:]
         for (position, slot) in slots.enumerated() { groups[slot.key, default: []].append(position) }
@@ -87,6 +94,7 @@ extension Vault {
         let before = scannedTo
         let keptBytes = plan.kept.reduce(UInt64(0)) { $0 + UInt64($1.count) }
         if keptBytes == before, tornBytes == 0 {  // nothing to drop: leave the file (and its inode) alone
+            log.removeStaleTemporaries()  // but not what a killed compaction left
             return CompactionReport(bytesBefore: before, bytesAfter: before, recordsBefore: plan.keptRecords, recordsAfter: plan.keptRecords)
         }
         let mode = (try? log.mode()) ?? 0o600
@@ -119,8 +127,23 @@ extension Vault {
             recordsAfter: plan.keptRecords)
     }
 
+    /// The compaction plan for the first `limit` bytes of the open log.
+    func plan(limit: UInt64) throws(VaultError) -> CompactionPlan {
+        if limit == scannedTo, let plan = planFromIndex() { return plan }
+        return try scanPlan(limit: limit)
+    }
+
+    /// With one version kept per secret, the plan is the index itself: each `(uuid, tag)`'s
+    /// newest record (the first copy of it, as the scan keeps), found without reading the
+    /// log again. Nil when more versions are kept (the index holds the newest only).
+    func planFromIndex() -> CompactionPlan? {
+        guard history == 1, let header = index.headerLine else { return nil }
+        let newest = index.entries.values.map { $0.offset..<($0.offset + UInt64($0.length) + 1) }
+        return CompactionPlan(header: header, keeping: newest, of: index.recordCount)
+    }
+
     /// Scans the first `limit` bytes of the open log into a compaction plan.
-    private func plan(limit: UInt64) throws(VaultError) -> CompactionPlan {
+    func scanPlan(limit: UInt64) throws(VaultError) -> CompactionPlan {
         var header: Range<UInt64> = 0..<0
         var slots: [RecordSlot] = []
         slots.reserveCapacity(index.recordCount)

@@ -83,6 +83,8 @@ struct Index {
     private(set) var latest: Timestamp?
     /// The vault id of the file's header.
     private(set) var vaultID: VaultID?
+    /// The header line's bytes, newline included.
+    private(set) var headerLine: Range<UInt64>?
 
     /// Records in all (every line but headers and damaged ones).
     private(set) var recordCount = 0
@@ -112,6 +114,7 @@ struct Index {
         case .success(.fileHeader(let header)):
             if vaultID == nil {
                 vaultID = header.vaultID
+                headerLine = line.offset..<(line.offset + UInt64(line.length) + 1)
             } else if vaultID != header.vaultID {
                 // A repeated header is what concatenating two copies of a log leaves; a header of
                 // another vault means two different vaults were spliced together.

@@ -143,7 +143,8 @@ public final class Vault {
     /// authenticated whole and only its name is opened.
     public func secrets() throws(VaultError) -> [SecretSummary] {
         try refresh()
-        var summaries: [String: SecretSummary] = [:]
+        var summaries: [SecretSummary] = []
+        var seen: Set<String> = []  // names of nearer scopes, which hide a parent's
         for scope in resolution {
             try requireKey(of: scope)
             let entries = index.liveEntries(of: scope.id)
@@ -160,18 +161,23 @@ public final class Vault {
             } catch {
                 throw Self.translate(error)
             }
+            let hidden = seen
             for (entry, name) in zip(entries, names) {
                 switch name {
                 case .success(let name)?:
-                    if summaries[name] == nil {
-                        summaries[name] = SecretSummary(name: name, updated: entry.newest.timestamp, scope: scope.location.scope)
-                    }
+                    // One scope's names are distinct (their tags are); only parents can repeat them.
+                    guard !hidden.contains(name) else { continue }
+                    summaries.append(SecretSummary(name: name, updated: entry.newest.timestamp, scope: scope.location.scope))
+                    if resolution.count > 1 { seen.insert(name) }
                 case .failure(let error)?: throw translate(error, offset: entry.offset, keyFile: scope.location.keySource.description)
                 case nil: preconditionFailure("every line asked for is visited")
                 }
             }
         }
-        return summaries.values.sorted { $0.name < $1.name }
+        // Sorting positions rather than the summaries themselves saves copying each one (and
+        // retaining its strings) at every move of the sort.
+        let order = summaries.indices.sorted { summaries[$0].name < summaries[$1].name }
+        return order.map { summaries[$0] }
     }
 
     /// When this vault's own scope (not a parent) last set `name`, or nil when the scope

@@ -81,14 +81,14 @@ public final class VaultLog {
     }
 
     /// True when the path still names the open file and its size is still `size`: nothing
-    /// was appended, cut or replaced, so a refresh has nothing to read (two system calls,
-    /// no lock).
+    /// was appended, cut or replaced, so a refresh has nothing to read. One system call and
+    /// no lock: when the path names the file held (same device and inode), its size is the
+    /// held file's size.
     public func isUnchanged(size expected: UInt64) -> Bool {
         guard fd >= 0 else { return false }
         var named = stat()
-        var held = stat()
-        guard stat(path, &named) == 0, fstat(fd, &held) == 0 else { return false }
-        return named.st_dev == held.st_dev && named.st_ino == held.st_ino && UInt64(held.st_size) == expected
+        guard stat(path, &named) == 0 else { return false }
+        return (UInt64(named.st_dev), UInt64(named.st_ino)) == identity && UInt64(named.st_size) == expected
     }
 
     /// Runs `body` holding the log's lock: `exclusive` for writers, shared for a scan.
@@ -187,6 +187,12 @@ public final class VaultLog {
             done += got
         }
         return line
+    }
+
+    /// Removes the temporary file a rewrite killed half-way left. Call holding the exclusive
+    /// lock: then no rewrite is in flight.
+    public func removeStaleTemporaries() {
+        FileSystem.removeStaleTemporaries(beside: path)
     }
 
     /// Reads the lines at `spans` (offset, length; newlines excluded) and visits each with
@@ -302,8 +308,7 @@ public final class VaultLog {
             case .bytes(let bytes): sum + UInt64(bytes.count)
             }
         }
-        // A rewrite killed half-way left its temporary file; under the lock none is live.
-        if destination == path { FileSystem.removeStaleTemporaries(beside: path) }
+        if destination == path { removeStaleTemporaries() }
         let temporary = FileSystem.temporaryPath(beside: destination)
         let out = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard out >= 0 else { throw .system(SystemError("open", temporary)) }

@@ -138,7 +138,7 @@ extension Vault {
     /// log again. Nil when more versions are kept (the index holds the newest only).
     func planFromIndex() -> CompactionPlan? {
         guard history == 1, let header = index.headerLine else { return nil }
-        let newest = index.entries.values.map { $0.offset..<($0.offset + UInt64($0.length) + 1) }
+        let newest = index.allEntries().map { $0.offset..<($0.offset + UInt64($0.length) + 1) }
         return CompactionPlan(header: header, keeping: newest, of: index.recordCount)
     }
 

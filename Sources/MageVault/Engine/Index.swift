@@ -33,6 +33,16 @@ struct StoredEntry {
     var records: UInt32
     var operation: Operation
 
+    init(timestamp: Timestamp, id: RecordID, offset: UInt64, keyID: UInt32, length: UInt32, records: UInt32, operation: Operation) {
+        self.timestamp = timestamp
+        self.id = id
+        self.offset = offset
+        self.keyID = keyID
+        self.length = length
+        self.records = records
+        self.operation = operation
+    }
+
     init(_ header: RecordHeader, offset: UInt64, length: UInt32) {
         timestamp = header.timestamp
         id = header.id
@@ -74,7 +84,7 @@ struct EnvironmentTally {
 struct Index {
     /// Versions compaction keeps per `(uuid, tag)`.
     let history: Int
-    private(set) var entries: [IndexKey: StoredEntry] = [:]
+    private(set) var entries = IndexTable()
     private(set) var tallies: [EnvironmentID: EnvironmentTally] = [:]
     /// Damaged lines: the first few offsets, and how many in all.
     private(set) var damagedOffsets: [UInt64] = []
@@ -139,18 +149,18 @@ struct Index {
         }
         if latest.map({ header.timestamp > $0 }) ?? true { latest = header.timestamp }
         let key = IndexKey(environment: header.environment, tag: header.tag)
-        guard let slot = entries.index(forKey: key) else {
-            entries[key] = StoredEntry(header, offset: offset, length: UInt32(length))
-            return
+        let history = history
+        var excess = false
+        entries.insertOrUpdate(key, new: StoredEntry(header, offset: offset, length: UInt32(length))) { stored in
+            stored.records += 1
+            excess = stored.records > history
+            if (header.timestamp, header.id) > (stored.timestamp, stored.id) {
+                let records = stored.records
+                stored = StoredEntry(header, offset: offset, length: UInt32(length))
+                stored.records = records
+            }
         }
-        entries.values[slot].records += 1
-        let stored = entries.values[slot]
-        if stored.records > history { excessRecords += 1 }
-        if (header.timestamp, header.id) > (stored.timestamp, stored.id) {
-            var newest = StoredEntry(header, offset: offset, length: UInt32(length))
-            newest.records = stored.records
-            entries.values[slot] = newest
-        }
+        if excess { excessRecords += 1 }
     }
 
     /// The entry of one secret.
@@ -161,13 +171,25 @@ struct Index {
 
     /// Entries of one environment whose newest record sets a value.
     func liveEntries(of environment: EnvironmentID) -> [IndexEntry] {
-        entries.compactMap { $0.key.environment == environment && $0.value.operation == .set ? $0.value.entry($0.key) : nil }
+        var live: [IndexEntry] = []
+        entries.forEach { key, stored in
+            if key.environment == environment, stored.operation == .set { live.append(stored.entry(key)) }
+        }
+        return live
+    }
+
+    /// Every entry: the newest record of each `(uuid, tag)`.
+    func allEntries() -> [IndexEntry] {
+        var all: [IndexEntry] = []
+        all.reserveCapacity(entries.count)
+        entries.forEach { key, stored in all.append(stored.entry(key)) }
+        return all
     }
 
     /// Per environment, the names whose newest record sets a value.
     func liveCounts() -> [EnvironmentID: Int] {
         var live: [EnvironmentID: Int] = [:]
-        for (key, stored) in entries where stored.operation == .set { live[key.environment, default: 0] += 1 }
+        entries.forEach { key, stored in if stored.operation == .set { live[key.environment, default: 0] += 1 } }
         return live
     }
 }

@@ -24,12 +24,9 @@ struct MageVaultCommand: ParsableCommand {
 
     /// Parses, runs, and exits with the documented code for each kind of failure.
     static func main() {
-        // `get` runs at every pipeline step: it is parsed on its own first, without building
-        // the tree of every subcommand (ArgumentParser reflects over each one's options, which
-        // cost a millisecond of a 5 ms get). Whatever it does not accept (help, a typo) goes
-        // through the whole parser, which words the help or the error as always.
-        let arguments = CommandLine.arguments
-        if arguments.count > 1, arguments[1] == "get", let get = try? Get.parse(Array(arguments.dropFirst(2))) {
+        // `get` runs at every pipeline step: a plain one is recognised without building
+        // ArgumentParser's command tree (see QuickGet); anything else is parsed as always.
+        if let get = QuickGet(Array(CommandLine.arguments.dropFirst())) {
             exitReporting(as: Self.self) { try get.run() }
         }
         runWithExitCodes(Self.self)

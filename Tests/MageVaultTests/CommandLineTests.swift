@@ -111,6 +111,34 @@ struct CommandLineTests: ToolSuite {
         #expect(try [data + "/secrets/uuid", data + "/secrets/vault.key", log].map(contents) == snapshot)
     }
 
+    @Test("A plain get answers the same through the quick parser and through ArgumentParser")
+    func quickGetMatchesFullParser() throws {
+        #expect(try tool("set", "db_password", input: "made-up-global").status == 0)
+        #expect(try tool("set", "db_password", "--project", "etl", input: "made-up-project").status == 0)
+        #expect(try tool("set", "ünï", input: "made-up-unicode").status == 0)
+        // `get OPTIONS -- NAME` means the same, but the quick parser leaves `--` to ArgumentParser.
+        let cases: [(options: [String], name: String)] = [
+            (["--data-dir", data], "db_password"),
+            (["--data-dir=\(data)"], "db_password"),
+            (["--data-dir", data, "--project", "etl"], "db_password"),
+            (["--data-dir", data, "--project", "etl", "--pipeline", "load"], "db_password"),
+            (["--data-dir", data, "--project", "other"], "db_password"),
+            (["--data-dir", data], "missing"),
+            (["--data-dir", data], "ünï"),
+            (["--data-dir", data, "--key-file", directory.file("nope.key")], "db_password"),
+            (["--data-dir", directory.file("nowhere")], "db_password"),
+            (["--data-dir", data, "--vault", directory.file("other.log")], "db_password"),
+        ]
+        for (options, name) in cases {
+            let quick = try run(["get"] + options + [name])
+            let full = try run(["get"] + options + ["--", name])
+            #expect(quick.status == full.status, "\(options) \(name)")
+            #expect(quick.output == full.output, "\(options) \(name)")
+            #expect(quick.error == full.error, "\(options) \(name)")
+        }
+        #expect(try run(["get", "--data-dir", data, "db_password"]).text == "made-up-global")
+    }
+
     @Test("A piped value keeps its bytes exactly; --strip-newline drops one newline; --from-file reads a file")
     func valuesKeepTheirBytes() throws {
         for value in ["no newline", "trailing newline\n", "windows\r\n", "  spaced  ", "ünïcødé 🔑", "two\nlines"] {

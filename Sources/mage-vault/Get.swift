@@ -76,7 +76,7 @@ struct QuickGet {
         var rest = arguments.dropFirst()
         while let argument = rest.popFirst() {
             if argument.hasPrefix("-") {
-                let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
+                let parts = argument.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
                 guard Self.options.contains(parts[0]), values[parts[0]] == nil else { return nil }
                 let value = parts.count == 2 ? parts[1] : rest.popFirst()
                 guard let value, !value.isEmpty, !value.hasPrefix("-") else { return nil }

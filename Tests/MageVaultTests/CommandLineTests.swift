@@ -137,6 +137,10 @@ struct CommandLineTests: ToolSuite {
             #expect(quick.error == full.error, "\(options) \(name)")
         }
         #expect(try run(["get", "--data-dir", data, "db_password"]).text == "made-up-global")
+        // An empty inline value is left for ArgumentParser to judge, whatever it decides.
+        let empty = try run(["get", "--data-dir=", data, "db_password"])
+        let emptyFull = try run(["get", "--data-dir=", data, "--", "db_password"])
+        #expect(empty.status == emptyFull.status && empty.output == emptyFull.output && empty.error == emptyFull.error)
     }
 
     @Test("A piped value keeps its bytes exactly; --strip-newline drops one newline; --from-file reads a file")

@@ -64,7 +64,10 @@ struct SecretsHandler: Sendable {
     // MARK: Routes
 
     private func page(_ request: WebRequest) async -> WebResponse {
-        switch access.credential(of: request) {
+        // The printed URL opened again in a browser that already has the cookie still gets
+        // the token out of the address bar.
+        let credential = request.query("token").map(access.token.matches) == true ? .urlToken : access.credential(of: request)
+        switch credential {
         case .urlToken?:
             // Trade the token for the cookie, and take it out of the address bar and history.
             let kept = request.query.filter { $0.name == "project" || $0.name == "pipeline" }

@@ -80,7 +80,7 @@ struct SecretsHandler: Sendable {
             let scope: Scope
             do { scope = try Self.scope(of: request) } catch { return Reply.page(.badRequest, SecretsPage.problem(error.description)) }
             let info: EnvironmentInfo
-            do { info = try await store.list(scope).0 } catch {
+            do { info = try await store.info(scope) } catch {
                 return Reply.page(.internalServerError, SecretsPage.problem(error.description))
             }
             let nonce = AccessToken.random().text

@@ -39,20 +39,28 @@ final class SecretsStore: Sendable {
 
     /// The visible secrets of `scope` (through its parents) and what the page says of it.
     func list(_ scope: Scope) async throws(VaultError) -> (EnvironmentInfo, [SecretSummary]) {
-        try await run { () throws(VaultError) in
-            let location = self.location(of: scope)
-            let vault: Vault
-            do throws(VaultError) {
-                vault = try Vault(resolution: Environment.resolutionChain(location, create: false, readOnly: true), history: self.history)
-            } catch {
-                switch error {
-                case .noScope, .noEnvironment: return (self.info(location, uuid: nil), [])  // Nothing here yet.
-                default: throw error
-                }
+        try await run { () throws(VaultError) in try self.read(scope, listing: true) }
+    }
+
+    /// What the page says of `scope`, without listing (or decrypting) anything.
+    func info(_ scope: Scope) async throws(VaultError) -> EnvironmentInfo {
+        try await run { () throws(VaultError) in try self.read(scope, listing: false).0 }
+    }
+
+    private func read(_ scope: Scope, listing: Bool) throws(VaultError) -> (EnvironmentInfo, [SecretSummary]) {
+        let location = self.location(of: scope)
+        let chain: [Environment]
+        do throws(VaultError) {
+            chain = try Environment.resolutionChain(location, create: false, readOnly: true)
+        } catch {
+            switch error {
+            case .noScope, .noEnvironment: return (info(location, uuid: nil), [])  // Nothing here yet.
+            default: throw error
             }
-            let uuid = vault.environment.location.scope == scope ? vault.environment.id : nil
-            return (self.info(location, uuid: uuid), try vault.secrets())
         }
+        let uuid = chain[0].location.scope == scope ? chain[0].id : nil
+        guard listing else { return (info(location, uuid: uuid), []) }
+        return (info(location, uuid: uuid), try Vault(resolution: chain, history: history).secrets())
     }
 
     /// Sets `name` in `scope` (creating the scope's uuid and key when missing). Returns

@@ -33,20 +33,12 @@ extension Vault {
         let columns = resolution.map { RecordColumns(environment: $0.id, keyID: $0.keys.keyID, tag: $0.keys.tag(of: secret)) }
         var newest: [(header: RecordHeader, offset: UInt64, line: [UInt8])?] = Array(repeating: nil, count: resolution.count)
         var otherKey = Array(repeating: false, count: resolution.count)
-        var vaultID: VaultID?
         let path = log.path
         let scanned: Result<Void, any Error>
         do {
             scanned = try log.withLock(exclusive: false) { () throws(any Error) -> Void in
                 _ = try log.scanLines(from: 0) { offset, line in
-                    if offset == 0 {
-                        switch Result(catching: { () throws(FormatError) in try LogLine.parse(line) }) {
-                        case .success(.fileHeader(let header)): vaultID = header.vaultID
-                        case .failure(.unsupportedVersion(let version)): throw LogError.unreadable(path: path, .unsupportedVersion(version))
-                        default: throw LogError.unreadable(path: path, .notAVault)
-                        }
-                        return
-                    }
+                    if offset == 0 { return }  // the header: scanLines checked it
                     for (position, column) in columns.enumerated() {
                         let match = column.match(line)
                         if match == .otherEnvironment { continue }
@@ -67,6 +59,7 @@ extension Vault {
             throw translate(error)
         }
         if case .failure(let error) = scanned { throw translate(error) }
+        let vaultID = log.header?.vaultID
 
         for (position, scope) in resolution.enumerated() {
             if otherKey[position] { throw .wrongKey(keyFile: scope.location.keySource.description) }

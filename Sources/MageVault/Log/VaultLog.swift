@@ -113,22 +113,14 @@ public final class VaultLog {
     public func scan(from offset: UInt64, limit: UInt64? = nil, _ visit: (ScannedLine) throws -> Void) throws -> ScanEnd {
         try scanLines(from: offset, limit: limit) { lineOffset, line in
             let parsed = Result { () throws(FormatError) in try LogLine.parse(line) }
-            if lineOffset == 0 {
-                guard case .success(.fileHeader(let found)) = parsed else {
-                    if case .failure(let error) = parsed, case .unsupportedVersion = error {
-                        throw LogError.unreadable(path: path, error)
-                    }
-                    throw LogError.unreadable(path: path, .notAVault)
-                }
-                header = found
-            }
             try visit(ScannedLine(offset: lineOffset, length: line.count, parsed: parsed, bytes: line))
         }
     }
 
     /// Visits the bytes of every complete line from `offset` (a line start) to the end of
-    /// the file (or `limit`), newline excluded, without parsing them: for a reader that
-    /// looks at a few columns of each line only. The caller checks the first line.
+    /// the file (or `limit`), newline excluded, parsing none but the first: for a reader
+    /// that looks at a few columns of each line only. The first line of the file must be a
+    /// header, as in `scan`; it becomes `header`.
     public func scanLines(from offset: UInt64, limit: UInt64? = nil, _ visit: (UInt64, UnsafeRawBufferPointer) throws -> Void) throws -> ScanEnd {
         guard fd >= 0 else { return ScanEnd(end: 0, tornBytes: 0) }
         let fileSize = try limit.map { min($0, try size()) } ?? size()
@@ -160,7 +152,10 @@ public final class VaultLog {
             try buffer.withUnsafeBytes { raw in
                 while let newline = memchr(raw.baseAddress! + lineStart, 0x0A, filled - lineStart) {
                     let end = raw.baseAddress!.distance(to: UnsafeRawPointer(newline))
-                    try visit(bufferStart + UInt64(lineStart), UnsafeRawBufferPointer(rebasing: raw[lineStart..<end]))
+                    let lineOffset = bufferStart + UInt64(lineStart)
+                    let line = UnsafeRawBufferPointer(rebasing: raw[lineStart..<end])
+                    if lineOffset == 0 { try readHeader(line) }
+                    try visit(lineOffset, line)
                     lineStart = end + 1
                 }
             }
@@ -174,19 +169,34 @@ public final class VaultLog {
         return ScanEnd(end: end, tornBytes: fileSize - end)
     }
 
+    /// Takes the file's first line as its header, or refuses the file.
+    private func readHeader(_ line: UnsafeRawBufferPointer) throws(LogError) {
+        switch Result(catching: { () throws(FormatError) in try LogLine.parse(line) }) {
+        case .success(.fileHeader(let found)): header = found
+        case .failure(.unsupportedVersion(let version)): throw .unreadable(path: path, .unsupportedVersion(version))
+        default: throw .unreadable(path: path, .notAVault)
+        }
+    }
+
     /// Reads back the line at `offset` of `length` bytes (newline excluded).
     public func readLine(at offset: UInt64, length: Int) throws(LogError) -> [UInt8] {
         var line = [UInt8](repeating: 0, count: length)
+        if let failure = line.withUnsafeMutableBytes({ readExactly(into: $0, at: offset) }) { throw failure }
+        return line
+    }
+
+    /// Fills `buffer` with the bytes at `offset`, however many reads that takes; returns
+    /// the failure, if any (a returned error survives `withUnsafeMutableBytes`, which does
+    /// not keep a closure's typed error).
+    private func readExactly(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) -> LogError? {
         var done = 0
-        while done < length {
-            let got = line.withUnsafeMutableBytes { raw in
-                pread(fd, raw.baseAddress! + done, length - done, off_t(offset) + off_t(done))
-            }
+        while done < buffer.count {
+            let got = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
             if got < 0, errno == EINTR { continue }
-            guard got > 0 else { throw .system(SystemError("read", path, code: got < 0 ? errno : EIO)) }
+            guard got > 0 else { return .system(SystemError("read", path, code: got < 0 ? errno : EIO)) }
             done += got
         }
-        return line
+        return nil
     }
 
     /// Removes the temporary file a rewrite killed half-way left. Call holding the exclusive
@@ -219,15 +229,8 @@ public final class VaultLog {
                 let count = Int(end - offset)
                 buffer = [UInt8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
                 bufferStart = offset
-                filled = 0
-                while filled < count {
-                    let got = buffer.withUnsafeMutableBytes { raw in
-                        pread(fd, raw.baseAddress! + filled, count - filled, off_t(offset) + off_t(filled))
-                    }
-                    if got < 0, errno == EINTR { continue }
-                    guard got > 0 else { throw LogError.system(SystemError("read", path, code: got < 0 ? errno : EIO)) }
-                    filled += got
-                }
+                if let failure = buffer.withUnsafeMutableBytes({ readExactly(into: $0, at: offset) }) { throw failure }
+                filled = count
             }
             let start = Int(offset - bufferStart)
             try buffer.withUnsafeBytes { raw in try visit(index, UnsafeRawBufferPointer(rebasing: raw[start..<start + length])) }

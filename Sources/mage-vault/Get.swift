@@ -22,17 +22,10 @@ struct Get: ParsableCommand {
     var version: Int?
 
     func run() throws {
-        let found: String?
-        let environment: EnvironmentID
-        if let version {
-            // A version belongs to one scope exactly.
-            let vault = try options.openVault(create: false)
-            found = try vault.secretValue(named: name, version: version)
-            environment = vault.environment.id
-        } else {
-            return try Self.printValue(named: name, location: options.location)
-        }
-        try Self.print(found, named: name, environment: environment)
+        guard let version else { return try Self.printValue(named: name, location: options.location) }
+        // A version belongs to one scope exactly.
+        let vault = try options.openVault(create: false)
+        try Self.print(try vault.secretValue(named: name, version: version), named: name, environment: vault.environment.id)
     }
 
     /// A plain `get`: one value read straight from the log (no index), resolved through the

@@ -34,6 +34,7 @@ struct Get: ParsableCommand {
         let resolution = try Environment.resolutionChain(location, create: false, readOnly: true)
         let read = try Vault.readOnce(named: name, resolution: resolution)
         for recovery in read.rekeyRecoveries { printError("mage-vault: note: \(recovery)") }
+        for skipped in read.skippedRecords { printError("mage-vault: warning: \(skipped)") }
         try print(read.secret?.value, named: name, environment: resolution[0].id)
     }
 

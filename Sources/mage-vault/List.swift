@@ -21,6 +21,7 @@ struct List: ParsableCommand {
     func run() throws {
         let vault = try options.openForReading()
         let secrets = try vault.secrets()
+        for skipped in vault.skippedRecords { printError("mage-vault: warning: \(skipped)") }
         if json {
             let items = secrets.map {
                 "{\"name\":\(JSONText.quoted($0.name)),\"updated\":\"\($0.updated.iso8601)\",\"scope\":\(JSONText.quoted($0.scope.description))}"

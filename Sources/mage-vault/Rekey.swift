@@ -28,7 +28,11 @@ struct Rekey: ParsableCommand {
             also moves a passphrase-protected scope back to a key file); with --passphrase the \
             new key comes from a new passphrase ($MAGE_VAULT_NEW_PASSPHRASE, or typed twice). \
             A crash at any moment leaves the vault readable with the old key or the new one; \
-            the next command says which.
+            the next command says which. The old key is kept, sealed under the new one, in \
+            <key file>.retired: records a branch or a backup still holds under it stay \
+            readable after a merge. Once every copy that matters is merged and re-sealed \
+            (run rekey again after such a merge), 'rekey --retire' forgets the old keys \
+            that no record of the log needs.
             """
     )
 
@@ -37,8 +41,20 @@ struct Rekey: ParsableCommand {
 
     @OptionGroup var key: PassphraseOptions
 
+    @Flag(help: "Keep the key; forget the retired keys that no record of the log needs.")
+    var retire = false
+
     func run() throws {
         let vault = try Vault(environment: Environment.open(options.location, create: false))
+        if retire {
+            let report = try vault.retireUnusedKeys()
+            for keyID in report.retired { print("retired key \(String(keyID, radix: 16).leftPaddedZeros(8))") }
+            for (keyID, count) in report.stillNeeded.sorted(by: { $0.key < $1.key }) {
+                print("kept key \(String(keyID, radix: 16).leftPaddedZeros(8)): \(count) record(s) are still sealed under it; run 'mage-vault rekey' to re-seal them first")
+            }
+            if report.retired.isEmpty, report.stillNeeded.isEmpty { print("no retired keys") }
+            return
+        }
         let material = try key.newKey()
         let reporter = progress.reporter("re-sealing")
         let report = try vault.rekey(to: material, progress: reporter.update)
@@ -59,4 +75,9 @@ struct Rekey: ParsableCommand {
         }
         return first
     }
+}
+
+extension String {
+    /// The string padded on the left with zeros to `width` characters.
+    func leftPaddedZeros(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

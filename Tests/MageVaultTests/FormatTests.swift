@@ -234,6 +234,6 @@ struct FormatTests {
         #expect(Timestamp.next(after: nil, wallClock: 4_000) == Timestamp(milliseconds: 4_000))
         #expect(Timestamp.next(after: seen, wallClock: 4_000) == Timestamp(rawValue: seen.rawValue + 1))
         #expect(Timestamp.next(after: seen, wallClock: 6_000) == Timestamp(milliseconds: 6_000))
-        #expect(Timestamp.next(after: seen, wallClock: 5_000) > seen)
+        #expect(Timestamp.next(after: seen, wallClock: 5_000)! > seen)
     }
 }

@@ -5,7 +5,7 @@ import Testing
 @Suite("Index table: the hash table the index lives in")
 struct IndexTableTests {
     func entry(_ offset: UInt64) -> StoredEntry {
-        StoredEntry(timestamp: Timestamp(rawValue: offset), id: RecordID(rawValue: offset), offset: offset, keyID: 1, length: 10, records: 1, operation: .set)
+        StoredEntry(timestamp: Timestamp(rawValue: offset), id: RecordID(rawValue: offset), offset: offset, keyID: 1, length: 10, records: 1, operation: .set, fingerprint: 0)
     }
 
     @Test("Every key stored through growth is found with its entry; updates change it in place; absent keys are absent")

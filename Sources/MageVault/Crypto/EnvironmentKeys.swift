@@ -8,6 +8,7 @@ import CSodium
 /// | 1 | 32 | `crypto_secretbox` key that seals record bodies |
 /// | 2 | 32 | BLAKE2b key that turns a secret's name into its tag |
 /// | 3 | 16 | key identifier: its first 4 bytes name the key in every record header |
+/// | 4 | 32 | `crypto_secretbox` key that seals the retired keys file (`<key file>.retired`) |
 ///
 /// The context string is `mgvault1`. `vault-format.md` specifies the same.
 public final class EnvironmentKeys: Sendable {
@@ -17,6 +18,10 @@ public final class EnvironmentKeys: Sendable {
 
     let sealing: SecureBytes
     let tagging: SecureBytes
+    let wrapping: SecureBytes
+    /// The key itself, kept (in secure memory) for one purpose: a rekey seals it into the
+    /// new key's retired keys file.
+    let master: SecureBytes
     /// Names the key without revealing it, so that a record sealed under another key is
     /// recognised as such ("wrong key") rather than as damage.
     public let keyID: UInt32
@@ -24,11 +29,38 @@ public final class EnvironmentKeys: Sendable {
     /// Derives the sub-keys of `key`, which must be exactly `keyByteCount` bytes.
     public init(key: SecureBytes) {
         precondition(key.count == Self.keyByteCount, "an environment key is 32 bytes")
+        master = key
         sealing = Self.derive(from: key, id: 1, count: Int(crypto_secretbox_KEYBYTES))
         tagging = Self.derive(from: key, id: 2, count: 32)
+        wrapping = Self.derive(from: key, id: 4, count: Int(crypto_secretbox_KEYBYTES))
         let identifier = Self.derive(from: key, id: 3, count: 16)
         keyID = identifier.withUnsafeBytes { bytes in
             bytes.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        }
+    }
+
+    /// Seals `keys` (each 32 bytes: keys this environment used before a rekey) under
+    /// sub-key 4: `nonce[24] || secretbox(key || key || …)`. Only the holder of this key can
+    /// read which keys it retired.
+    public func sealRetired(_ keys: [SecureBytes]) -> [UInt8] {
+        let plaintext = SecureBytes(count: keys.count * Self.keyByteCount) { out in
+            for (position, key) in keys.enumerated() {
+                precondition(key.count == Self.keyByteCount, "an environment key is 32 bytes")
+                key.withUnsafeBytes { bytes in
+                    UnsafeMutableRawBufferPointer(rebasing: out[(position * Self.keyByteCount)...]).copyMemory(from: bytes)
+                }
+            }
+        }
+        return plaintext.withUnsafeBytes { SecretBox.seal($0, key: wrapping) }
+    }
+
+    /// Opens what `sealRetired` sealed; nil when it does not authenticate under this key.
+    public func openRetired(_ box: UnsafeRawBufferPointer) -> [SecureBytes]? {
+        guard let plaintext = SecretBox.open(box, key: wrapping), plaintext.count % Self.keyByteCount == 0 else { return nil }
+        return plaintext.withUnsafeBytes { bytes in
+            stride(from: 0, to: bytes.count, by: Self.keyByteCount).map { start in
+                SecureBytes(copying: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + Self.keyByteCount)]))
+            }
         }
     }
 

@@ -12,21 +12,30 @@ public enum SecretBox {
 
     /// Seals `plaintext` under the sealing key of `keys` with a fresh random nonce.
     public static func seal(_ plaintext: UnsafeRawBufferPointer, keys: EnvironmentKeys) -> [UInt8] {
+        seal(plaintext, key: keys.sealing)
+    }
+
+    /// Seals under a secretbox key of its own (a sub-key other than the records').
+    static func seal(_ plaintext: UnsafeRawBufferPointer, key: SecureBytes) -> [UInt8] {
         var nonce = [UInt8](repeating: 0, count: nonceByteCount)
         nonce.withUnsafeMutableBytes { randomFill($0) }
-        return seal(plaintext, keys: keys, nonce: nonce)
+        return seal(plaintext, key: key, nonce: nonce)
     }
 
     /// Seals with a given nonce. Only test vectors pass one: a nonce must never repeat
     /// under one key, and only a random nonce guarantees that without coordination.
     static func seal(_ plaintext: UnsafeRawBufferPointer, keys: EnvironmentKeys, nonce: [UInt8]) -> [UInt8] {
+        seal(plaintext, key: keys.sealing, nonce: nonce)
+    }
+
+    static func seal(_ plaintext: UnsafeRawBufferPointer, key sealingKey: SecureBytes, nonce: [UInt8]) -> [UInt8] {
         precondition(nonce.count == nonceByteCount)
         var box = nonce + [UInt8](repeating: 0, count: macByteCount + plaintext.count)
         // crypto_secretbox_easy reads no plaintext byte when it is empty, but needs a valid pointer.
         let empty: [UInt8] = [0]
         empty.withUnsafeBufferPointer { fallback in
             box.withUnsafeMutableBufferPointer { out in
-                keys.sealing.withUnsafeBytes { key in
+                sealingKey.withUnsafeBytes { key in
                     let status = crypto_secretbox_easy(
                         out.baseAddress! + nonceByteCount,
                         plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? fallback.baseAddress!,
@@ -42,12 +51,17 @@ public enum SecretBox {
     /// Opens a whole box into secure memory; `nil` when the box does not authenticate
     /// under these keys (wrong key, altered or forged).
     public static func open(_ box: UnsafeRawBufferPointer, keys: EnvironmentKeys) -> SecureBytes? {
+        open(box, key: keys.sealing)
+    }
+
+    /// Opens a box sealed under a secretbox key of its own.
+    static func open(_ box: UnsafeRawBufferPointer, key sealingKey: SecureBytes) -> SecureBytes? {
         guard box.count >= overhead else { return nil }
         let nonce = box.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let sealed = nonce.advanced(by: nonceByteCount)
         var authentic = false
         let plaintext = SecureBytes(count: box.count - overhead) { out in
-            keys.sealing.withUnsafeBytes { key in
+            sealingKey.withUnsafeBytes { key in
                 // crypto_secretbox_open_easy needs a writable pointer even for an empty plaintext.
                 var scratch: UInt8 = 0
                 let destination = out.baseAddress?.assumingMemoryBound(to: UInt8.self)

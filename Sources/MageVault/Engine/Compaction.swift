@@ -1,43 +1,64 @@
 /// One record's place in the log, as compaction and history see it: clear header fields only.
 struct RecordSlot {
-    let key: IndexKey
-    let timestamp: Timestamp
-    let id: RecordID
-    let operation: Operation
+    let header: RecordHeader
     let range: Range<UInt64>
+    let fingerprint: UInt32
+
+    var key: IndexKey { IndexKey(environment: header.environment, tag: header.tag) }
 }
 
-/// Which byte ranges of a log survive compaction: per `(uuid, tag)`, the `history` newest
-/// records (so always the newest one: the current value, or the tombstone of a deleted
-/// name, which keeps a merged older copy from bringing it back); one copy of a record found
-/// twice (concatenated copies); the first header line. Ranges stay in file order, so a compacted log is a subsequence of
-/// the old one and `git diff` shows only removed lines.
+/// Which byte ranges of a log survive compaction, and how many records that drops.
+///
+/// A record is dropped only when it is a byte-for-byte copy of another (concatenated
+/// copies), or when compaction holds its environment's key and has authenticated
+/// `history` newer records of the same `(uuid, tag)`: a line forged without the key can
+/// never cost a value. Records of environments whose key is absent are all kept (their
+/// owner compacts them). The newest authentic record is always kept, so a deleted secret
+/// keeps its tombstone and a merged older copy cannot bring it back. Ranges stay in file
+/// order, so a compacted log is a subsequence of the old one and `git diff` shows only
+/// removed lines.
 struct CompactionPlan {
     var kept: [Range<UInt64>] = []
     var keptRecords = 0
     var droppedRecords = 0
 
-    /// A plan that keeps `records` (ranges in any order) of `total` records, and the header.
-    init(header: Range<UInt64>, keeping records: [Range<UInt64>], of total: Int) {
-        kept = [header] + records.sorted { $0.lowerBound < $1.lowerBound }
-        keptRecords = records.count
-        droppedRecords = total - records.count
-    }
-
-    init(header: Range<UInt64>, slots: [RecordSlot], history: Int) {
+    /// `isAuthentic(slot)` opens a record of an environment whose key is held (nil when
+    /// the key is absent); `sameBytes(a, b)` compares two lines.
+    init(
+        header: Range<UInt64>, slots: [RecordSlot], history: Int, isAuthentic: (RecordSlot) -> Bool?,
+        sameBytes: (RecordSlot, RecordSlot) -> Bool, newerOnTie: (RecordSlot, RecordSlot) -> Bool
+    ) {
         var groups: [IndexKey: [Int]] = [:]
         for (position, slot) in slots.enumerated() { groups[slot.key, default: []].append(position) }
-        var keep = [Bool](repeating: false, count: slots.count)
-        for (_, positions) in groups {
-            let newestFirst = positions.sorted { (slots[$0].timestamp, slots[$0].id) > (slots[$1].timestamp, slots[$1].id) }
-            var versions = 0
-            var previous: (Timestamp, RecordID)? = nil
-            for position in newestFirst where versions < history {
-                let slot = slots[position]
-                if let previous, previous == (slot.timestamp, slot.id) { continue }  // the same record twice
-                previous = (slot.timestamp, slot.id)
-                keep[position] = true
-                versions += 1
+        var keep = [Bool](repeating: true, count: slots.count)
+        for (_, positions) in groups where positions.count > 1 {
+            let newestFirst = positions.sorted { a, b in
+                let (x, y) = (slots[a], slots[b])
+                if (x.header.timestamp, x.header.id) != (y.header.timestamp, y.header.id) {
+                    return (x.header.timestamp, x.header.id) > (y.header.timestamp, y.header.id)
+                }
+                return newerOnTie(x, y)
+            }
+            var distinct: [Int] = []
+            for position in newestFirst {
+                if let last = distinct.last, (slots[last].header.timestamp, slots[last].header.id, slots[last].fingerprint)
+                    == (slots[position].header.timestamp, slots[position].header.id, slots[position].fingerprint),
+                    slots[last].range.count == slots[position].range.count, sameBytes(slots[last], slots[position])
+                {
+                    keep[position] = false  // the same line twice
+                    continue
+                }
+                distinct.append(position)
+            }
+            guard distinct.count > history else { continue }
+            var authentic = 0
+            for (rank, position) in distinct.enumerated() {
+                if authentic >= history {
+                    for older in distinct[rank...] { keep[older] = false }
+                    break
+                }
+                guard let opened = isAuthentic(slots[position]) else { break }  // no key here: keep them all
+                if opened { authentic += 1 }
             }
         }
         kept = [header]
@@ -80,7 +101,8 @@ extension Vault {
     /// and has just appended. A failure here leaves the old log in place (the append is
     /// already durable), and the next write tries again.
     func compactIfWorthIt() {
-        let dead = index.excessRecords
+        // Only records of environments whose keys are here can be dropped.
+        let dead = resolution.reduce(0) { $0 + (index.tallies[$1.id]?.excess ?? 0) }
         guard dead >= Self.automaticCompactionMinimumDead,
             Double(dead) >= Self.automaticCompactionDeadShare * Double(index.recordCount)
         else { return }
@@ -127,23 +149,10 @@ extension Vault {
             recordsAfter: plan.keptRecords)
     }
 
-    /// The compaction plan for the first `limit` bytes of the open log.
+    /// The compaction plan for the first `limit` bytes of the open log: scans the clear
+    /// headers, then opens (authenticates) the newest records of the secrets that have more
+    /// than `history`, with the keys of this vault's scopes.
     func plan(limit: UInt64) throws(VaultError) -> CompactionPlan {
-        if limit == scannedTo, let plan = planFromIndex() { return plan }
-        return try scanPlan(limit: limit)
-    }
-
-    /// With one version kept per secret, the plan is the index itself: each `(uuid, tag)`'s
-    /// newest record (the first copy of it, as the scan keeps), found without reading the
-    /// log again. Nil when more versions are kept (the index holds the newest only).
-    func planFromIndex() -> CompactionPlan? {
-        guard history == 1, let header = index.headerLine else { return nil }
-        let newest = index.allEntries().map { $0.offset..<($0.offset + UInt64($0.length) + 1) }
-        return CompactionPlan(header: header, keeping: newest, of: index.recordCount)
-    }
-
-    /// Scans the first `limit` bytes of the open log into a compaction plan.
-    func scanPlan(limit: UInt64) throws(VaultError) -> CompactionPlan {
         var header: Range<UInt64> = 0..<0
         var slots: [RecordSlot] = []
         slots.reserveCapacity(index.recordCount)
@@ -154,10 +163,7 @@ extension Vault {
                 case .success(.fileHeader):
                     if line.offset == 0 { header = range }
                 case .success(.record(let record)):
-                    slots.append(
-                        RecordSlot(
-                            key: IndexKey(environment: record.environment, tag: record.tag), timestamp: record.timestamp,
-                            id: record.id, operation: record.operation, range: range))
+                    slots.append(RecordSlot(header: record, range: range, fingerprint: StoredEntry.fingerprint(line.bytes)))
                 case .failure:
                     break  // callers refuse damaged logs before planning
                 }
@@ -165,6 +171,25 @@ extension Vault {
         } catch {
             throw Self.translate(error)
         }
-        return CompactionPlan(header: header, slots: slots, history: history)
+        let held = Dictionary(resolution.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let vault = vaultID
+        let log = self.log
+        func bytes(_ slot: RecordSlot) -> [UInt8]? {
+            try? log.readLine(at: slot.range.lowerBound, length: slot.range.count - 1)
+        }
+        return CompactionPlan(
+            header: header, slots: slots, history: history,
+            isAuthentic: { slot in
+                guard let scope = held[slot.header.environment], let line = bytes(slot) else { return nil }
+                var ignored: [SkippedRecord] = []
+                return Authentication.newest(
+                    [Candidate(header: slot.header, offset: slot.range.lowerBound, line: line)], in: scope, named: nil, vault: vault,
+                    path: log.path, wholeValue: false, skipped: &ignored) != nil
+            },
+            sameBytes: { a, b in bytes(a).map { $0 == bytes(b) } ?? false },
+            newerOnTie: { a, b in
+                guard let x = bytes(a), let y = bytes(b) else { return a.range.lowerBound < b.range.lowerBound }
+                return RecordOrder.isNewer(a.header, x, than: b.header, y)
+            })
     }
 }

@@ -57,7 +57,10 @@ extension Vault {
             var lines: [UInt8] = []
             var latest = index.latest
             for (operation, name, value) in records {
-                let timestamp = Timestamp.next(after: latest, wallClock: clock())
+                let current = try newestAuthentic(named: name, in: environment, wholeValue: false)?.header.timestamp
+                guard let timestamp = Timestamp.next(after: [latest, current].compactMap { $0 }.max(), wallClock: clock()) else {
+                    throw .clockExhausted(path: log.path)
+                }
                 latest = timestamp
                 let (_, line) = value.withUnsafeBytes { bytes in
                     RecordCodec.seal(

@@ -21,36 +21,44 @@ struct IndexEntry {
 }
 
 /// What the index stores per `(uuid, tag)`: the newest record's header fields that the key
-/// does not already hold, where that record is, and how many records the pair has. 40 bytes
-/// where a whole `IndexEntry` takes 96: at a million records the table is what opening
-/// waits on (cache misses), so its size is its speed.
+/// does not already hold, where that record is, how many records the pair has, and a
+/// fingerprint of the line (to tell a repeated copy of it from another line that ties on
+/// `(time, record-id)`). 40 bytes where a whole `IndexEntry` takes 96: at a million records
+/// the table is what opening waits on (cache misses), so its size is its speed.
 struct StoredEntry {
     var timestamp: Timestamp
     var id: RecordID
     var offset: UInt64
     var keyID: UInt32
     var length: UInt32
-    var records: UInt32
-    var operation: Operation
+    /// Records of the pair in the low 31 bits; the top bit set for a delete.
+    var packed: UInt32
+    var fingerprint: UInt32
 
-    init(timestamp: Timestamp, id: RecordID, offset: UInt64, keyID: UInt32, length: UInt32, records: UInt32, operation: Operation) {
+    var records: UInt32 {
+        get { packed & 0x7FFF_FFFF }
+        set { packed = (packed & 0x8000_0000) | (newValue & 0x7FFF_FFFF) }
+    }
+
+    var operation: Operation { packed & 0x8000_0000 == 0 ? .set : .delete }
+
+    init(
+        timestamp: Timestamp, id: RecordID, offset: UInt64, keyID: UInt32, length: UInt32, records: UInt32, operation: Operation,
+        fingerprint: UInt32
+    ) {
         self.timestamp = timestamp
         self.id = id
         self.offset = offset
         self.keyID = keyID
         self.length = length
-        self.records = records
-        self.operation = operation
+        self.packed = (operation == .delete ? 0x8000_0000 : 0) | (records & 0x7FFF_FFFF)
+        self.fingerprint = fingerprint
     }
 
-    init(_ header: RecordHeader, offset: UInt64, length: UInt32) {
-        timestamp = header.timestamp
-        id = header.id
-        self.offset = offset
-        keyID = header.keyID
-        self.length = length
-        records = 1
-        operation = header.operation
+    init(_ header: RecordHeader, offset: UInt64, length: UInt32, fingerprint: UInt32) {
+        self.init(
+            timestamp: header.timestamp, id: header.id, offset: offset, keyID: header.keyID, length: length, records: 1,
+            operation: header.operation, fingerprint: fingerprint)
     }
 
     /// The entry with its whole header, given the key it is stored under.
@@ -60,20 +68,38 @@ struct StoredEntry {
                 operation: operation, environment: key.environment, keyID: keyID, tag: key.tag, timestamp: timestamp, id: id),
             offset: offset, length: length, records: records)
     }
+
+    /// A fingerprint of a record line (newline excluded): its checksum column, which is a
+    /// function of every other byte. Equal lines have equal fingerprints; two lines that tie
+    /// on `(time, record-id)` but differ almost surely do not, and when they do, the
+    /// reader's authentication still decides (see `Vault.newestAuthentic`).
+    static func fingerprint(_ line: UnsafeRawBufferPointer) -> UInt32 {
+        guard line.count >= 8 else { return 0 }
+        let word = line.loadUnaligned(fromByteOffset: line.count - 8, as: UInt64.self)
+        return UInt32(truncatingIfNeeded: word) ^ UInt32(truncatingIfNeeded: word >> 32)
+    }
 }
 
 /// Per-environment counts, known without any key.
 struct EnvironmentTally {
     var records = 0
-    var keyIDs: Set<UInt32> = []
+    /// Records beyond the `history` newest of their `(uuid, tag)`.
+    var excess = 0
+    /// Every key id its records name, each with where one of its records is: when records
+    /// under an unknown key id appear, one record under a held key that opens shows the key
+    /// is right (the others are damage, or a rekey's this machine does not have yet).
+    var samples: [UInt32: (offset: UInt64, length: UInt32)] = [:]
     /// The key id seen last: nearly every record repeats it, and comparing is cheaper than
-    /// hashing it into `keyIDs` again.
+    /// hashing it into `samples` again.
     var lastKeyID: UInt32?
 
-    mutating func count(keyID: UInt32) {
+    /// The key ids its records name.
+    var keyIDs: Dictionary<UInt32, (offset: UInt64, length: UInt32)>.Keys { samples.keys }
+
+    mutating func count(keyID: UInt32, offset: UInt64, length: UInt32) {
         records += 1
         if keyID != lastKeyID {
-            keyIDs.insert(keyID)
+            if samples[keyID] == nil { samples[keyID] = (offset, length) }
             lastKeyID = keyID
         }
     }
@@ -89,8 +115,18 @@ struct Index {
     /// Damaged lines: the first few offsets, and how many in all.
     private(set) var damagedOffsets: [UInt64] = []
     private(set) var damagedCount = 0
-    /// The greatest timestamp seen in the log (the hybrid logical clock's memory).
+    /// The greatest timestamp seen in the log that is no later than `clockBound` (the
+    /// hybrid logical clock's memory). Later ones, which no sane clock wrote, are counted in
+    /// `futureRecords` and cannot drag a writer's clock.
     private(set) var latest: Timestamp?
+    /// The greatest time a record may have to move `latest`; set from the wall clock before
+    /// each scan (`Timestamp.clockBound`).
+    var clockBound = Timestamp(rawValue: .max)
+    /// Records whose time was past `clockBound` when they were read.
+    private(set) var futureRecords = 0
+    /// `(uuid, tag)`s holding two different lines with the same `(time, record-id)`: only the
+    /// lines' bytes order them (`RecordOrder`), so a reader resolves these from the log.
+    private(set) var ties: Set<IndexKey> = []
     /// The vault id of the file's header.
     private(set) var vaultID: VaultID?
     /// The header line's bytes, newline included.
@@ -132,41 +168,64 @@ struct Index {
                 if damagedOffsets.count < Self.damagedOffsetsKept { damagedOffsets.append(line.offset) }
             }
         case .success(.record(let header)):
-            apply(header, offset: line.offset, length: line.length)
+            apply(header, offset: line.offset, length: line.length, fingerprint: StoredEntry.fingerprint(line.bytes))
         }
     }
 
     /// Replays one record header found at `offset`.
     /// One hash look-up per record: entries and tallies are updated in place.
-    mutating func apply(_ header: RecordHeader, offset: UInt64, length: Int) {
+    mutating func apply(_ header: RecordHeader, offset: UInt64, length: Int, fingerprint: UInt32) {
         recordCount += 1
-        if let slot = tallies.index(forKey: header.environment) {
-            tallies.values[slot].count(keyID: header.keyID)
+        let slot: Dictionary<EnvironmentID, EnvironmentTally>.Index
+        if let found = tallies.index(forKey: header.environment) {
+            slot = found
         } else {
-            var tally = EnvironmentTally()
-            tally.count(keyID: header.keyID)
-            tallies[header.environment] = tally
+            tallies[header.environment] = EnvironmentTally()
+            slot = tallies.index(forKey: header.environment)!
         }
-        if latest.map({ header.timestamp > $0 }) ?? true { latest = header.timestamp }
+        tallies.values[slot].count(keyID: header.keyID, offset: offset, length: UInt32(length))
+        if header.timestamp > clockBound {
+            futureRecords += 1
+        } else if latest.map({ header.timestamp > $0 }) ?? true {
+            latest = header.timestamp
+        }
         let key = IndexKey(environment: header.environment, tag: header.tag)
         let history = history
         var excess = false
-        entries.insertOrUpdate(key, new: StoredEntry(header, offset: offset, length: UInt32(length))) { stored in
+        var tie = false
+        entries.insertOrUpdate(key, new: StoredEntry(header, offset: offset, length: UInt32(length), fingerprint: fingerprint)) { stored in
             stored.records += 1
             excess = stored.records > history
             if (header.timestamp, header.id) > (stored.timestamp, stored.id) {
                 let records = stored.records
-                stored = StoredEntry(header, offset: offset, length: UInt32(length))
+                stored = StoredEntry(header, offset: offset, length: UInt32(length), fingerprint: fingerprint)
                 stored.records = records
+            } else if (header.timestamp, header.id) == (stored.timestamp, stored.id),
+                stored.fingerprint != fingerprint || stored.length != UInt32(length)
+            {
+                tie = true
             }
         }
-        if excess { excessRecords += 1 }
+        if excess {
+            excessRecords += 1
+            tallies.values[slot].excess += 1
+        }
+        if tie { ties.insert(key) }
     }
 
     /// The entry of one secret.
     func entry(environment: EnvironmentID, tag: NameTag) -> IndexEntry? {
         let key = IndexKey(environment: environment, tag: tag)
         return entries[key]?.entry(key)
+    }
+
+    /// Every entry of one environment, tombstones included.
+    func entries(of environment: EnvironmentID) -> [(IndexKey, IndexEntry)] {
+        var found: [(IndexKey, IndexEntry)] = []
+        entries.forEach { key, stored in
+            if key.environment == environment { found.append((key, stored.entry(key))) }
+        }
+        return found
     }
 
     /// Entries of one environment whose newest record sets a value.

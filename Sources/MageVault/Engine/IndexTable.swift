@@ -15,7 +15,7 @@ struct IndexTable {
 
     private static let empty = Slot(
         key: IndexKey(environment: EnvironmentID(rawValue: 0), tag: NameTag(rawValue: 0)),
-        entry: StoredEntry(timestamp: Timestamp(rawValue: 0), id: RecordID(rawValue: 0), offset: 0, keyID: 0, length: 0, records: 0, operation: .set))
+        entry: StoredEntry(timestamp: Timestamp(rawValue: 0), id: RecordID(rawValue: 0), offset: 0, keyID: 0, length: 0, records: 0, operation: .set, fingerprint: 0))
 
     /// Random odd multipliers, one per 64-bit word hashed.
     private static let multipliers: (UInt64, UInt64, UInt64, UInt64) = (

@@ -55,6 +55,8 @@ public enum LogMerge {
         var lines: [[UInt8]] = []
         var identities: [RecordIdentity] = []
         var newest: [IndexKey: (header: RecordHeader, line: Int)] = [:]
+        var headers: [RecordHeader] = []
+        var offsets: [UInt64] = []
         var recordsPerEnvironment: [EnvironmentID: Int] = [:]
     }
 
@@ -78,17 +80,27 @@ public enum LogMerge {
             throw .invalidScope("the two sides are different vaults (\(vault) and \(other)): they cannot be merged")
         }
         let keys = Dictionary(environments.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        // No record of an environment whose key is here may come in unless it opens, and no
+        // record nobody here can authenticate may come in from the far future: a hostile
+        // branch cannot slip in a forged value, tombstone or clock through the merge.
+        let bound = Timestamp.futureBound(wallClock: clock())
+        try check(ourSide, path: ours, vault: vault, keys: keys, futureBound: bound)
+        try check(theirSide, path: theirs, vault: vault, keys: keys, futureBound: bound)
 
-        // The union: ours in order, then theirs' records that ours lacks.
+        // The union: ours in order, then theirs' lines that ours lacks (a line is the same
+        // record only when its bytes are: two lines that tie on time and id are both kept, and
+        // readers order them by `RecordOrder`).
         var merged: [UInt8] = FileHeader(vaultID: vault).encoded()
-        var seen = Set<RecordIdentity>()
+        var seen = Set<[UInt8]>()
         var count = 0
-        var latest = Timestamp(rawValue: 0)
+        var latest: Timestamp? = nil
+        let clockBound = Timestamp.clockBound(wallClock: clock())
         for side in [ourSide, theirSide] {
-            for (index, identity) in side.identities.enumerated() where seen.insert(identity).inserted {
-                merged += side.lines[index] + [0x0A]
+            for (index, line) in side.lines.enumerated() where seen.insert(line).inserted {
+                merged += line + [0x0A]
                 count += 1
-                latest = max(latest, identity.timestamp)
+                let time = side.headers[index].timestamp
+                if time <= clockBound, latest.map({ time > $0 }) ?? true { latest = time }
             }
         }
 
@@ -131,7 +143,12 @@ public enum LogMerge {
 
         // A settled conflict gets a new record, newer than both sides, with the chosen value.
         for (environment, name, side, chosen) in settle {
-            latest = Timestamp.next(after: latest, wallClock: clock())
+            let mineTime = ourSide.newest[IndexKey(environment: environment.id, tag: chosen.header.tag)]?.header.timestamp
+            let otherTime = theirSide.newest[IndexKey(environment: environment.id, tag: chosen.header.tag)]?.header.timestamp
+            guard let next = Timestamp.next(after: [latest, mineTime, otherTime].compactMap { $0 }.max(), wallClock: clock()) else {
+                throw .clockExhausted(path: ours)
+            }
+            latest = next
             let value: [UInt8]
             if chosen.header.operation == .set, let opened = try open(side, chosen.line, chosen.header, environment, vault) {
                 value = Array(opened.value.utf8)
@@ -141,7 +158,7 @@ public enum LogMerge {
             let (_, record) = value.withUnsafeBytes { raw in
                 RecordCodec.seal(
                     value.isEmpty ? .delete : .set, name: name, value: raw, environment: environment.id, keys: environment.keys,
-                    timestamp: latest, id: RecordID.random(), vault: vault)
+                    timestamp: next, id: RecordID.random(), vault: vault)
             }
             merged += record
             count += 1
@@ -166,6 +183,31 @@ public enum LogMerge {
         }
     }
 
+    /// Refuses a side holding a record of an environment whose key is here that does not
+    /// open (a record under a key id the environment does not hold is let through: it may be
+    /// a rekey's, made on the other branch), or a record from past `futureBound` that no key
+    /// here authenticates.
+    static func check(
+        _ side: Side, path: String, vault: VaultID, keys: [EnvironmentID: Environment], futureBound: Timestamp
+    ) throws(VaultError) {
+        var damaged: [UInt64] = []
+        for (index, header) in side.headers.enumerated() {
+            var authentic = false
+            if let environment = keys[header.environment], let held = environment.keys(for: header.keyID) {
+                let opened = side.lines[index].withUnsafeBytes { raw in
+                    (try? RecordCodec.openName(line: raw, header: header, keys: held, vault: vault)) != nil
+                }
+                guard opened else {
+                    damaged.append(side.offsets[index])
+                    continue
+                }
+                authentic = true
+            }
+            if !authentic, header.timestamp > futureBound { damaged.append(side.offsets[index]) }
+        }
+        if !damaged.isEmpty { throw .damagedLog(path: path, offsets: Array(damaged.prefix(8)), count: damaged.count) }
+    }
+
     /// Reads one side: its header, its record lines, and the newest record per secret.
     static func read(_ path: String, allowMissing: Bool) throws(VaultError) -> Side {
         var side = Side()
@@ -177,16 +219,23 @@ public enum LogMerge {
             _ = try log.scan(from: 0) { line in
                 switch line.parsed {
                 case .success(.fileHeader(let header)):
-                    if side.header == nil { side.header = header }
+                    if side.header == nil {
+                        side.header = header
+                    } else if side.header != header {
+                        damaged.append(line.offset)  // another vault's header: two vaults spliced together
+                    }
                 case .success(.record(let header)):
                     let key = IndexKey(environment: header.environment, tag: header.tag)
-                    if let current = side.newest[key], !header.isNewer(than: current.header) {
+                    let bytes = Array(line.bytes)
+                    if let current = side.newest[key], !RecordOrder.isNewer(header, bytes, than: current.header, side.lines[current.line]) {
                     } else {
                         side.newest[key] = (header, side.lines.count)
                     }
                     side.identities.append(RecordIdentity(timestamp: header.timestamp, id: header.id))
                     side.recordsPerEnvironment[header.environment, default: 0] += 1
-                    side.lines.append(Array(line.bytes))
+                    side.lines.append(bytes)
+                    side.headers.append(header)
+                    side.offsets.append(line.offset)
                 case .failure:
                     damaged.append(line.offset)
                 }

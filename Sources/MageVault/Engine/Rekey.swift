@@ -44,8 +44,25 @@ extension Vault {
             try requireOurKey()
             let keyFile = location.keyFile
             let pending = keyFile + ".new"
-            try system { () throws(SystemError) in try FileSystem.remove(pending) }
+            let retiredFile = Environment.retiredKeysFile(location)
+            let pendingRetired = retiredFile + ".new"
+            try system { () throws(SystemError) in
+                try FileSystem.remove(pending)
+                try FileSystem.remove(pendingRetired)
+            }
             try material.write(to: pending)
+            // Every key the scope held is retired under the new one (newest first), so that
+            // records still sealed under them (on another branch, in an old backup) open.
+            let retired = environment.ring.filter { $0.keyID != material.keys.keyID }
+            if !retired.isEmpty {
+                let contents = Environment.retiredKeysFileContents(retired.map(\.master), current: material.keys)
+                try system { () throws(SystemError) in _ = try FileSystem.createExclusively(pendingRetired, mode: 0o600, contents: contents) }
+            }
+            func removePending() {
+                try? FileSystem.remove(pending)
+                try? FileSystem.remove(pendingRetired)
+            }
+            var resealedIDs: Set<RecordIdentity> = []
             var pieces: [VaultLog.Piece] = []
             var resealed = 0
             var untouched = 0
@@ -59,8 +76,16 @@ extension Vault {
                             pieces.append(.range(range))
                             return
                         }
+                        // Twins (one record sealed under two keys, as a merge after a rekey leaves)
+                        // become one record again.
                         do {
-                            let opened = try RecordCodec.open(line: line.bytes, header: header, keys: environment.keys, vault: vaultID)
+                            guard let keys = environment.keys(for: header.keyID) else {
+                                throw OpenError.notAuthentic("sealed under key id \(Hex.string(header.keyID, width: 8)), which this environment does not hold")
+                            }
+                            let opened = try RecordCodec.open(line: line.bytes, header: header, keys: keys, vault: vaultID)
+                            guard resealedIDs.insert(RecordIdentity(timestamp: header.timestamp, id: header.id, tag: material.keys.tag(of: try SecretName(opened.name)))).inserted else {
+                                return
+                            }
                             let name = try SecretName(opened.name)
                             let value = Array(opened.value().utf8)
                             let (_, sealed) = value.withUnsafeBytes { bytes in
@@ -80,18 +105,21 @@ extension Vault {
                     throw Self.translate(error)
                 }
                 if let failure {
-                    try system { () throws(SystemError) in try FileSystem.remove(pending) }
+                    removePending()
                     throw failure
                 }
                 do {
                     try log.writeCopy(pieces: pieces, to: log.path, mode: (try? log.mode()) ?? 0o600, progress: progress)
                 } catch {
-                    try? system { () throws(SystemError) in try FileSystem.remove(pending) }
+                    removePending()
                     throw Self.translate(error)
                 }
             }
-            try system { () throws(SystemError) in try FileSystem.renameReplacing(pending, to: keyFile) }
-            let renewed = Environment(location: location, id: environment.id, keys: material.keys)
+            try system { () throws(SystemError) in
+                if FileSystem.exists(pendingRetired) { try FileSystem.renameReplacing(pendingRetired, to: retiredFile) }
+                try FileSystem.renameReplacing(pending, to: keyFile)
+            }
+            let renewed = Environment(location: location, id: environment.id, keys: material.keys, retiredKeys: retired)
             environment = renewed
             resolution[0] = renewed
             try refreshLocked()
@@ -107,18 +135,84 @@ extension Vault {
                 try refreshLocked()
                 guard let pendingID = Environment.pendingKeyID(scope.location) else { return }  // another process resolved it
                 let keyFile = scope.location.keyFile
-                let inLog = index.tallies[scope.id]?.keyIDs ?? []
+                let inLog = Set(index.tallies[scope.id]?.keyIDs ?? [:].keys)
+                let pendingRetired = Environment.retiredKeysFile(scope.location) + ".new"
                 if inLog.contains(pendingID) {
-                    try system { () throws(SystemError) in try FileSystem.renameReplacing(keyFile + ".new", to: keyFile) }
+                    try system { () throws(SystemError) in
+                        if FileSystem.exists(pendingRetired) {
+                            try FileSystem.renameReplacing(pendingRetired, to: Environment.retiredKeysFile(scope.location))
+                        }
+                        try FileSystem.renameReplacing(keyFile + ".new", to: keyFile)
+                    }
                     let reopened = try Environment.open(scope.location, create: false)
                     resolution[position] = reopened
                     if position == 0 { environment = reopened }
                     rekeyRecoveries.append(.completed(keyFile: keyFile))
                 } else {
-                    try system { () throws(SystemError) in try FileSystem.remove(keyFile + ".new") }
+                    try system { () throws(SystemError) in
+                        try FileSystem.remove(pendingRetired)
+                        try FileSystem.remove(keyFile + ".new")
+                    }
                     rekeyRecoveries.append(.rolledBack(keyFile: keyFile))
                 }
             }
+        }
+    }
+}
+
+/// One record, whatever key sealed it: its time, id and (under the new key) tag.
+struct RecordIdentity: Hashable {
+    let timestamp: Timestamp
+    let id: RecordID
+    let tag: NameTag
+}
+
+/// What retiring keys did.
+public struct RetireReport: Sendable, Equatable {
+    /// Key ids forgotten.
+    public let retired: [UInt32]
+    /// Key ids kept because records of the log are still sealed under them, with how many.
+    public let stillNeeded: [UInt32: Int]
+}
+
+extension Vault {
+    /// Forgets the retired keys of this vault's own scope that no record of the log needs
+    /// (run `rekey` first to re-seal records still under them). Keys of records on other
+    /// branches or in old backups cannot be seen from here: retire a key once every copy
+    /// that matters has been merged and re-sealed.
+    @discardableResult
+    public func retireUnusedKeys() throws(VaultError) -> RetireReport {
+        try locked(exclusive: true) { () throws(VaultError) -> RetireReport in
+            try refreshLocked()
+            try requireOurKey()
+            let retired = environment.retiredKeys
+            guard !retired.isEmpty else { return RetireReport(retired: [], stillNeeded: [:]) }
+            var needed: [UInt32: Int] = [:]
+            do {
+                _ = try log.scan(from: 0, limit: scannedTo) { line in
+                    if case .success(.record(let header)) = line.parsed, header.environment == environment.id,
+                        retired.contains(where: { $0.keyID == header.keyID })
+                    {
+                        needed[header.keyID, default: 0] += 1
+                    }
+                }
+            } catch {
+                throw Self.translate(error)
+            }
+            let keep = retired.filter { needed[$0.keyID] != nil }
+            let path = Environment.retiredKeysFile(environment.location)
+            try system { () throws(SystemError) in
+                if keep.isEmpty {
+                    try FileSystem.remove(path)
+                } else {
+                    try FileSystem.replaceAtomically(
+                        path, mode: 0o600, contents: Environment.retiredKeysFileContents(keep.map(\.master), current: environment.keys))
+                }
+            }
+            let renewed = Environment(location: environment.location, id: environment.id, keys: environment.keys, retiredKeys: keep)
+            environment = renewed
+            resolution[0] = renewed
+            return RetireReport(retired: retired.filter { needed[$0.keyID] == nil }.map(\.keyID), stillNeeded: needed)
         }
     }
 }

@@ -5,6 +5,8 @@ public struct SingleRead: Sendable {
     public let secret: ResolvedSecret?
     /// Interrupted rekeys completed or rolled back on the way (usually none).
     public let rekeyRecoveries: [RekeyRecovery]
+    /// Records passed over because they did not open (usually none).
+    public var skippedRecords: [SkippedRecord] = []
 }
 
 extension Vault {
@@ -13,25 +15,32 @@ extension Vault {
     /// exits, such as a `mage-vault get` in a pipeline step.
     ///
     /// Same answers and errors as `Vault(resolution:).resolvedSecret(named:)`: the newest
-    /// valid record of the name wins in each scope, damaged lines and a torn tail are
-    /// ignored, and a scope holding records under another key is refused as a wrong key.
-    /// Lines are told apart by their uuid, key-id and tag columns (`RecordColumns`); only
-    /// the name's own records, and records under another key id, are parsed and checked.
-    /// An interrupted rekey needs the index to be finished: then the vault is opened.
+    /// record of the name that authenticates wins in each scope (tombstones included),
+    /// damaged lines and a torn tail are ignored. Lines are told apart by their uuid, key-id
+    /// and tag columns (`RecordColumns`); only the name's own records, and records under
+    /// another key id, are parsed and checked. What needs the index goes through the vault:
+    /// an interrupted rekey, retired keys, and records under a key id the scope does not
+    /// hold (which call for the wrong-key rule of `Vault.confirmKey`).
     public static func readOnce(named name: String, resolution: [Environment]) throws(VaultError) -> SingleRead {
         let secret: SecretName
         do { secret = try SecretName(name) } catch { throw .invalidInput(error) }
         guard let first = resolution.first else { preconditionFailure("a read resolves through at least one environment") }
-        if resolution.contains(where: { $0.location.keySource != .environmentVariable && Environment.pendingKeyID($0.location) != nil }) {
+        func throughVault() throws(VaultError) -> SingleRead {
             let vault = try Vault(resolution: resolution)
-            return SingleRead(secret: try vault.resolvedSecret(named: name), rekeyRecoveries: vault.rekeyRecoveries)
+            let secret = try vault.resolvedSecret(named: name)
+            return SingleRead(secret: secret, rekeyRecoveries: vault.rekeyRecoveries, skippedRecords: vault.skippedRecords)
+        }
+        if resolution.contains(where: {
+            !$0.retiredKeys.isEmpty || ($0.location.keySource != .environmentVariable && Environment.pendingKeyID($0.location) != nil)
+        }) {
+            return try throughVault()
         }
         let log: VaultLog
         do { log = try VaultLog(path: first.location.logFile) } catch { throw translate(error) }
         guard log.exists else { return SingleRead(secret: nil, rekeyRecoveries: []) }
 
         let columns = resolution.map { RecordColumns(environment: $0.id, keyID: $0.keys.keyID, tag: $0.keys.tag(of: secret)) }
-        var newest: [(header: RecordHeader, offset: UInt64, line: [UInt8])?] = Array(repeating: nil, count: resolution.count)
+        var candidates: [[Candidate]] = Array(repeating: [], count: resolution.count)
         var otherKey = Array(repeating: false, count: resolution.count)
         let path = log.path
         let scanned: Result<Void, any Error>
@@ -48,8 +57,8 @@ extension Vault {
                         else { break }
                         if match == .otherKey {
                             otherKey[position] = true
-                        } else if newest[position].map({ header.isNewer(than: $0.header) }) ?? true {
-                            newest[position] = (header, offset, Array(line))
+                        } else {
+                            candidates[position].append(Candidate(header: header, offset: offset, line: Array(line)))
                         }
                         break
                     }
@@ -61,19 +70,22 @@ extension Vault {
         if case .failure(let error) = scanned { throw translate(error) }
         let vaultID = log.header?.vaultID
 
+        if otherKey.contains(true) { return try throughVault() }
+        var skipped: [SkippedRecord] = []
         for (position, scope) in resolution.enumerated() {
-            if otherKey[position] { throw .wrongKey(keyFile: scope.location.keySource.description) }
-            guard let found = newest[position], found.header.operation == .set, let vaultID else { continue }
-            let opened: OpenedRecord
-            do {
-                opened = try found.line.withBytes { bytes throws(OpenError) in
-                    try RecordCodec.open(line: bytes, header: found.header, keys: scope.keys, vault: vaultID)
-                }
-            } catch {
-                throw translate(error, path: path, offset: found.offset, keyFile: scope.location.keySource.description)
+            guard !candidates[position].isEmpty, let vaultID else { continue }
+            let skippedBefore = skipped.count
+            guard
+                let found = Authentication.newest(
+                    candidates[position], in: scope, named: Array(secret.string.utf8), vault: vaultID, path: path, wholeValue: true,
+                    skipped: &skipped)
+            else {
+                throw damaged(skipped[skippedBefore])
             }
-            return SingleRead(secret: ResolvedSecret(value: opened.value(), scope: scope.location.scope), rekeyRecoveries: [])
+            guard found.header.operation == .set, let opened = found.opened else { continue }
+            return SingleRead(
+                secret: ResolvedSecret(value: opened.value(), scope: scope.location.scope), rekeyRecoveries: [], skippedRecords: skipped)
         }
-        return SingleRead(secret: nil, rekeyRecoveries: [])
+        return SingleRead(secret: nil, rekeyRecoveries: [], skippedRecords: skipped)
     }
 }

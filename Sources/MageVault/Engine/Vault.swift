@@ -70,7 +70,13 @@ public final class Vault {
     var index: Index
     var scannedTo: UInt64 = 0
     var tornBytes: UInt64 = 0
+    /// Scopes whose key was shown right by a record that opened, though records under key ids
+    /// they do not hold exist (by uuid: the key id shown right).
+    var confirmedKeys: [EnvironmentID: UInt32] = [:]
     let clock: () -> UInt64
+    /// Records the last call passed over because they did not open (newest first per
+    /// secret): damage or forgery to report, never a reason to change an answer.
+    public internal(set) var skippedRecords: [SkippedRecord] = []
 
     /// Versions kept per secret unless chosen otherwise: 10, as HashiCorp Vault's KV store.
     public static let defaultHistory = 10
@@ -118,78 +124,162 @@ public final class Vault {
 
     /// The value of the secret `name`, or nil when there is none (Mage's `get_secret_value`
     /// returns None): from this scope, else the nearest parent scope that has it.
-    /// Decrypts exactly one record.
+    /// Decrypts exactly one record (more only when newer ones fail to open).
     public func secretValue(named name: String) throws(VaultError) -> String? {
         try resolvedSecret(named: name)?.value
     }
 
     /// The value of `name` and the scope it comes from, resolving pipeline → project →
-    /// global; nil when no scope has it.
+    /// global; nil when no scope has it. In each scope the newest record that
+    /// authenticates counts, a tombstone too: a record that does not open is passed over
+    /// (and listed in `skippedRecords`), so a line forged without the key can neither
+    /// delete a secret nor hide it behind a parent scope's value.
     public func resolvedSecret(named name: String) throws(VaultError) -> ResolvedSecret? {
         let secret = try validName(name)
         try refresh()
-        for scope in resolution {
-            try requireKey(of: scope)
-            guard let entry = index.entry(environment: scope.id, tag: scope.keys.tag(of: secret)),
-                entry.newest.operation == .set
-            else { continue }
-            return ResolvedSecret(value: try open(entry, in: scope).value(), scope: scope.location.scope)
+        skippedRecords = []
+        for position in resolution.indices {
+            try confirmKey(at: position)
+            let scope = resolution[position]
+            let skippedBefore = skippedRecords.count
+            guard let found = try newestAuthentic(named: secret, in: scope, wholeValue: true) else {
+                // Records of the name, and none opens: damage to report, not an absent secret.
+                if skippedRecords.count > skippedBefore { throw Self.damaged(skippedRecords[skippedBefore]) }
+                continue
+            }
+            guard found.header.operation == .set, let opened = found.opened else { continue }
+            return ResolvedSecret(value: opened.value(), scope: scope.location.scope)
         }
         return nil
     }
 
-    /// Every visible name, sorted, with its last update and the scope its value comes from
-    /// (the nearest scope that has the name). Values are never decrypted: each record is
-    /// authenticated whole and only its name is opened.
+    /// The error for a secret whose records all fail to open.
+    static func damaged(_ skipped: SkippedRecord) -> VaultError {
+        .damagedRecord(path: skipped.path, offset: skipped.offset, reason: skipped.reason)
+    }
+
+    /// Every visible name, sorted by its UTF-8 bytes, with its last update and the scope its
+    /// value comes from (the nearest scope that has the name). Values are never decrypted:
+    /// each newest record (tombstones too) is authenticated whole and only its name is
+    /// opened; a record that does not open is passed over for the newest one that does.
+    /// Names are compared as bytes, as their tags are.
     public func secrets() throws(VaultError) -> [SecretSummary] {
         try refresh()
+        skippedRecords = []
         var summaries: [SecretSummary] = []
-        var seen: Set<String> = []  // names of nearer scopes, which hide a parent's
-        for scope in resolution {
-            try requireKey(of: scope)
-            let entries = index.liveEntries(of: scope.id)
-            // Lines are read in file order, many per read: listing is bound by the decryption.
-            var names = [Result<String, OpenError>?](repeating: nil, count: entries.count)
-            let vault = vaultID
-            do {
-                try log.readLines(entries.map { ($0.offset, Int($0.length)) }) { position, line in
-                    let entry = entries[position]
-                    names[position] = Result { () throws(OpenError) in
-                        try RecordCodec.openName(line: line, header: entry.newest, keys: scope.keys, vault: vault)
-                    }
-                }
-            } catch {
-                throw Self.translate(error)
+        var seen: Set<[UInt8]> = []  // names of nearer scopes, which hide a parent's
+        for position in resolution.indices {
+            try confirmKey(at: position)
+            let scope = resolution[position]
+            var newest: [[UInt8]: AuthenticRecord] = [:]
+            for record in try authenticHeads(of: scope) {
+                let name = Array(record.name.utf8)
+                if let current = newest[name], !record.isNewer(than: current) { continue }
+                newest[name] = record
             }
             let hidden = seen
-            for (entry, name) in zip(entries, names) {
-                switch name {
-                case .success(let name)?:
-                    // One scope's names are distinct (their tags are); only parents can repeat them.
-                    guard !hidden.contains(name) else { continue }
-                    summaries.append(SecretSummary(name: name, updated: entry.newest.timestamp, scope: scope.location.scope))
-                    if resolution.count > 1 { seen.insert(name) }
-                case .failure(let error)?: throw translate(error, offset: entry.offset, keyFile: scope.location.keySource.description)
-                case nil: preconditionFailure("every line asked for is visited")
-                }
+            for (name, record) in newest where record.header.operation == .set && !hidden.contains(name) {
+                summaries.append(SecretSummary(name: record.name, updated: record.header.timestamp, scope: scope.location.scope))
+                if resolution.count > 1 { seen.insert(name) }
             }
         }
         // Sorting positions rather than the summaries themselves saves copying each one (and
         // retaining its strings) at every move of the sort.
-        let order = summaries.indices.sorted { summaries[$0].name < summaries[$1].name }
+        let order = summaries.indices.sorted { summaries[$0].name.utf8.lexicographicallyPrecedes(summaries[$1].name.utf8) }
         return order.map { summaries[$0] }
     }
 
     /// When this vault's own scope (not a parent) last set `name`, or nil when the scope
-    /// has no value for it. Decrypts nothing.
+    /// has no value for it. Authenticates the record; decrypts no value.
     public func ownSecretUpdated(named name: String) throws(VaultError) -> Timestamp? {
         let secret = try validName(name)
         try refresh()
-        try requireKey(of: environment)
-        guard let entry = index.entry(environment: environment.id, tag: environment.keys.tag(of: secret)),
-            entry.newest.operation == .set
+        skippedRecords = []
+        try confirmKey(at: 0)
+        guard let found = try newestAuthentic(named: secret, in: environment, wholeValue: false), found.header.operation == .set
         else { return nil }
-        return entry.newest.timestamp
+        return found.header.timestamp
+    }
+
+    /// The newest authentic record of `secret` in `scope`, across every key the scope
+    /// holds (a name has one tag per key). The index's newest record is opened first; only
+    /// when it does not open (or ties with another line) are the other records read.
+    func newestAuthentic(named secret: SecretName, in scope: Environment, wholeValue: Bool) throws(VaultError) -> AuthenticRecord? {
+        let keys = scope.ring.map { IndexKey(environment: scope.id, tag: $0.tag(of: secret)) }
+        let heads = keys.compactMap { key in index.entry(environment: key.environment, tag: key.tag).map { (key, $0) } }
+        guard !heads.isEmpty else { return nil }
+        let name = Array(secret.string.utf8)
+        if heads.count == 1, !index.ties.contains(heads[0].0) {
+            let head = heads[0].1
+            let candidate = Candidate(header: head.newest, offset: head.offset, line: try readLine(head))
+            var skipped: [SkippedRecord] = []
+            if let found = Authentication.newest(
+                [candidate], in: scope, named: name, vault: vaultID, path: log.path, wholeValue: wholeValue, skipped: &skipped)
+            {
+                return found
+            }
+        }
+        let candidates = try scanCandidates(Set(keys))
+        return Authentication.newest(
+            candidates[scope.id] ?? [], in: scope, named: name, vault: vaultID, path: log.path, wholeValue: wholeValue,
+            skipped: &skippedRecords)
+    }
+
+    /// The newest authentic record of every `(uuid, tag)` of `scope` (names only).
+    func authenticHeads(of scope: Environment) throws(VaultError) -> [AuthenticRecord] {
+        let entries = index.entries(of: scope.id)
+        var found: [AuthenticRecord?] = Array(repeating: nil, count: entries.count)
+        var retry: Set<IndexKey> = []
+        let vault = vaultID
+        do {
+            // Lines are read in file order, many per read: listing is bound by the decryption.
+            try log.readLines(entries.map { ($0.1.offset, Int($0.1.length)) }) { position, line in
+                let (key, entry) = entries[position]
+                guard !index.ties.contains(key), let keys = scope.keys(for: entry.newest.keyID),
+                    let name = try? RecordCodec.openName(line: line, header: entry.newest, keys: keys, vault: vault)
+                else {
+                    retry.insert(key)
+                    return
+                }
+                found[position] = AuthenticRecord(
+                    header: entry.newest, offset: entry.offset, line: scope.retiredKeys.isEmpty ? [] : Array(line), name: name,
+                    opened: nil)
+            }
+        } catch {
+            throw Self.translate(error)
+        }
+        var heads = found.compactMap { $0 }
+        if !retry.isEmpty {
+            var byKey: [IndexKey: [Candidate]] = [:]
+            for candidate in try scanCandidates(retry)[scope.id] ?? [] {
+                byKey[IndexKey(environment: candidate.header.environment, tag: candidate.header.tag), default: []].append(candidate)
+            }
+            for (_, candidates) in byKey.sorted(by: { $0.value[0].offset < $1.value[0].offset }) {
+                if let head = Authentication.newest(
+                    candidates, in: scope, named: nil, vault: vault, path: log.path, wholeValue: false, skipped: &skippedRecords)
+                {
+                    heads.append(head)
+                }
+            }
+        }
+        return heads
+    }
+
+    /// Every record of the given `(uuid, tag)`s in the log, by uuid: the slow path, taken
+    /// when a newest record does not open or ties with another line.
+    func scanCandidates(_ keys: Set<IndexKey>) throws(VaultError) -> [EnvironmentID: [Candidate]] {
+        var found: [EnvironmentID: [Candidate]] = [:]
+        do {
+            _ = try log.scan(from: 0, limit: scannedTo) { line in
+                guard case .success(.record(let header)) = line.parsed,
+                    keys.contains(IndexKey(environment: header.environment, tag: header.tag))
+                else { return }
+                found[header.environment, default: []].append(Candidate(header: header, offset: line.offset, line: Array(line.bytes)))
+            }
+        } catch {
+            throw Self.translate(error)
+        }
+        return found
     }
 
     /// Counts per environment, damage and torn tail: what `env` and `verify` report.
@@ -235,23 +325,32 @@ public final class Vault {
                 try createLogLocked()
                 try requireUndamaged()
                 try requireOurKey()
-                let tag = environment.keys.tag(of: name)
-                if operation == .delete {
-                    guard let entry = index.entry(environment: environment.id, tag: tag), entry.newest.operation == .set else {
-                        return false
-                    }
-                }
-                let timestamp = Timestamp.next(after: index.latest, wallClock: clock())
+                skippedRecords = []
+                let current = try newestAuthentic(named: name, in: environment, wholeValue: false)
+                if operation == .delete, current?.header.operation != .set { return false }
+                let timestamp = try nextTimestamp(after: current)
                 let (header, line) = RecordCodec.seal(
                     operation, name: name, value: value, environment: environment.id, keys: environment.keys,
                     timestamp: timestamp, id: RecordID.random(), vault: vaultID)
                 do { try log.append(line, after: scannedTo) } catch { throw Self.translate(error) }
-                index.apply(header, offset: scannedTo, length: line.count - 1)
+                index.apply(
+                    header, offset: scannedTo, length: line.count - 1,
+                    fingerprint: line.withUnsafeBytes { StoredEntry.fingerprint(UnsafeRawBufferPointer(rebasing: $0.dropLast())) })
                 scannedTo += UInt64(line.count)
                 tornBytes = 0
                 compactIfWorthIt()
                 return true
         }
+    }
+
+    /// The time of a new record: past the wall clock, past every time in the log that a
+    /// sane clock could have written (`Index.latest`), and past `current`, the newest
+    /// authentic record of the secret written, whatever its time. Times of lines nobody
+    /// authenticated beyond the clock bound move nothing.
+    func nextTimestamp(after current: AuthenticRecord?) throws(VaultError) -> Timestamp {
+        let latest = [index.latest, current?.header.timestamp].compactMap { $0 }.max()
+        guard let timestamp = Timestamp.next(after: latest, wallClock: clock()) else { throw .clockExhausted(path: log.path) }
+        return timestamp
     }
 
     /// Runs `body` holding the log's lock (shared or exclusive), typed errors kept.
@@ -299,9 +398,11 @@ public final class Vault {
         do {
             if try log.reopenIfReplaced() {
                 index = Index(history: history)
+                confirmedKeys = [:]
                 scannedTo = 0
             }
             if scannedTo == 0, log.exists { index.reserveCapacity(forLogBytes: try log.size()) }
+            index.clockBound = Timestamp.clockBound(wallClock: clock())
             let end = try log.scan(from: scannedTo) { index.apply($0) }
             scannedTo = end.end
             tornBytes = end.tornBytes
@@ -317,18 +418,62 @@ public final class Vault {
         return id
     }
 
-    /// Refuses to go on when records of the written environment were sealed under another
-    /// key: with the wrong key even the names' tags differ, so "not found" would be a lie
-    /// and a write would mix keys in one environment.
+    /// Refuses to write when this environment's key is not the one its records were sealed
+    /// with (see `confirmKey`); the caller holds the lock.
     func requireOurKey() throws(VaultError) {
-        try requireKey(of: environment)
+        try confirmKey(at: 0)
     }
 
-    /// `requireOurKey` for any environment of the resolution chain.
-    func requireKey(of scope: Environment) throws(VaultError) {
-        if let keyIDs = index.tallies[scope.id]?.keyIDs, keyIDs.contains(where: { $0 != scope.keys.keyID }) {
-            throw .wrongKey(keyFile: scope.location.keySource.description)
+    /// Makes sure the keys of `resolution[position]` are this environment's. Records under a
+    /// key id the scope does not hold prove nothing by themselves (anyone can write such a
+    /// line): the key is wrong only when none of the scope's records opens with the keys it
+    /// holds. First, a key file replaced by a rekey since it was read is read again, so that
+    /// readers and writers carry on across another process's rekey.
+    func confirmKey(at position: Int) throws(VaultError) {
+        var scope = resolution[position]
+        guard let tally = index.tallies[scope.id], tally.keyIDs.contains(where: { scope.keys(for: $0) == nil }) else { return }
+        if confirmedKeys[scope.id] == scope.keys.keyID { return }
+        if let reloaded = Environment.reloaded(scope), reloaded.ring.map(\.keyID) != scope.ring.map(\.keyID) {
+            resolution[position] = reloaded
+            if position == 0 { environment = reloaded }
+            scope = reloaded
+            guard tally.keyIDs.contains(where: { scope.keys(for: $0) == nil }) else { return }
         }
+        // One record of each held key id, then (should those be forged) every record of the scope.
+        var samples: [Candidate] = []
+        for (keyID, sample) in tally.samples where scope.keys(for: keyID) != nil {
+            let offset: UInt64 = sample.offset
+            let line: [UInt8]
+            do { line = try log.readLine(at: offset, length: Int(sample.length)) } catch { throw Self.translate(error) }
+            let parsed = Result { () throws(FormatError) -> LogLine in try line.withBytes { bytes throws(FormatError) in try LogLine.parse(bytes) } }
+            if case .success(.record(let header)) = parsed {
+                samples.append(Candidate(header: header, offset: offset, line: line))
+            }
+        }
+        var ignored: [SkippedRecord] = []
+        for sample in samples {
+            if Authentication.newest([sample], in: scope, named: nil, vault: vaultID, path: log.path, wholeValue: false, skipped: &ignored) != nil {
+                confirmedKeys[scope.id] = scope.keys.keyID
+                return
+            }
+        }
+        var all: [Candidate] = []
+        do {
+            _ = try log.scan(from: 0, limit: scannedTo) { line in
+                guard case .success(.record(let header)) = line.parsed, header.environment == scope.id, scope.keys(for: header.keyID) != nil
+                else { return }
+                all.append(Candidate(header: header, offset: line.offset, line: Array(line.bytes)))
+            }
+        } catch {
+            throw Self.translate(error)
+        }
+        for candidate in all {
+            if Authentication.newest([candidate], in: scope, named: nil, vault: vaultID, path: log.path, wholeValue: false, skipped: &ignored) != nil {
+                confirmedKeys[scope.id] = scope.keys.keyID
+                return
+            }
+        }
+        throw .wrongKey(keyFile: scope.location.keySource.description)
     }
 
     func validName(_ name: String) throws(VaultError) -> SecretName {

@@ -26,6 +26,10 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case insecureKeyFile(path: String, mode: UInt32)
     /// A key file that is not 32 bytes.
     case invalidKeyFile(path: String, bytes: Int)
+    /// A retired keys file that the current key does not open.
+    case invalidRetiredKeys(path: String)
+    /// A record's time is the greatest there is, so no new record of its secret can be newer.
+    case clockExhausted(path: String)
     /// A uuid file that is not 32 lowercase hex digits.
     case invalidUUIDFile(path: String)
     /// The log is not a vault, or of a newer version; it was not touched.
@@ -80,6 +84,8 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .passphraseNeeded, .emptyPassphrase, .invalidKeyVariable, .rekeyNeedsKeyFile: .usage
         case .insecureKeyFile: .permission
         case .invalidKeyFile, .invalidUUIDFile, .unreadableLog, .damagedLog, .damagedRecord: .damaged
+        case .invalidRetiredKeys: .wrongKey
+        case .clockExhausted: .damaged
         case .invalidInput: .usage
         case .system(let error): error.isPermissionProblem ? .permission : .io
         }
@@ -108,14 +114,18 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
             "permissions 0\(String(mode, radix: 8)) for '\(path)' are too open: a key file must be readable by its owner alone. Run: chmod 600 '\(path)'"
         case .invalidKeyFile(let path, let bytes):
             "\(path) is not a MageVault key file (it holds \(bytes) bytes; a key is 32)"
+        case .invalidRetiredKeys(let path):
+            "\(path) does not open with this environment's key: it belongs to another key file. Restore the key file it was written with, or move it away to read without the retired keys"
+        case .clockExhausted(let path):
+            "\(path): a record of this secret carries the greatest time there is, so no new record can be newer; run 'mage-vault verify' to find it"
         case .invalidUUIDFile(let path):
             "\(path) does not hold an environment uuid (32 lowercase hex digits)"
         case .unreadableLog(let path, let error):
             "\(path): \(error); the file was not changed"
         case .damagedLog(let path, let offsets, let count):
-            "\(path) has \(count) damaged line\(count == 1 ? "" : "s") (at byte offset\(offsets.count == 1 ? "" : "s") \(offsets.map(String.init).joined(separator: ", "))\(count > offsets.count ? ", …" : "")); nothing was written. The damaged lines are never read as values; repair the file before writing to it"
+            "\(path) has \(count) damaged line\(count == 1 ? "" : "s") (at byte offset\(offsets.count == 1 ? "" : "s") \(offsets.map(String.init).joined(separator: ", "))\(count > offsets.count ? ", …" : "")); nothing was written. The damaged lines are never read as values; run 'mage-vault recover' to set them aside before writing"
         case .damagedRecord(let path, let offset, let reason):
-            "\(path): the record at byte offset \(offset) is damaged or forged (\(reason)); its value was not used"
+            "\(path): the record at byte offset \(offset) is damaged or forged (\(reason)); its value was not used. Run 'mage-vault recover' to set it aside"
         case .invalidInput(let error): "\(error)"
         case .invalidImportEntry(let position, let error): "entry \(position): \(error); nothing was imported"
         case .invalidImportFile(let path, let error): "\(path): \(error); nothing was imported"

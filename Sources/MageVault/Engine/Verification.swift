@@ -20,8 +20,11 @@ public struct VerifyReport: Sendable, Equatable {
         public var opened = 0
         /// Records under our key that did not open: forged, altered or damaged below the checksum.
         public var failed = 0
-        /// Records of this uuid sealed under another key than ours.
+        /// Records of this uuid sealed under a key id this environment does not hold (damage,
+        /// or a rekey made elsewhere whose key is not here): reported among the damaged lines.
         public var otherKey = 0
+        /// Records that opened only with a retired key (see `Vault.rekey`).
+        public var retiredKey = 0
         /// Whether we hold this environment's key.
         public var keyHeld = false
     }
@@ -37,9 +40,11 @@ public struct VerifyReport: Sendable, Equatable {
     /// Bytes of torn tail.
     public let tornBytes: UInt64
 
-    /// No damaged line, no record that fails to open, no record under a wrong key.
-    /// (A torn tail alone is healthy: it is an interrupted write, cut by the next writer.)
-    public var isHealthy: Bool { damaged.isEmpty && environments.allSatisfy { $0.otherKey == 0 } }
+    /// No damaged line: none that fails its framing or checksum, no record of a held
+    /// environment that fails to open (under its key, a retired one, or no key held here),
+    /// no record from the far future that no key here authenticates. (A torn tail alone is
+    /// healthy: it is an interrupted write, cut by the next writer.)
+    public var isHealthy: Bool { damaged.isEmpty }
 }
 
 /// What `recover` did.
@@ -64,18 +69,41 @@ public struct RestoreReport: Sendable, Equatable {
 
 extension Vault {
     /// Checks every line of the log: framing and checksum for all, and opens every record
-    /// of this environment whole. Reports counts per uuid, damaged offsets and any torn
-    /// tail. Changes nothing.
+    /// of every scope whose key is here (this vault's chain, and every project and pipeline
+    /// scope of its data directory). Reports counts per uuid, damaged offsets and any torn
+    /// tail. Changes nothing. A scope whose records, though some are under another key id,
+    /// none opens with its keys is a wrong key (thrown), not damage.
     public func verify(progress: (UInt64, UInt64) -> Void = { _, _ in }) throws(VaultError) -> VerifyReport {
         try refresh()
-        return try Self.verify(log, keys: resolution, limit: nil, progress: progress)
+        let report = try Self.verify(log, keys: heldScopes(), limit: nil, wallClock: clock(), progress: progress)
+        try Self.requireRightKeys(report, scopes: heldScopes())
+        return report
+    }
+
+    /// This vault's scopes and every other scope of its data directory whose key is here.
+    func heldScopes() -> [Environment] {
+        var scopes = resolution
+        for scope in Environment.allScopes(environment.location) where !scopes.contains(where: { $0.id == scope.id }) {
+            scopes.append(scope)
+        }
+        return scopes
+    }
+
+    /// Throws `wrongKey` for a held scope none of whose records opens while some are under
+    /// a key id it does not hold.
+    static func requireRightKeys(_ report: VerifyReport, scopes: [Environment]) throws(VaultError) {
+        for counts in report.environments where counts.keyHeld && counts.opened == 0 && counts.otherKey > 0 {
+            let scope = scopes.first { $0.id == counts.id }
+            throw .wrongKey(keyFile: scope?.location.keySource.description ?? "the key file")
+        }
     }
 
     /// Verifies the log at `log`, opening the records of every environment in `keys`.
     static func verify(
-        _ log: VaultLog, keys environments: [Environment], limit: UInt64?, progress: (UInt64, UInt64) -> Void
+        _ log: VaultLog, keys environments: [Environment], limit: UInt64?, wallClock: UInt64, progress: (UInt64, UInt64) -> Void
     ) throws(VaultError) -> VerifyReport {
-        let held = Dictionary(environments.map { ($0.id, $0.keys) }, uniquingKeysWith: { first, _ in first })
+        let held = Dictionary(environments.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let futureBound = Timestamp.futureBound(wallClock: wallClock)
         var counts: [EnvironmentID: VerifyReport.Counts] = [:]
         var damaged: [DamagedLine] = []
         var replay = Index(history: 1)
@@ -97,18 +125,38 @@ extension Vault {
                 case .success(.record(let header)):
                     var count = counts[header.environment] ?? VerifyReport.Counts(id: header.environment)
                     count.records += 1
-                    if let keys = held[header.environment], let vaultID {
+                    var authentic = false
+                    if let scope = held[header.environment], let vaultID {
                         count.keyHeld = true
-                        let opened = Result { () throws(OpenError) in
-                            try RecordCodec.open(line: line.bytes, header: header, keys: keys, vault: vaultID)
+                        if let keys = scope.keys(for: header.keyID) {
+                            let opened = Result { () throws(OpenError) in
+                                try RecordCodec.open(line: line.bytes, header: header, keys: keys, vault: vaultID)
+                            }
+                            switch opened {
+                            case .success:
+                                count.opened += 1
+                                if keys.keyID != scope.keys.keyID { count.retiredKey += 1 }
+                                authentic = true
+                            case .failure(.wrongKey): count.otherKey += 1
+                            case .failure(.notAuthentic(let reason)):
+                                count.failed += 1
+                                damaged.append(DamagedLine(offset: line.offset, reason: "record does not open: \(reason)"))
+                            }
+                        } else {
+                            count.otherKey += 1
+                            damaged.append(
+                                DamagedLine(
+                                    offset: line.offset,
+                                    reason: "sealed under key id \(Hex.string(header.keyID, width: 8)), which this environment does not hold (forged, or a rekey made elsewhere)"
+                                ))
                         }
-                        switch opened {
-                        case .success: count.opened += 1
-                        case .failure(.wrongKey): count.otherKey += 1
-                        case .failure(.notAuthentic(let reason)):
-                            count.failed += 1
-                            damaged.append(DamagedLine(offset: line.offset, reason: "record does not open: \(reason)"))
-                        }
+                    }
+                    if !authentic, header.timestamp > futureBound, !damaged.contains(where: { $0.offset == line.offset }) {
+                        damaged.append(
+                            DamagedLine(
+                                offset: line.offset,
+                                reason: "its time \(header.timestamp.iso8601) is more than a day ahead of this machine's clock, and no key here authenticates it"
+                            ))
                     }
                     counts[header.environment] = count
                 }
@@ -131,7 +179,9 @@ extension Vault {
         try locked(exclusive: true) { () throws(VaultError) -> RecoverReport in
             try refreshLocked()
             guard log.exists else { throw .noLog(path: log.path) }
-            let report = try Self.verify(log, keys: resolution, limit: scannedTo, progress: { _, _ in })
+            let scopes = heldScopes()
+            let report = try Self.verify(log, keys: scopes, limit: scannedTo, wallClock: clock(), progress: { _, _ in })
+            try Self.requireRightKeys(report, scopes: scopes)
             let dropped = Set(report.damaged.map(\.offset))
             guard !dropped.isEmpty || tornBytes > 0 else {
                 return RecoverReport(keptRecords: index.recordCount, droppedLines: 0, tornBytes: 0, originalKeptAt: nil)
@@ -175,13 +225,11 @@ extension Vault {
         let backup: VaultLog
         do { backup = try VaultLog(path: source) } catch { throw Self.translate(error) }
         guard backup.exists else { throw .system(SystemError("open", source, code: 2)) }
-        let report = try Self.verify(backup, keys: resolution, limit: nil, progress: progress)
+        let report = try Self.verify(backup, keys: resolution, limit: nil, wallClock: clock(), progress: progress)
+        try Self.requireRightKeys(report, scopes: resolution)
         if !report.damaged.isEmpty {
             let offsets = report.damaged.prefix(Index.damagedOffsetsKept).map(\.offset)
             throw .damagedLog(path: source, offsets: Array(offsets), count: report.damaged.count)
-        }
-        if report.environments.contains(where: { $0.otherKey > 0 }) {
-            throw .wrongKey(keyFile: environment.location.keySource.description)
         }
         return try locked(exclusive: true) { () throws(VaultError) -> RestoreReport in
             try refreshLocked()

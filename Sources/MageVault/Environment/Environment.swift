@@ -6,15 +6,49 @@ public final class Environment: Sendable {
     public let location: EnvironmentLocation
     /// The environment's uuid.
     public let id: EnvironmentID
-    /// Its keys, derived from the key file.
+    /// Its keys, derived from the key file: every record it writes is sealed under them.
     public let keys: EnvironmentKeys
+    /// Keys it used before its rekeys (`<key file>.retired`), newest first: records sealed
+    /// under them still open, so a branch that wrote with an old key merges without loss.
+    public let retiredKeys: [EnvironmentKeys]
 
     /// Makes an environment from parts already at hand (tests, embedding programs).
-    public init(location: EnvironmentLocation, id: EnvironmentID, keys: EnvironmentKeys) {
+    public init(location: EnvironmentLocation, id: EnvironmentID, keys: EnvironmentKeys, retiredKeys: [EnvironmentKeys] = []) {
         self.location = location
         self.id = id
         self.keys = keys
+        self.retiredKeys = retiredKeys
     }
+
+    /// Every key this environment holds, the current one first.
+    public var ring: [EnvironmentKeys] { [keys] + retiredKeys }
+
+    /// The held key whose id is `keyID`, if any.
+    public func keys(for keyID: UInt32) -> EnvironmentKeys? {
+        if keys.keyID == keyID { return keys }
+        return retiredKeys.first { $0.keyID == keyID }
+    }
+
+    /// `scope` read again from its files when its key file now names another key than the
+    /// one it holds (another process rekeyed it); nil when the key file is unchanged or
+    /// cannot be read now. Reading the key id costs nothing: a raw key's is derived, a
+    /// passphrase file names it.
+    public static func reloaded(_ scope: Environment) -> Environment? {
+        guard scope.location.keySource != .environmentVariable,
+            let (contents, _) = try? FileSystem.readSecretFile(scope.location.keyFile, maximumBytes: 4096)
+        else { return nil }
+        let keyID: UInt32
+        switch contents.withUnsafeBytes({ KeyFile.parse($0) }) {
+        case .raw?: keyID = EnvironmentKeys.keyID(of: contents)
+        case .passphrase(_, _, _, let named)?: keyID = named
+        case nil: return nil
+        }
+        guard keyID != scope.keys.keyID else { return nil }
+        return try? open(scope.location, create: false)
+    }
+
+    /// The retired keys file of a location: beside the key file in use.
+    public static func retiredKeysFile(_ location: EnvironmentLocation) -> String { location.keyFile + ".retired" }
 
     /// Opens the environment at `location`. With `create`, a missing uuid or key file is
     /// created (a uuid file that exists is always adopted, never replaced); without it, a
@@ -40,8 +74,30 @@ public final class Environment: Sendable {
         if create, let newKey, case .scopeFile(let path) = location.keySource, !FileSystem.exists(path), try newKey.write(to: path) {
             return Environment(location: location, id: id, keys: newKey.keys)
         }
-        let key = try readOrCreateKey(location, create: create)
-        return Environment(location: location, id: id, keys: EnvironmentKeys(key: key))
+        let keys = EnvironmentKeys(key: try readOrCreateKey(location, create: create))
+        return Environment(location: location, id: id, keys: keys, retiredKeys: try readRetiredKeys(location, current: keys))
+    }
+
+    /// The keys `<key file>.retired` holds, sealed under `current`. A file that does not
+    /// open while a rekey is pending (`<key file>.new`) belongs to that rekey: the vault
+    /// completes or rolls it back on opening and reads the file again.
+    static func readRetiredKeys(_ location: EnvironmentLocation, current: EnvironmentKeys) throws(VaultError) -> [EnvironmentKeys] {
+        let path = retiredKeysFile(location)
+        guard FileSystem.exists(path) else { return [] }
+        let (contents, mode) = try system { () throws(SystemError) in try FileSystem.readSecretFile(path, maximumBytes: 1 << 16) }
+        guard mode & 0o077 == 0 else { throw .insecureKeyFile(path: path, mode: UInt32(mode)) }
+        guard let box = contents.withUnsafeBytes({ RetiredKeysFile.parse($0) }),
+            let keys = box.withUnsafeBytes({ current.openRetired($0) })
+        else {
+            if location.keySource != .environmentVariable, FileSystem.exists(location.keyFile + ".new") { return [] }
+            throw .invalidRetiredKeys(path: path)
+        }
+        return keys.map { EnvironmentKeys(key: $0) }
+    }
+
+    /// The bytes of a retired keys file holding `retired` sealed under `current`.
+    static func retiredKeysFileContents(_ retired: [SecureBytes], current: EnvironmentKeys) -> [UInt8] {
+        RetiredKeysFile.encode(box: current.sealRetired(retired))
     }
 
     /// The environments a read in `location`'s scope resolves through, nearest first: the

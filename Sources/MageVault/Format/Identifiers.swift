@@ -76,11 +76,36 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Milliseconds since the Unix epoch (the physical part).
     public var milliseconds: UInt64 { rawValue >> 16 }
 
-    /// The next timestamp for a writer that has seen `latest` and reads `wallClock` ms.
-    public static func next(after latest: Timestamp?, wallClock milliseconds: UInt64) -> Timestamp {
+    /// The next timestamp for a writer that has seen `latest` and reads `wallClock` ms;
+    /// nil when `latest` is the greatest timestamp there is (no record can be newer).
+    /// Callers pass as `latest` only times they trust (see `Timestamp.clockSkewAllowance`):
+    /// a time read from a line nobody authenticated must not drag the clock.
+    public static func next(after latest: Timestamp?, wallClock milliseconds: UInt64) -> Timestamp? {
         let physical = Timestamp(milliseconds: milliseconds)
         guard let latest, latest >= physical else { return physical }
+        guard latest.rawValue < UInt64.max else { return nil }
         return Timestamp(rawValue: latest.rawValue + 1)
+    }
+
+    /// How far ahead of the wall clock a record's time may be and still move a writer's
+    /// clock: one minute (clocks of machines kept by NTP agree far better). A later time,
+    /// which no writer with a sane clock produces, is ignored by the clock; whoever wrote
+    /// it, it cannot drag every later write into the future.
+    public static let clockSkewAllowance: UInt64 = 60_000
+
+    /// How far ahead of the wall clock a record's time may be before `verify` calls it
+    /// suspect: one day. `recover` sets aside such records unless a key at hand
+    /// authenticates them.
+    public static let futureLimit: UInt64 = 86_400_000
+
+    /// The greatest time a record may have to move the clock of a writer reading `wallClock`.
+    public static func clockBound(wallClock milliseconds: UInt64) -> Timestamp {
+        Timestamp(rawValue: (milliseconds &+ clockSkewAllowance) << 16 | 0xFFFF)
+    }
+
+    /// The greatest time `verify` accepts without suspicion at `wallClock`.
+    public static func futureBound(wallClock milliseconds: UInt64) -> Timestamp {
+        Timestamp(rawValue: (milliseconds &+ futureLimit) << 16 | 0xFFFF)
     }
 
     /// 16 lowercase hex digits.

@@ -37,7 +37,9 @@ public struct RecordHeader: Hashable, Sendable {
         self.id = id
     }
 
-    /// True when this record is newer than `other`: greater (timestamp, id).
+    /// True when this record is newer than `other`: greater (timestamp, id). Two different
+    /// lines can tie on both (a forged copy, a re-sealed record): `RecordOrder` breaks
+    /// such ties by the lines' bytes.
     public func isNewer(than other: RecordHeader) -> Bool {
         (timestamp, id) > (other.timestamp, other.id)
     }

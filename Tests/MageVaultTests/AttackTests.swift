@@ -1,0 +1,340 @@
+import Foundation
+import Testing
+
+@testable import MageVault
+
+/// Issue 12: what a line written without any key, a hostile merge or another process's
+/// rekey can and cannot do. Every line forged here is written as an attacker without keys
+/// would write it: clear fields of their choice, a body that does not open, a valid CRC.
+@Suite("Attacks: forged lines, hostile merges, rekeys in a world of branches")
+struct AttackTests {
+    let directory = TemporaryDirectory()
+
+    func location(_ name: String, scope: Scope = .global, log: String = "shared.log") -> EnvironmentLocation {
+        EnvironmentLocation(dataDirectory: directory.file(name), vaultFile: directory.file(log), scope: scope, variables: [:])
+    }
+
+    func vault(_ name: String, scope: Scope = .global) throws -> Vault {
+        try Vault(resolution: Environment.resolutionChain(location(name, scope: scope), create: true))
+    }
+
+    /// The record lines of `path` with their parsed headers (the file header excluded).
+    func records(_ path: String) throws -> [(header: RecordHeader, line: [UInt8])] {
+        try lines(of: path).compactMap { line in
+            guard case .record(let header)? = try? line.withUnsafeBytes({ try LogLine.parse($0) }) else { return nil }
+            return (header, line)
+        }
+    }
+
+    /// `line` with its clear header fields replaced (each nil keeps the original), the body
+    /// left as it was (so it no longer matches its binding), and a fresh CRC.
+    func forged(_ line: [UInt8], op: String? = nil, uuid: String? = nil, keyID: String? = nil, time: String? = nil, body: String? = nil)
+        -> [UInt8]
+    {
+        var bytes = line
+        func put(_ text: String?, at column: Int) {
+            guard let text else { return }
+            bytes.replaceSubrange(column..<(column + text.utf8.count), with: Array(text.utf8))
+        }
+        put(op, at: 0)
+        put(uuid, at: 4)
+        put(keyID, at: 37)
+        put(time, at: 79)
+        if let body {
+            bytes = Array(bytes[..<RecordHeader.bodyOffset]) + Array(body.utf8) + Array(bytes.suffix(9))
+        }
+        return withFreshChecksum(bytes)
+    }
+
+    func append(_ line: [UInt8], to path: String) throws {
+        try write(try contents(path) + line + [0x0A], to: path)
+    }
+
+    // MARK: 4. Clock poisoning
+
+    @Test("A line with the greatest time there is neither crashes a writer nor moves its clock; verify reports it, recover sets it aside")
+    func clockPoisoning() throws {
+        let dev = try vault("dev")
+        let other = try vault("other")
+        try dev.setSecret(named: "db_password", value: "made-up-1")
+        try other.setSecret(named: "api_token", value: "made-up-2")
+        let path = dev.environment.location.logFile
+        let victim = try records(path).last!.line
+        try append(forged(victim, time: "ffffffffffffffff"), to: path)
+        try append(forged(victim, time: Timestamp(milliseconds: wallClockMilliseconds() + 3_600_000).description), to: path)
+
+        let before = wallClockMilliseconds()
+        let writer = try vault("dev")
+        try writer.setSecret(named: "db_password", value: "made-up-3")
+        #expect(try writer.deleteSecret(named: "db_password"))
+        #expect(try writer.importSecrets([(name: "imported", value: "made-up-4")]) == 1)
+        try writer.setSecret(named: "rolled", value: "made-up-5")
+        try writer.setSecret(named: "rolled", value: "made-up-6")
+        try writer.rollback(named: "rolled", to: 1)
+        #expect(try writer.secretValue(named: "rolled") == "made-up-5")
+        // Every new record's time is within the clock allowance of the wall clock: neither
+        // the forged maximum nor the forged hour ahead dragged it.
+        let bound = Timestamp.clockBound(wallClock: wallClockMilliseconds())
+        let mine = try records(path).filter { $0.header.environment == writer.environment.id && $0.header.timestamp >= Timestamp(milliseconds: before) }
+        #expect(mine.count >= 5)
+        #expect(mine.allSatisfy { $0.header.timestamp <= bound })
+
+        let report = try writer.verify()
+        #expect(!report.isHealthy)
+        #expect(report.damaged.contains { $0.reason.contains("ahead of this machine's clock") })
+        // The line a day ahead is set aside; the one an hour ahead (of an environment whose
+        // key is not here) could be a machine with a fast clock: it stays, harmless.
+        let recovered = try writer.recover()
+        #expect(recovered.droppedLines == 1)
+        #expect(try writer.verify().isHealthy)
+        #expect(try writer.secretValue(named: "rolled") == "made-up-5")
+        #expect(try vault("other").secretValue(named: "api_token") == "made-up-2")
+    }
+
+    // MARK: 5. Forged tombstones
+
+    @Test("A set turned into a delete, or a delete appended with a junk body, deletes nothing; compaction keeps the value")
+    func forgedTombstones() throws {
+        let dev = try vault("dev")
+        try dev.setSecret(named: "db_password", value: "made-up-1")
+        try dev.setSecret(named: "other", value: "made-up-2")
+        let path = dev.environment.location.logFile
+        let original = try contents(path)
+        let line = try records(path).first!.line
+
+        // The set line itself turned into a delete (CRC fixed).
+        try write(joined(try lines(of: path).map { $0 == line ? forged(line, op: "del") : $0 }), to: path)
+        let turned = try vault("dev")
+        #expect(throws: VaultError.self) { try turned.secretValue(named: "db_password") }  // nothing authentic left: damage, not absent
+
+        // A delete appended after the genuine set, later, with a junk body.
+        try write(original, to: path)
+        let later = Timestamp(milliseconds: wallClockMilliseconds() + 1).description
+        try append(forged(line, op: "del", time: later, body: String(repeating: "A", count: 96)), to: path)
+        let reader = try vault("dev")
+        #expect(try reader.secretValue(named: "db_password") == "made-up-1")
+        #expect(reader.skippedRecords.count == 1)
+        #expect(try reader.secrets().map(\.name) == ["db_password", "other"])
+        #expect(try Vault.readOnce(named: "db_password", resolution: reader.resolution).secret?.value == "made-up-1")
+        let single = try Vault.readOnce(named: "db_password", resolution: reader.resolution)
+        #expect(single.skippedRecords.count == 1)
+
+        // Compaction to one version cannot drop the value on the word of the forged delete.
+        let compacting = try Vault(resolution: reader.resolution, history: 1)
+        try compacting.compact()
+        #expect(try vault("dev").secretValue(named: "db_password") == "made-up-1")
+    }
+
+    @Test("A forged delete in a pipeline scope does not reveal the project's value instead")
+    func forgedTombstoneInAPipeline() throws {
+        let project = try vault("dev", scope: .project("sales"))
+        try project.setSecret(named: "warehouse", value: "project made-up")
+        let pipeline = try vault("dev", scope: .pipeline(project: "sales", pipeline: "daily"))
+        try pipeline.setSecret(named: "warehouse", value: "pipeline made-up")
+        let path = pipeline.environment.location.logFile
+        let line = try records(path).first { $0.header.environment == pipeline.environment.id }!.line
+        try append(forged(line, op: "del", time: Timestamp(milliseconds: wallClockMilliseconds() + 5).description), to: path)
+        let reader = try vault("dev", scope: .pipeline(project: "sales", pipeline: "daily"))
+        #expect(try reader.resolvedSecret(named: "warehouse") == ResolvedSecret(value: "pipeline made-up", scope: .pipeline(project: "sales", pipeline: "daily")))
+        #expect(try Vault.readOnce(named: "warehouse", resolution: reader.resolution).secret?.value == "pipeline made-up")
+    }
+
+    @Test("The merge driver refuses a side holding a record that does not open, from the future, or another vault's header")
+    func hostileMerge() throws {
+        let dev = try vault("dev", scope: .global)
+        try dev.setSecret(named: "db_password", value: "made-up-1")
+        let path = dev.environment.location.logFile
+        let base = directory.file("base.log"), ours = directory.file("ours.log"), theirs = directory.file("theirs.log")
+        try write(try contents(path), to: base)
+        try write(try contents(path), to: ours)
+        let line = try records(path).first!.line
+        let clean = try contents(path)
+        let environments = [dev.environment]
+
+        // A forged tombstone.
+        try write(clean + forged(line, op: "del", time: Timestamp(milliseconds: wallClockMilliseconds() + 1).description) + [0x0A], to: theirs)
+        #expect(throws: VaultError.self) {
+            try LogMerge.merge(base: base, ours: ours, theirs: theirs, environments: environments, resolution: MergeResolution())
+        }
+        #expect(try contents(ours) == clean)
+        // A line of an environment whose key is absent, far in the future.
+        try write(clean + forged(line, uuid: String(repeating: "7", count: 32), time: "ffffffffffffffff") + [0x0A], to: theirs)
+        #expect(throws: VaultError.self) {
+            try LogMerge.merge(base: base, ours: ours, theirs: theirs, environments: environments, resolution: MergeResolution())
+        }
+        // Another vault's header in the middle of theirs (item 15).
+        try write(clean + FileHeader(vaultID: VaultID.random()).encoded() + Array(line) + [0x0A], to: theirs)
+        #expect(throws: VaultError.self) {
+            try LogMerge.merge(base: base, ours: ours, theirs: theirs, environments: environments, resolution: MergeResolution())
+        }
+        #expect(try contents(ours) == clean)
+    }
+
+    // MARK: 6. Wrong key on demand
+
+    @Test("A junk line under a victim's uuid and another key id is damage to report, not a wrong key")
+    func wrongKeyOnDemand() throws {
+        let dev = try vault("dev")
+        try dev.setSecret(named: "db_password", value: "made-up-1")
+        let path = dev.environment.location.logFile
+        let line = try records(path).first!.line
+        try append(forged(line, keyID: "0badc0de", time: Timestamp(milliseconds: wallClockMilliseconds() + 1).description), to: path)
+        let reader = try vault("dev")
+        #expect(try reader.secretValue(named: "db_password") == "made-up-1")
+        #expect(try Vault.readOnce(named: "db_password", resolution: reader.resolution).secret?.value == "made-up-1")
+        #expect(try reader.secrets().map(\.name) == ["db_password"])
+        try reader.setSecret(named: "new", value: "made-up-2")
+        let report = try reader.verify()
+        #expect(report.damaged.contains { $0.reason.contains("0badc0de") })
+    }
+
+    // MARK: 7. Ties
+
+    @Test("Two lines with the same time and record id are ordered by their bytes, whatever the file order")
+    func tiesAreDecidedByContent() throws {
+        let dev = try vault("dev")
+        try dev.setSecret(named: "anchor", value: "made-up")
+        let path = dev.environment.location.logFile
+        let header = try lines(of: path)[0]
+        let time = Timestamp(milliseconds: wallClockMilliseconds())
+        let twins = ["made-up-a", "made-up-b"].map { value in
+            Array(value.utf8).withUnsafeBytes {
+                RecordCodec.seal(
+                    .set, name: try! SecretName("tied"), value: $0, environment: dev.environment.id, keys: dev.environment.keys,
+                    timestamp: time, id: RecordID(rawValue: 42), vault: dev.vaultID
+                ).line
+            }
+        }
+        let expected = twins[0].lexicographicallyPrecedes(twins[1]) ? "made-up-b" : "made-up-a"
+        var answers: Set<String> = []
+        for order in [[0, 1], [1, 0]] {
+            try write(header + [0x0A] + order.flatMap { twins[$0] }, to: path)
+            let reader = try vault("dev")
+            answers.insert(try reader.secretValue(named: "tied") ?? "none")
+            answers.insert(try Vault.readOnce(named: "tied", resolution: reader.resolution).secret?.value ?? "none")
+            let history1 = try Vault(resolution: reader.resolution, history: 1)
+            try history1.compact()
+            answers.insert(try vault("dev").secretValue(named: "tied") ?? "none")
+        }
+        #expect(answers == [expected])
+    }
+
+    // MARK: 9, 10. Rekey across branches and processes
+
+    @Test("A rekey on one branch and writes with the old key on another merge both ways, by concatenation or the driver")
+    func rekeyMergesBothWays() throws {
+        let dev = try vault("dev")
+        try dev.setSecret(named: "kept", value: "made-up-1")
+        try dev.setSecret(named: "changed", value: "made-up-2")
+        try dev.deleteSecret(named: "kept")
+        try dev.setSecret(named: "kept", value: "made-up-3")
+        let path = dev.environment.location.logFile
+        // Branch B: the log and the old key as they were before the rekey.
+        let branch = try copyIdentity(of: dev.environment, into: directory.file("branch"))
+        let branchLog = directory.file("branch.log")
+        let ancestor = try contents(path)
+        try write(ancestor, to: branchLog)
+        let onBranch = try Vault(
+            environment: Environment(
+                location: EnvironmentLocation(dataDirectory: directory.file("branch"), vaultFile: branchLog, variables: [:]),
+                id: branch.id, keys: branch.keys))
+        // Branch A rekeys; branch B writes with the old key.
+        try dev.rekey(to: KeyMaterial.random())
+        try onBranch.setSecret(named: "changed", value: "made-up-4")
+        try onBranch.setSecret(named: "added", value: "made-up-5")
+        let rekeyed = try contents(path)
+        let old = try contents(branchLog)
+
+        let expected = ["added": "made-up-5", "changed": "made-up-4", "kept": "made-up-3"]
+        for merged in [rekeyed + old, old + rekeyed] {
+            try write(merged, to: path)
+            let reader = try vault("dev")
+            for (name, value) in expected {
+                #expect(try reader.secretValue(named: name) == value)
+                #expect(try Vault.readOnce(named: name, resolution: reader.resolution).secret?.value == value)
+            }
+            #expect(try reader.secrets().map(\.name) == ["added", "changed", "kept"])
+            #expect(try reader.verify().isHealthy)
+        }
+        // The merge driver, both ways.
+        for (ours, theirs) in [(rekeyed, old), (old, rekeyed)] {
+            try write(ours, to: path)
+            try write(theirs, to: directory.file("theirs.log"))
+            try write(ancestor, to: directory.file("base.log"))
+            let reader = try vault("dev")
+            _ = try LogMerge.merge(
+                base: directory.file("base.log"), ours: path, theirs: directory.file("theirs.log"), environments: reader.resolution,
+                resolution: MergeResolution(lastWriterWins: true))
+            let merged = try vault("dev")
+            for (name, value) in expected { #expect(try merged.secretValue(named: name) == value) }
+        }
+        // Re-sealed once more, nothing needs the old key: it can be retired.
+        let reader = try vault("dev")
+        try reader.rekey(to: KeyMaterial.random())
+        let retired = try reader.retireUnusedKeys()
+        #expect(retired.retired.count == 2)
+        #expect(retired.stillNeeded.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: Environment.retiredKeysFile(reader.environment.location)))
+        for (name, value) in expected { #expect(try vault("dev").secretValue(named: name) == value) }
+    }
+
+    @Test("A vault opened before another process's rekey reads and writes after it")
+    func rekeyUnderfoot() throws {
+        let writer = try vault("dev")
+        try writer.setSecret(named: "db_password", value: "made-up-1")
+        let longLived = try vault("dev")
+        let staleChain = longLived.resolution
+        #expect(try longLived.secretValue(named: "db_password") == "made-up-1")
+        try writer.rekey(to: KeyMaterial.random())
+        #expect(try longLived.secretValue(named: "db_password") == "made-up-1")
+        try longLived.setSecret(named: "db_password", value: "made-up-2")
+        #expect(longLived.environment.keys.keyID == writer.environment.keys.keyID)
+        #expect(try Vault.readOnce(named: "db_password", resolution: staleChain).secret?.value == "made-up-2")
+        #expect(try vault("dev").verify().environments.allSatisfy { $0.otherKey == 0 })
+    }
+
+    // MARK: 14. Every scope whose key is here
+
+    @Test("verify and recover without --project check project and pipeline scopes whose keys are here")
+    func verifyChecksEveryScope() throws {
+        let global = try vault("dev")
+        try global.setSecret(named: "db_password", value: "made-up-1")
+        let project = try vault("dev", scope: .project("sales"))
+        try project.setSecret(named: "warehouse", value: "made-up-2")
+        let path = global.environment.location.logFile
+        let line = try records(path).first { $0.header.environment == project.environment.id }!.line
+        try append(forged(line, body: String(repeating: "B", count: 96)), to: path)
+        let report = try vault("dev").verify()
+        #expect(!report.isHealthy)
+        let recovered = try vault("dev").recover()
+        #expect(recovered.droppedLines == 1)
+        #expect(try vault("dev", scope: .project("sales")).secretValue(named: "warehouse") == "made-up-2")
+    }
+
+    // MARK: The binding of a sealed name to its tag
+
+    @Test("A record whose binding is right but whose tag is another name's does not open, and is never that name's value")
+    func sealedNameMustMatchTheTag() throws {
+        let dev = try vault("dev")
+        try dev.setSecret(named: "victim", value: "made-up-1")
+        let keys = dev.environment.keys
+        // Sealed correctly for the name "decoy" (a valid binding of its own header), but the
+        // header carries the tag of "victim".
+        let header = RecordHeader(
+            operation: .set, environment: dev.environment.id, keyID: keys.keyID, tag: keys.tag(of: try SecretName("victim")),
+            timestamp: Timestamp(milliseconds: wallClockMilliseconds() + 1), id: RecordID(rawValue: 9))
+        var line = header.encodedPrefix()
+        let plaintext = RecordCodec.binding(prefix: line, vault: dev.vaultID) + [5] + Array("decoy".utf8) + Array("made-up-2".utf8)
+        let box = plaintext.withUnsafeBytes { SecretBox.seal($0, keys: keys) }
+        line += box.withUnsafeBytes { Base64.encode($0) }
+        appendChecksum(to: &line)
+        let record = Array(line.dropLast())
+        #expect(throws: OpenError.notAuthentic("sealed name does not match the tag")) {
+            try record.withBytes { bytes throws(OpenError) in try RecordCodec.open(line: bytes, header: header, keys: keys, vault: dev.vaultID) }
+        }
+        try append(record, to: dev.environment.location.logFile)
+        let reader = try vault("dev")
+        #expect(try reader.secretValue(named: "victim") == "made-up-1")
+        #expect(try Vault.readOnce(named: "victim", resolution: reader.resolution).secret?.value == "made-up-1")
+    }
+}

@@ -145,6 +145,33 @@ struct FormatTests {
         }
     }
 
+    @Test("The retired keys file vector is what the code seals, and opens back to the retired key")
+    func retiredKeysVectorMatchesTheCode() throws {
+        let vector = try #require(try SpecVector.all().first { $0.fields["retired-file"] != nil })
+        let current = hexBytes(vector["key"]).withUnsafeBytes { EnvironmentKeys(key: SecureBytes(copying: $0)) }
+        let retired = hexBytes(vector["retired-key"]).withUnsafeBytes { SecureBytes(copying: $0) }
+        let file = RetiredKeysFile.encode(box: current.sealRetiredWithNonce([retired], nonce: hexBytes(vector["nonce"])))
+        #expect(String(decoding: file, as: UTF8.self) == vector["retired-file"] + "\n")
+        let box = try #require(file.withUnsafeBytes { RetiredKeysFile.parse($0) })
+        let opened = try #require(box.withUnsafeBytes { current.openRetired($0) })
+        #expect(opened.count == 1)
+        #expect(opened[0].withUnsafeBytes { Array($0) } == hexBytes(vector["retired-key"]))
+    }
+
+    @Test("The passphrase key file vector: Argon2id of the passphrase and salt gives the key id the file names")
+    func passphraseVectorMatchesTheCode() throws {
+        let vector = try #require(try SpecVector.all().first { $0.fields["key-file"] != nil })
+        let passphrase = Array(vector["passphrase"].utf8).withUnsafeBytes { SecureBytes(copying: $0) }
+        let salt = hexBytes(vector["salt"])
+        let operations = UInt64(vector["opslimit"])!, memory = UInt64(vector["memlimit"])!
+        let key = try #require(Passphrase.deriveKey(passphrase, salt: salt, operations: operations, memory: memory))
+        let keyID = EnvironmentKeys.keyID(of: key)
+        #expect(Hex.string(keyID, width: 8) == vector["key-id"])
+        let file = KeyFile.passphrase(operations: operations, memory: memory, salt: salt, keyID: keyID).encoded()
+        #expect(String(decoding: file, as: UTF8.self) == vector["key-file"] + "\n")
+        #expect(file.withUnsafeBytes { KeyFile.parse($0) } == .passphrase(operations: operations, memory: memory, salt: salt, keyID: keyID))
+    }
+
     @Test("The header vector is exactly the code's header line")
     func headerVectorMatchesTheCode() throws {
         for vector in try SpecVector.all() where vector.fields["header"] != nil {

@@ -54,6 +54,12 @@ public final class EnvironmentKeys: Sendable {
         return plaintext.withUnsafeBytes { SecretBox.seal($0, key: wrapping) }
     }
 
+    /// `sealRetired` with a given nonce: for the spec's test vector only.
+    func sealRetiredWithNonce(_ keys: [SecureBytes], nonce: [UInt8]) -> [UInt8] {
+        let plaintext = keys.flatMap { key in key.withUnsafeBytes { Array($0) } }
+        return plaintext.withUnsafeBytes { SecretBox.seal($0, key: wrapping, nonce: nonce) }
+    }
+
     /// Opens what `sealRetired` sealed; nil when it does not authenticate under this key.
     public func openRetired(_ box: UnsafeRawBufferPointer) -> [SecureBytes]? {
         guard let plaintext = SecretBox.open(box, key: wrapping), plaintext.count % Self.keyByteCount == 0 else { return nil }

@@ -180,7 +180,7 @@ public final class Environment: Sendable {
 
     /// `$MAGE_VAULT_KEY`: the base64 of the 32 key bytes.
     private static func keyFromVariable() throws(VaultError) -> SecureBytes {
-        var text = Array((FileSystem.environmentVariables()["MAGE_VAULT_KEY"] ?? "").utf8)
+        var text = Array((FileSystem.environmentVariables()[KeyVariable.key.name] ?? "").utf8)
         defer { text.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) } }
         guard let decoded = text.withUnsafeBytes({ Base64.decode($0) }), decoded.count == EnvironmentKeys.keyByteCount else {
             throw .invalidKeyVariable
@@ -198,7 +198,7 @@ public final class Environment: Sendable {
         case .raw?:
             return contents
         case .passphrase(let operations, let memory, let salt, let keyID)?:
-            let passphrase = try readPassphrase(prompt: "Passphrase for \(path): ", variable: "MAGE_VAULT_PASSPHRASE")
+            let passphrase = try readPassphrase(prompt: "Passphrase for \(path): ", variable: KeyVariable.passphrase.name)
             guard let key = Passphrase.deriveKey(passphrase, salt: salt, operations: operations, memory: memory) else {
                 throw .system(SystemError("crypto_pwhash", path, code: 12))
             }

@@ -11,6 +11,8 @@ nonisolated(unsafe) private var maskedChild: pid_t = 0
 /// Runs a program with secrets in its environment: either in place of this process
 /// (`execve`, nothing lingers), or as a child whose standard output and error pass through
 /// an `OutputMasker`. Values travel in the environment only, never on a command line.
+/// No child inherits the variables MageVault reads keys and passphrases from
+/// (`KeyVariable`): what a child gets is what it was given, not the vault's key.
 public enum ProgramRunner {
     /// How a child ended.
     public enum Ending: Equatable, Sendable {
@@ -21,7 +23,8 @@ public enum ProgramRunner {
     }
 
     /// Replaces this process with `command` (looked up in `$PATH` when it has no `/`), its
-    /// environment this process's plus `variables` (which win over same-named ones).
+    /// environment this process's, less `KeyVariable`'s, plus `variables` (which win over
+    /// same-named ones).
     /// Returns only on failure: 127 when the command is not found, 126 when it cannot run.
     public static func replaceProcess(command: [String], adding variables: [(variable: String, value: String)]) -> (status: Int32, message: String) {
         let environment = mergedEnvironment(adding: variables)
@@ -178,8 +181,10 @@ public enum ProgramRunner {
         }
     }
 
+    /// This process's environment without the variables MageVault reads keys and
+    /// passphrases from (`KeyVariable`), plus `variables`: a child never inherits a key.
     private static func mergedEnvironment(adding variables: [(variable: String, value: String)]) -> [String: String] {
-        var environment = FileSystem.environmentVariables()
+        var environment = KeyVariable.withheld(from: FileSystem.environmentVariables())
         for (variable, value) in variables { environment[variable] = value }
         return environment
     }

@@ -205,6 +205,27 @@ struct ServeTests: ToolSuite {
         #expect(try tool("get", "existing").text == "made-up-existing")
     }
 
+    @Test("A body that gives a field twice gets 400 naming the field; the vault is unchanged")
+    func repeatedFieldsRefused() throws {
+        #expect(try tool("set", "existing", input: "made-up-existing").status == 0)
+        let server = try start()
+        let before = try snapshot()
+        let cases = [
+            (#"{"secret": {"name": "twice", "value": "made-up-first", "value": "made-up-last"}}"#, "secret.value"),
+            (#"{"secret": {"name": "twice", "name": "other", "value": "made-up-v"}}"#, "secret.name"),
+            (#"{"secret": {"name": "twice", "value": "made-up-v"}, "secret": {"name": "other", "value": "made-up-w"}}"#, "secret"),
+        ]
+        for (json, field) in cases {
+            let reply = try server.client.bearer(server.token, "POST", "/api/secrets", json: json)
+            #expect(reply.status == 400, "\(field)")
+            let message = reply.errorMessage ?? ""
+            #expect(message.contains("gives \(field) more than once"), "\(message)")
+            #expect(!message.contains("made-up"))
+        }
+        let unchanged = try snapshot() == before
+        #expect(unchanged, "the vault changed")
+    }
+
     @Test("Cross-site writes are refused: no CSRF token, a foreign Origin or Sec-Fetch-Site, a foreign Host")
     func crossSiteIsRefused() throws {
         #expect(try tool("set", "keep_me", input: "made-up-keep").status == 0)

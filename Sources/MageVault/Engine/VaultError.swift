@@ -54,6 +54,9 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case noLog(path: String)
     /// A file that would be overwritten exists; nothing was written.
     case fileExists(path: String)
+    /// Setting up git for the vault failed, or a path cannot be written as a git rule; nothing
+    /// unsafe was left behind (the message says what to fix).
+    case git(String)
     /// A system call failed.
     case system(SystemError)
 
@@ -79,7 +82,7 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .noEnvironment, .missingKey, .noLog, .noScope, .noSuchSecret: .notFound
         case .invalidScope: .usage
         case .fileExists, .invalidImportEntry, .invalidImportFile, .invalidVariableName: .usage
-        case .reservedVariableName, .valueNotExportable: .usage
+        case .reservedVariableName, .valueNotExportable, .git: .usage
         case .noSuchVersion: .notFound
         case .wrongKey, .wrongPassphrase: .wrongKey
         case .passphraseNeeded, .emptyPassphrase, .invalidKeyVariable, .rekeyNeedsKeyFile: .usage
@@ -135,6 +138,7 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
             "the value of secret '\(secret)' holds a NUL byte, which an environment variable cannot carry (the program would get it cut short, and unmasked); nothing was run. Leave it out with --only, or read it with 'mage-vault get' or 'render -o FILE'"
         case .noLog(let path): "\(path) does not exist yet: this vault has no records"
         case .fileExists(let path): "\(path) already exists; choose another name (or pass --force to replace it)"
+        case .git(let message): message
         case .system(let error): "\(error)"
         }
     }

@@ -119,6 +119,14 @@ struct SecretsHandler: Sendable {
         do { secret = try JSONDecoder().decode(CreateRequest.self, from: Data(body)).secret } catch {
             return Reply.error(.badRequest, Self.describe(error))
         }
+        // The decoder keeps the first of two same-named members, most JSON readers the last:
+        // refuse rather than store a value the sender may not have meant.
+        let repeated = JSONText.repeatedMemberNames(in: body)
+        guard repeated.isEmpty else {
+            return Reply.error(
+                .badRequest,
+                "the body gives \(repeated.joined(separator: ", ")) more than once; send each field once: {\"secret\": {\"name\": \"…\", \"value\": \"…\"}}")
+        }
         do {
             let (created, updated) = try await store.set(scope, name: secret.name, value: secret.value)
             return Reply.json(created ? .created : .ok, "{\"secret\":\(Self.secretJSON(name: secret.name, scope: scope, updated: updated))}")

@@ -1,6 +1,7 @@
 import Dispatch
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import MageVault
 import NIOCore
@@ -14,6 +15,29 @@ public struct ServeStarted: Sendable {
     public let url: String
     /// The access token alone, for `Authorization: Bearer` in scripts.
     public let token: String
+}
+
+/// How long and how many connections `serve` keeps, so that clients that connect and
+/// say nothing, or send a request head slowly, cannot exhaust it.
+public struct ConnectionLimits: Sendable, Equatable {
+    /// A connection with no request in progress (just opened, between requests, or still
+    /// sending its request's head) is closed after this long. The timer restarts only when a
+    /// whole request head, a body part or a response's end passes, so this also bounds how
+    /// long a request's head may take to arrive.
+    public var idleTimeout: Duration
+    /// At most this many connections are open at once; further ones wait, unaccepted, in the
+    /// listen backlog until one closes.
+    public var maximumConnections: Int
+
+    /// Limits for `serve`: `idleTimeout`, then `maximumConnections` (at least 1).
+    public init(idleTimeout: Duration, maximumConnections: Int) {
+        self.idleTimeout = idleTimeout
+        self.maximumConnections = max(1, maximumConnections)
+    }
+
+    /// 30 seconds idle (a browser reconnects as it needs), 256 connections (a page uses a
+    /// handful, and 256 descriptors stay far below the usual limit of 1,024).
+    public static let standard = ConnectionLimits(idleTimeout: .seconds(30), maximumConnections: 256)
 }
 
 /// `mage-vault serve`: the Secrets page and its JSON API for one data directory, on
@@ -33,14 +57,20 @@ public final class SecretsServer: Sendable {
     public let history: Int
     /// Whether the next ports are tried when `address.port` is taken (the default port).
     public let searchesPorts: Bool
+    /// The idle timeout and the connection cap.
+    public let limits: ConnectionLimits
 
     /// A server for `location` at `address`. With `searchesPorts`, a taken port is
-    /// skipped for the next of up to 20 ports.
-    public init(location: EnvironmentLocation, address: ListenAddress, history: Int = Vault.defaultHistory, searchesPorts: Bool = false) {
+    /// skipped for the next of up to 20 ports. `limits` bound idle connections and their number.
+    public init(
+        location: EnvironmentLocation, address: ListenAddress, history: Int = Vault.defaultHistory, searchesPorts: Bool = false,
+        limits: ConnectionLimits = .standard
+    ) {
         self.location = location
         self.address = address
         self.history = history
         self.searchesPorts = searchesPorts
+        self.limits = limits
     }
 
     /// Listens, calls `ready` once requests can come, and serves until the process gets
@@ -65,7 +95,10 @@ public final class SecretsServer: Sendable {
             let listening = Mutex(false)
             let application = Application(
                 responder: responder,
-                configuration: ApplicationConfiguration(address: .hostname(address.host, port: Int(port)), serverName: nil),
+                server: .http1(configuration: HTTP1Channel.Configuration(idleTimeout: TimeAmount(limits.idleTimeout))),
+                configuration: ApplicationConfiguration(
+                    address: .hostname(address.host, port: Int(port)), serverName: nil,
+                    availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections)),
                 onServerRunning: { channel in
                     guard let bound = channel.localAddress?.port.map(UInt16.init) else { return }
                     listening.withLock { $0 = true }

@@ -30,6 +30,17 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .customLong("allow-remote"), help: "Listen on an address other machines can reach (plain HTTP: read the warning).")
     var allowRemote = false
 
+    @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Close a connection idle (or still sending its request head) this many seconds (default: 30).", valueName: "seconds"))
+    var idleTimeout: Double = 30
+
+    @Option(name: .customLong("max-connections"), help: ArgumentHelp("Serve at most this many connections at once; more wait (default: 256).", valueName: "count"))
+    var maxConnections: Int = ConnectionLimits.standard.maximumConnections
+
+    func validate() throws {
+        guard idleTimeout > 0, idleTimeout <= 86_400 else { throw ValidationError("--idle-timeout takes seconds between 0 and 86400, not \(idleTimeout)") }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections takes a count of at least 1, not \(maxConnections)") }
+    }
+
     func run() throws {
         let address: ListenAddress
         do { address = try ListenAddress(host: host, port: port ?? ListenAddress.defaultPort, allowRemote: allowRemote) } catch {
@@ -44,7 +55,8 @@ struct ServeCommand: ParsableCommand {
         }
         let history = FileSystem.environmentVariables()["MAGE_VAULT_HISTORY"].flatMap { Int($0) } ?? Vault.defaultHistory
         let location = options.location
-        let server = SecretsServer(location: location, address: address, history: history, searchesPorts: port == nil)
+        let limits = ConnectionLimits(idleTimeout: .milliseconds(Int64(idleTimeout * 1000)), maximumConnections: maxConnections)
+        let server = SecretsServer(location: location, address: address, history: history, searchesPorts: port == nil, limits: limits)
         do {
             try server.runUntilInterrupted { started in
                 Output.standardOutput(line: """

@@ -24,36 +24,8 @@ struct GitSetup: ParsableCommand {
     @OptionGroup var options: LocationOptions
 
     func run() throws {
-        let location = options.location
-        guard let root = Environment.gitWorkTree(containing: EnvironmentLocation.absolute(FileSystem.currentDirectory())) else {
-            throw CommandFailure(message: "not inside a git work tree: run 'mage-vault git setup' in your checkout", code: ExitStatus.usage)
-        }
-        guard location.logFile.hasPrefix(root + "/") else {
-            throw CommandFailure(message: "the log \(location.logFile) is not inside the checkout \(root); point --vault or --data-dir at it", code: ExitStatus.usage)
-        }
-        let relative = String(location.logFile.dropFirst(root.count + 1))
-        let dataDirectory = "--data-dir '\(location.dataDirectory)' --vault '\(location.logFile)'"
-        let settings = [
-            ("merge.mage-vault.name", "MageVault vault log"),
-            ("merge.mage-vault.driver", "mage-vault git merge %O %A %B \(dataDirectory)"),
-            ("diff.mage-vault.textconv", "mage-vault git diff-text \(dataDirectory)"),
-        ]
-        for (key, value) in settings {
-            guard ProgramRunner.status(of: ["git", "-C", root, "config", key, value]) == 0 else {
-                throw CommandFailure(message: "git config \(key) failed", code: ExitStatus.io)
-            }
-            print("set \(key) in \(root)/.git/config")
-        }
-        let attributes = root + "/.gitattributes"
-        let line = "\(relative) merge=mage-vault diff=mage-vault"
-        let existing = (try? FileSystem.readSmallFile(attributes, maximumBytes: 1 << 20)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        if existing.split(separator: "\n").contains(where: { $0 == line }) {
-            print("\(attributes) already marks \(relative)")
-        } else {
-            let text = existing + (existing.isEmpty || existing.hasSuffix("\n") ? "" : "\n") + line + "\n"
-            do { try FileSystem.replaceAtomically(attributes, mode: 0o644, contents: Array(text.utf8)) } catch { throw VaultError.system(error) }
-            print("marked \(relative) in \(attributes) (commit it, so every clone merges the log safely)")
-        }
+        let report = try GitWorkTree.setup(options.location, currentDirectory: FileSystem.currentDirectory())
+        for line in report.lines { print(line) }
     }
 }
 

@@ -22,6 +22,8 @@ struct Init: ParsableCommand {
         let hadUUID = Environment.exists(location)
         let hadKey = location.keySource == .environmentVariable || FileSystem.exists(location.keyFile)
         let newKey = key.passphrase && !hadKey ? try key.newKey() : nil
+        // Before any key exists: in a git work tree, the rules that keep keys out of commits.
+        let gitignores = try Environment.ignoreKeyFilesInGit(location)
         let environment = try Environment.open(location, create: true, newKey: newKey)
         let vault = try Vault(resolution: [environment])
         let createdLog = try vault.createLogIfMissing()
@@ -30,7 +32,7 @@ struct Init: ParsableCommand {
         let created = newKey != nil ? "created: passphrase-protected (Argon2id, \(key.kdfLimits.rawValue)), no key stored" : "created, mode 0600"
         print("  key   \(location.keySource) (\(hadKey ? "exists" : created))")
         print("  log   \(location.logFile) (\(createdLog ? "created" : "exists"))")
-        if let gitignore = try Environment.ignoreKeyFilesInGit(location) {
+        for gitignore in gitignores {
             print("added the key files to \(gitignore): the log may be committed, keys never")
         }
         if !hadKey {

@@ -65,10 +65,10 @@ struct Rekey: ParsableCommand {
 
     /// A new passphrase: `$MAGE_VAULT_NEW_PASSPHRASE`, else typed twice at a no-echo prompt.
     static func newPassphrase() throws -> SecureBytes {
-        if FileSystem.environmentVariables()["MAGE_VAULT_NEW_PASSPHRASE"] != nil {
-            return try Environment.readPassphrase(prompt: "", variable: "MAGE_VAULT_NEW_PASSPHRASE")
+        if FileSystem.environmentVariables()[KeyVariable.newPassphrase.name] != nil {
+            return try Environment.readPassphrase(prompt: "", variable: KeyVariable.newPassphrase.name)
         }
-        let first = try Environment.readPassphrase(prompt: "New passphrase: ", variable: "MAGE_VAULT_NEW_PASSPHRASE")
+        let first = try Environment.readPassphrase(prompt: "New passphrase: ", variable: KeyVariable.newPassphrase.name)
         let again = try SecretInput.prompt("Repeat the passphrase: ", limit: 1024)
         guard first.constantTimeEquals(again) else {
             throw CommandFailure(message: "the passphrases differ; nothing was changed", code: ExitStatus.usage)

@@ -50,7 +50,10 @@ struct Render: ParsableCommand {
                 },
                 variable: { variables[$0] })
         } catch let error as TemplateError {
-            let code = if case .unsupportedExpression = error { ExitStatus.usage } else { ExitStatus.notFound }
+            let code = switch error {
+            case .unsupportedExpression, .keyVariable: ExitStatus.usage
+            default: ExitStatus.notFound
+            }
             throw CommandFailure(message: "\(file): \(error); nothing was written", code: code)
         }
         for warning in rendering.warnings { printError("mage-vault: warning: \(file): \(warning)") }

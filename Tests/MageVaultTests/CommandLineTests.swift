@@ -363,6 +363,42 @@ struct MaintenanceCommandTests: ToolSuite {
         #expect(try tool("get", "rotated").text == "made-up 5")
     }
 
+    @Test("import refuses a name given twice, in .env or JSON, naming it and changing nothing")
+    func importRefusesRepeatedNames() throws {
+        #expect(try tool("set", "existing", input: "made-up-existing").status == 0)
+        let before = try contents(log)
+        let cases = [
+            ("twice.env", "A=made-up-first\nB=made-up-b\nA=made-up-last\n"),
+            ("twice.json", #"{"A": "made-up-first", "B": "made-up-b", "A": "made-up-last"}"#),
+            ("escaped.json", #"{"A": "made-up-first", "\u0041": "made-up-last"}"#),
+        ]
+        for (name, text) in cases {
+            let file = directory.file(name)
+            try write(Array(text.utf8), to: file)
+            let result = try tool("import", file)
+            #expect(result.status == 2, "\(name)")
+            #expect(result.error.contains("'A' more than once"), "\(name): \(result.error)")
+            #expect(!result.error.contains("made-up"), "\(name)")
+            let unchanged = try contents(log) == before
+            #expect(unchanged, "\(name): the log changed")
+        }
+        #expect(try tool("get", "A").status == 1)
+    }
+
+    @Test("Key temporaries a killed rekey or key creation left (raw key bytes) are removed on the next open once stale")
+    func staleKeyTemporariesSwept() throws {
+        #expect(try tool("set", "secret1", input: "made-up").status == 0)
+        let secrets = data + "/secrets/"
+        let stale = [".vault.key.new.tmp-00000000000000aa", ".vault.key.tmp-00000000000000bb"], fresh = ".vault.key.new.tmp-00000000000000cc"
+        for name in stale + [fresh] { try write(Array(repeating: 9, count: 32), to: secrets + name) }
+        for name in stale {
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -300)], ofItemAtPath: secrets + name)
+        }
+        #expect(try tool("list").status == 0)
+        for name in stale { #expect(!FileManager.default.fileExists(atPath: secrets + name), "\(name) was kept") }
+        #expect(FileManager.default.fileExists(atPath: secrets + fresh), "a write that may be in flight was removed")
+    }
+
     @Test("import a .env or JSON file, all or nothing; history, get --version and rollback")
     func importAndVersions() throws {
         let envFile = directory.file("secrets.env")

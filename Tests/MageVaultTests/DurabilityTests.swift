@@ -231,7 +231,7 @@ struct DurabilityTests {
         #expect(leftovers.isEmpty)
     }
 
-    @Test(".env and JSON files parse as dotenv and JSON do; a name given twice keeps its last value")
+    @Test(".env and JSON files parse as dotenv and JSON do; a name given twice is refused, naming it")
     func secretsFiles() throws {
         let env = """
             # database
@@ -241,17 +241,17 @@ struct DurabilityTests {
             SPACED = trimmed value # a comment
             MULTI="first
             second"
-            DB_USER=override
 
             """
         let parsed = try SecretsFile.parse(Array(env.utf8))
-        #expect(parsed.map(\.name) == ["DB_PASSWORD", "TOKEN", "SPACED", "MULTI", "DB_USER"])
+        #expect(parsed.map(\.name) == ["DB_USER", "DB_PASSWORD", "TOKEN", "SPACED", "MULTI"])
         let values = Dictionary(uniqueKeysWithValues: parsed.map { ($0.name, $0.value) })
         #expect(values["DB_PASSWORD"] == "p#ss\"word\nline two")
         #expect(values["TOKEN"] == "literal \\n kept")
         #expect(values["SPACED"] == "trimmed value")
         #expect(values["MULTI"] == "first\nsecond")
-        #expect(values["DB_USER"] == "override")
+        #expect(values["DB_USER"] == "analytics")
+        #expect(throws: SecretsFileError.repeatedNames(["DB_USER"])) { try SecretsFile.parse(Array((env + "DB_USER=override\n").utf8)) }
         let json = try SecretsFile.parse(Array(#"  {"b": "2", "a": "1 \u00e9"}"#.utf8))
         #expect(json.map(\.name) == ["a", "b"])
         #expect(json[0].value == "1 é")

@@ -69,6 +69,78 @@ struct GitTests {
         #expect(!committed.contains("vault.key"))
     }
 
+    @Test("set in a work tree, then git setup: git add -A stages no key, no lock file, no key temporary")
+    func keysLocksAndTemporariesStayOut() throws {
+        let repository = Repository()
+        try FileManager.default.createDirectory(atPath: repository.root, withIntermediateDirectories: true)
+        try repository.git("init", "-q", "-b", "main")
+        try repository.set("db_password", "dev made-up")  // creates the uuid and the key: no init
+        let project = try run(["set", "warehouse", "--project", "sales", "--data-dir", repository.dev], input: Array("made-up".utf8))
+        #expect(project.status == 0, "\(project.error)")
+        // What a writer killed while writing a key file (or a rekey's vault.key.new) leaves.
+        for name in [".vault.key.tmp-0123456789abcdef", ".vault.key.new.tmp-0123456789abcdef"] {
+            try write(Array(repeating: 7, count: 32), to: repository.dev + "/secrets/" + name)
+        }
+        let setup = try run(["git", "setup", "--data-dir", repository.dev], directory: repository.root)
+        #expect(setup.status == 0, "\(setup.error)")
+        try repository.git("add", "-A")
+        let staged = try repository.git("diff", "--cached", "--name-only").text.split(separator: "\n").map(String.init)
+        #expect(staged.contains("mage_data/secrets/vault.log"))
+        let forbidden = staged.filter { $0.contains("vault.key") || $0.hasSuffix(".lock") || $0.contains(".tmp-") }
+        #expect(forbidden.isEmpty, "staged: \(forbidden)")
+    }
+
+    @Test("git setup quotes a hostile data dir name: the merge driver takes it as a name and never runs it")
+    func hostileDataDirectoryName() throws {
+        let repository = Repository()
+        let data = repository.root + "/md'$(id>pwned)'x"
+        try FileManager.default.createDirectory(atPath: repository.root, withIntermediateDirectories: true)
+        try repository.git("init", "-q", "-b", "main")
+        func set(_ name: String, _ value: String) throws {
+            let result = try run(["set", name, "--data-dir", data], input: Array(value.utf8))
+            #expect(result.status == 0, "\(result.error)")
+        }
+        try set("base", "made-up base")
+        let setup = try run(["git", "setup", "--data-dir", data], directory: repository.root)
+        #expect(setup.status == 0, "\(setup.error)")
+        try repository.git("add", "-A")
+        try repository.git("commit", "-q", "-m", "base")
+        try repository.git("checkout", "-q", "-b", "feature")
+        try set("on_feature", "made-up feature")
+        try repository.git("commit", "-q", "-am", "feature")
+        try repository.git("checkout", "-q", "main")
+        try set("on_main", "made-up main")
+        try repository.git("commit", "-q", "-am", "main")
+        let merge = try repository.git("merge", "-q", "--no-edit", "feature")
+        #expect(merge.status == 0, "\(merge.error)")
+        let created = (FileManager.default.subpaths(atPath: repository.directory.path) ?? []).filter { $0.hasSuffix("pwned") && !$0.contains("$(") }
+        #expect(created.isEmpty, "the data dir's name ran as a command: \(created)")
+        #expect(try run(["get", "on_feature", "--data-dir", data]).text == "made-up feature")
+        #expect(try run(["get", "on_main", "--data-dir", data]).text == "made-up main")
+    }
+
+    @Test("git setup marks a log whose path has a space so that git applies it, and never says marked when git does not")
+    func dataDirectoryWithASpace() throws {
+        let repository = Repository()
+        let data = repository.root + "/mage data"
+        try FileManager.default.createDirectory(atPath: repository.root, withIntermediateDirectories: true)
+        try repository.git("init", "-q", "-b", "main")
+        let set = try run(["set", "db_password", "--data-dir", data], input: Array("made-up".utf8))
+        #expect(set.status == 0, "\(set.error)")
+        let setup = try run(["git", "setup", "--data-dir", data], directory: repository.root)
+        #expect(setup.status == 0, "\(setup.error)")
+        #expect(setup.text.contains("marked"))
+        let applied = try repository.git("check-attr", "merge", "diff", "--", "mage data/secrets/vault.log").text
+        #expect(applied.contains("merge: mage-vault"), "\(applied)")
+        #expect(applied.contains("diff: mage-vault"), "\(applied)")
+        // A .gitattributes nearer to the log overrides the mark: setup says so instead of "marked".
+        try write(Array("vault.log merge=text\n".utf8), to: data + "/secrets/.gitattributes")
+        let overridden = try run(["git", "setup", "--data-dir", data], directory: repository.root)
+        #expect(overridden.status == 2)
+        #expect(overridden.error.contains("git applies merge=text"), "\(overridden.error)")
+        #expect(!overridden.text.contains("marked"))
+    }
+
     @Test("Two branches change secrets in two environments; the merge keeps both, even for the environment whose key is absent")
     func cleanMerge() throws {
         let repository = try Repository.make()

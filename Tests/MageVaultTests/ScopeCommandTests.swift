@@ -113,6 +113,70 @@ struct ScopeCommandTests: ToolSuite {
         #expect(process.terminationStatus == SIGTERM)
     }
 
+    @Test("exec and render never hand a program the key or a passphrase: --only and --mask hold")
+    func execWithholdsKeys() throws {
+        // A made-up key given as $MAGE_VAULT_KEY, as CI gives it; passphrases and a key file path too.
+        let key = Data((0..<32).map { UInt8($0) &+ 101 }).base64EncodedString()
+        let variables = [
+            "MAGE_VAULT_KEY": key, "MAGE_VAULT_PASSPHRASE": "made-up passphrase", "MAGE_VAULT_NEW_PASSPHRASE": "made-up new passphrase",
+        ]
+        #expect(try run(["init", "--data-dir", data], environment: ["MAGE_VAULT_KEY": key]).status == 0)
+        #expect(try run(["set", "alpha", "--data-dir", data], input: Array("alpha made-up".utf8), environment: ["MAGE_VAULT_KEY": key]).status == 0)
+        let probe = "printf '[%s][%s][%s][%s]' \"$MAGE_VAULT_KEY\" \"$MAGE_VAULT_PASSPHRASE\" \"$MAGE_VAULT_NEW_PASSPHRASE\" \"$MAGE_VAULT_KEY_FILE\"; echo; env"
+        for mask in [["--mask"], []] {
+            let result = try run(
+                ["exec"] + mask + ["--only", "alpha", "--data-dir", data, "--", "/bin/sh", "-c", probe],
+                environment: variables.merging(["MAGE_VAULT_KEY_FILE": directory.file("made-up.key")]) { $1 })
+            #expect(result.status == 0, "\(mask): \(result.error)")
+            let leakedKey = result.text.contains(key), leakedPassphrase = result.text.contains("made-up passphrase") || result.text.contains("made-up new")
+            #expect(!leakedKey, "\(mask): the program saw $MAGE_VAULT_KEY")
+            #expect(!leakedPassphrase, "\(mask): the program saw a passphrase variable")
+            let firstLine = result.text.split(separator: "\n").first.map(String.init)
+            #expect(firstLine == "[][][][]", "\(mask): a key variable reached the program")
+            let named = KeyVariable.allCases.filter { result.text.contains($0.name + "=") }.map(\.name)
+            #expect(named.isEmpty, "\(mask): the program's environment has \(named)")
+        }
+        // Nor under another name the user maps a secret to, nor through a template's env_var.
+        let mapped = try run(["exec", "--map", "alpha=MAGE_VAULT_KEY", "--data-dir", data, "--", "/bin/true"], environment: variables)
+        #expect(mapped.status == 2)
+        #expect(mapped.error.contains("MAGE_VAULT_KEY"))
+        let rendered = try run(["render", "-", "--data-dir", data], input: Array("k: {{ env_var('MAGE_VAULT_KEY') }}\n".utf8), environment: variables)
+        let renderedKey = rendered.text.contains(key)
+        #expect(!renderedKey, "render printed $MAGE_VAULT_KEY")
+        #expect(rendered.status == 2)
+        #expect(rendered.error.contains("env_var('MAGE_VAULT_KEY') is refused"))
+        // Nor do the programs MageVault starts itself: a stand-in `git` records its environment.
+        let bin = directory.file("bin"), checkout = directory.file("checkout"), seen = directory.file("git-environment")
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: checkout + "/.git", withIntermediateDirectories: true)
+        try write(Array("#!/bin/sh\nenv >> '\(seen)'\n".utf8), to: bin + "/git")
+        chmod(bin + "/git", 0o755)
+        let path = bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        _ = try run(["git", "setup", "--data-dir", checkout + "/mage_data"], environment: variables.merging(["PATH": path]) { $1 }, directory: checkout)
+        let gitSaw = String(decoding: try contents(seen), as: UTF8.self).split(separator: "\n")
+        let gitRan = gitSaw.contains { $0.hasPrefix("PATH=") }
+        #expect(gitRan, "the stand-in git did not run")
+        let inherited = KeyVariable.allCases.filter { variable in gitSaw.contains { $0.hasPrefix(variable.name + "=") } }.map(\.name)
+        #expect(inherited.isEmpty, "git inherited \(inherited)")
+    }
+
+    @Test("exec refuses a value holding a NUL byte, naming the secret, and runs nothing")
+    func execRefusesNUL() throws {
+        #expect(try tool("set", "with_nul", input: "made-up-head\u{0}made-up-tail").status == 0)
+        #expect(try tool("set", "plain", input: "made-up plain").status == 0)
+        let marker = directory.file("ran")
+        for mask in [["--mask"], []] {
+            let refused = try harness.tool(["exec"] + mask + ["--", "/bin/sh", "-c", "touch '\(marker)'; echo \"$with_nul\""])
+            #expect(refused.status == 2, "\(mask)")
+            #expect(refused.error.contains("'with_nul'"), "\(mask): \(refused.error)")
+            #expect(refused.error.contains("NUL"), "\(mask): \(refused.error)")
+            let leaked = refused.error.contains("made-up") || refused.text.contains("made-up")
+            #expect(!leaked, "\(mask): a value was printed")
+            #expect(!FileManager.default.fileExists(atPath: marker), "\(mask): the program ran")
+        }
+        #expect(try tool("exec", "--only", "plain", "--", "/bin/sh", "-c", "printf %s \"$plain\"").text == "made-up plain")
+    }
+
     @Test("scope rename keeps a pipeline's secrets; scope delete asks first and forgets them")
     func scopeCommands() throws {
         try scenario()
@@ -128,3 +192,4 @@ struct ScopeCommandTests: ToolSuite {
         #expect(try tool("scope", "delete", "--yes").status == 2)
     }
 }
+

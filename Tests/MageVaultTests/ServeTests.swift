@@ -205,6 +205,47 @@ struct ServeTests: ToolSuite {
         #expect(try tool("get", "existing").text == "made-up-existing")
     }
 
+    @Test("A body that gives a field twice gets 400 naming the field; the vault is unchanged")
+    func repeatedFieldsRefused() throws {
+        #expect(try tool("set", "existing", input: "made-up-existing").status == 0)
+        let server = try start()
+        let before = try snapshot()
+        let cases = [
+            (#"{"secret": {"name": "twice", "value": "made-up-first", "value": "made-up-last"}}"#, "secret.value"),
+            (#"{"secret": {"name": "twice", "name": "other", "value": "made-up-v"}}"#, "secret.name"),
+            (#"{"secret": {"name": "twice", "value": "made-up-v"}, "secret": {"name": "other", "value": "made-up-w"}}"#, "secret"),
+        ]
+        for (json, field) in cases {
+            let reply = try server.client.bearer(server.token, "POST", "/api/secrets", json: json)
+            #expect(reply.status == 400, "\(field)")
+            let message = reply.errorMessage ?? ""
+            #expect(message.contains("gives \(field) more than once"), "\(message)")
+            #expect(!message.contains("made-up"))
+        }
+        let unchanged = try snapshot() == before
+        #expect(unchanged, "the vault changed")
+    }
+
+    @Test("Idle connections and slow request heads are closed after the idle timeout; the connection cap holds; real requests get through")
+    func idleConnectionsAreBounded() throws {
+        let server = try start("--idle-timeout", "1", "--max-connections", "40")
+        let client = server.client, token = server.token
+        let idle = try (0..<32).map { _ in try LoopbackSocket(port: server.port) }
+        let slow = try LoopbackSocket(port: server.port)
+        slow.send("GET /api/secrets HTTP/1.1\r\nHost: 127.0.0.1\r\n")  // and never the rest of the head
+        #expect(try client.bearer(token, "GET", "/api/secrets").status == 200)
+        #expect(idle[0].closedByPeer(within: 5), "an idle connection was kept open")
+        #expect(slow.closedByPeer(within: 5), "a connection that never finished its request head was kept open")
+        #expect(idle.allSatisfy { $0.closedByPeer(within: 2) })
+        // Beyond the cap (NIO accepts a few per wake-up, so fill past it), one more connection
+        // waits, unaccepted, until the idle ones are closed.
+        let filling = try (0..<48).map { _ in try LoopbackSocket(port: server.port) }
+        let started = Date()
+        #expect(try client.bearer(token, "GET", "/api/secrets").status == 200)
+        #expect(Date().timeIntervalSince(started) > 0.5, "a connection beyond the cap was served at once: no cap")
+        #expect(filling.allSatisfy { $0.closedByPeer(within: 4) })
+    }
+
     @Test("Cross-site writes are refused: no CSRF token, a foreign Origin or Sec-Fetch-Site, a foreign Host")
     func crossSiteIsRefused() throws {
         #expect(try tool("set", "keep_me", input: "made-up-keep").status == 0)

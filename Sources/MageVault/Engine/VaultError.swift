@@ -50,10 +50,17 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case noSuchSecret(name: String)
     /// A secret whose name does not make an environment variable name.
     case invalidVariableName(secret: String, variable: String)
+    /// A secret that would become one of the variables MageVault reads keys from (`KeyVariable`).
+    case reservedVariableName(secret: String, variable: String)
+    /// A secret whose value holds a NUL byte, which an environment variable cannot carry.
+    case valueNotExportable(secret: String)
     /// The log does not exist yet (nothing was ever written).
     case noLog(path: String)
     /// A file that would be overwritten exists; nothing was written.
     case fileExists(path: String)
+    /// Setting up git for the vault failed, or a path cannot be written as a git rule; nothing
+    /// unsafe was left behind (the message says what to fix).
+    case git(String)
     /// A system call failed.
     case system(SystemError)
 
@@ -79,6 +86,7 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .noEnvironment, .missingKey, .noLog, .noScope, .noSuchSecret: .notFound
         case .invalidScope: .usage
         case .fileExists, .invalidImportEntry, .invalidImportFile, .invalidVariableName: .usage
+        case .reservedVariableName, .valueNotExportable, .git: .usage
         case .noSuchVersion: .notFound
         case .wrongKey, .wrongPassphrase: .wrongKey
         case .passphraseNeeded, .emptyPassphrase, .invalidKeyVariable, .rekeyNeedsKeyFile: .usage
@@ -134,8 +142,13 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .noSuchSecret(let name): "no secret named '\(name)'"
         case .invalidVariableName(let secret, let variable):
             "secret '\(secret)' would become the variable '\(variable)', which is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*); map it with --map '\(secret)=NAME', add a --prefix if it starts with a digit, leave it out with --only, or rename the secret"
+        case .reservedVariableName(let secret, let variable):
+            "secret '\(secret)' would become the variable '\(variable)', which MageVault reads keys and passphrases from and never hands to a program; map it to another name with --map '\(secret)=NAME' or leave it out with --only; nothing was run"
+        case .valueNotExportable(let secret):
+            "the value of secret '\(secret)' holds a NUL byte, which an environment variable cannot carry (the program would get it cut short, and unmasked); nothing was run. Leave it out with --only, or read it with 'mage-vault get' or 'render -o FILE'"
         case .noLog(let path): "\(path) does not exist yet: this vault has no records"
         case .fileExists(let path): "\(path) already exists; choose another name (or pass --force to replace it)"
+        case .git(let message): message
         case .system(let error): "\(error)"
         }
     }

@@ -65,11 +65,18 @@ public final class Environment: Sendable {
                 try FileSystem.makeDirectories(location.secretsDirectory, mode: 0o700)
                 try FileSystem.makeDirectories(location.scopeDirectory, mode: 0o700)
             }
-            // A key file's temporary copy left by a process killed while creating it holds key
-            // material: remove it once it is surely not another process's creation in flight.
-            FileSystem.removeStaleTemporaries(beside: location.keyFile, olderThan: 60)
+            // A uuid file's temporary copy left by a process killed while creating it.
             FileSystem.removeStaleTemporaries(beside: location.uuidFile, olderThan: 60)
+            // In a git work tree, the rules that keep keys out of commits come before the key.
+            if case .scopeFile(let path) = location.keySource, !FileSystem.exists(path) {
+                try ignoreKeyFilesInGit(location)
+            }
         }
+        // A key file's temporary copy left by a process killed while writing it (a key being
+        // created, or a rekey's `vault.key.new`) holds raw key bytes: remove it once it is
+        // surely not another process's write in flight.
+        FileSystem.removeStaleTemporaries(beside: location.keyFile, olderThan: 60)
+        FileSystem.removeStaleTemporaries(beside: location.keyFile + ".new", olderThan: 60)
         let id = try readOrCreateUUID(location, create: create)
         if create, let newKey, case .scopeFile(let path) = location.keySource, !FileSystem.exists(path), try newKey.write(to: path) {
             return Environment(location: location, id: id, keys: newKey.keys)
@@ -122,24 +129,73 @@ public final class Environment: Sendable {
         return chain
     }
 
-    /// When the data directory is inside a git work tree, makes sure git ignores every
-    /// MageVault key file under it (the log may be committed; keys never). Returns the
-    /// `.gitignore` it changed, or nil when nothing was needed.
+    /// When the data directory, or the log, is inside a git work tree, makes sure git
+    /// ignores what must never be committed: every key file under the data directory
+    /// (`vault.key`, `vault.key.new`), their temporary copies (`.vault.key.tmp-*`,
+    /// `.vault.key.new.tmp-*`: they hold key bytes while they are written) and the log's
+    /// lock file (`<log>.lock`, in the work tree that holds the log). The log itself may be
+    /// committed. `init`, `git setup` and the creation of a scope's key call it. Returns the
+    /// `.gitignore` files it changed.
     @discardableResult
-    public static func ignoreKeyFilesInGit(_ location: EnvironmentLocation) throws(VaultError) -> String? {
-        guard let root = gitWorkTree(containing: location.secretsDirectory) else { return nil }
-        let relative = String(location.secretsDirectory.dropFirst(root.count)).drop { $0 == "/" }
-        let patterns = ["/\(relative)/**/vault.key", "/\(relative)/**/vault.key.new"]
+    public static func ignoreKeyFilesInGit(_ location: EnvironmentLocation) throws(VaultError) -> [String] {
+        var rules: [(root: String, patterns: [String])] = []
+        if let root = gitWorkTree(containing: location.secretsDirectory) {
+            let relative = String(location.secretsDirectory.dropFirst(root.count).drop { $0 == "/" })
+            let base = relative.isEmpty ? "" : try GitWorkTree.ignorePattern(relative)
+            rules.append((root, ["vault.key", "vault.key.new", ".vault.key.tmp-*", ".vault.key.new.tmp-*"].map { base + "/**/" + $0 }))
+        }
+        let lock = location.logFile + ".lock"
+        if let root = gitWorkTree(containing: FileSystem.parentDirectory(of: lock)) {
+            let pattern = try GitWorkTree.ignorePattern(String(lock.dropFirst(root.count + 1)))
+            if let same = rules.firstIndex(where: { $0.root == root }) { rules[same].patterns.append(pattern) } else { rules.append((root, [pattern])) }
+        }
+        var changed: [String] = []
+        for (root, patterns) in rules where try addIgnoreRules(patterns, in: root) { changed.append(root + "/.gitignore") }
+        return changed
+    }
+
+    /// Before a key file is created at `path`: inside a git work tree, makes sure git ignores
+    /// it and its temporary copies, adding rules for exactly them when no rule covers them
+    /// yet, and refuses (nothing is created) when git still would not ignore them.
+    static func ignoreInGit(keyFile path: String) throws(VaultError) {
+        let directory = FileSystem.parentDirectory(of: path)
+        guard let root = gitWorkTree(containing: directory), path.hasPrefix(root + "/") else { return }
+        let temporary = FileSystem.temporaryPath(beside: path)
+        if gitIgnores(path, root: root) == true, gitIgnores(temporary, root: root) == true { return }
+        let temporaryPrefix = directory + "/." + FileSystem.baseName(of: path) + ".tmp-"
+        _ = try addIgnoreRules(
+            [
+                try GitWorkTree.ignorePattern(String(path.dropFirst(root.count + 1))),
+                try GitWorkTree.ignorePattern(String(temporaryPrefix.dropFirst(root.count + 1))) + "*",
+            ], in: root)
+        if gitIgnores(path, root: root) == false || gitIgnores(temporary, root: root) == false {
+            throw .git(
+                "git would not ignore \(path) although \(root)/.gitignore lists it (a later '!' rule?); nothing was created. Make git ignore it, then try again: a key must never be committed")
+        }
+    }
+
+    /// Whether git ignores `path` in the work tree `root`; nil without git.
+    static func gitIgnores(_ path: String, root: String) -> Bool? {
+        switch ProgramRunner.status(of: ["git", "-C", root, "check-ignore", "-q", "--no-index", path]) {
+        case 0?: true
+        case 1?: false
+        default: nil
+        }
+    }
+
+    /// Appends the `patterns` that `root/.gitignore` lacks; whether it changed the file.
+    private static func addIgnoreRules(_ patterns: [String], in root: String) throws(VaultError) -> Bool {
         let gitignore = root + "/.gitignore"
         let existing = (try? FileSystem.readSmallFile(gitignore, maximumBytes: 1 << 20)).map { String(decoding: $0, as: UTF8.self) } ?? ""
         let lines = Set(existing.split(separator: "\n").map(String.init))
         let missing = patterns.filter { !lines.contains($0) }
-        guard !missing.isEmpty else { return nil }
+        guard !missing.isEmpty else { return false }
         var text = existing
         if !text.isEmpty, !text.hasSuffix("\n") { text += "\n" }
-        text += "# MageVault keys: never commit them (the vault log may be committed)\n" + missing.joined(separator: "\n") + "\n"
+        text += "# MageVault keys, their temporaries and the lock: never commit them (the vault log may be committed)\n"
+            + missing.joined(separator: "\n") + "\n"
         try system { () throws(SystemError) in try FileSystem.replaceAtomically(gitignore, mode: 0o644, contents: Array(text.utf8)) }
-        return gitignore
+        return true
     }
 
     /// Whether git tracks, and whether it ignores, `location`'s key file; nil outside a git
@@ -236,7 +292,7 @@ public final class Environment: Sendable {
 
     /// `$MAGE_VAULT_KEY`: the base64 of the 32 key bytes.
     private static func keyFromVariable() throws(VaultError) -> SecureBytes {
-        var text = Array((FileSystem.environmentVariables()["MAGE_VAULT_KEY"] ?? "").utf8)
+        var text = Array((FileSystem.environmentVariables()[KeyVariable.key.name] ?? "").utf8)
         defer { text.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) } }
         guard let decoded = text.withUnsafeBytes({ Base64.decode($0) }), decoded.count == EnvironmentKeys.keyByteCount else {
             throw .invalidKeyVariable
@@ -254,7 +310,7 @@ public final class Environment: Sendable {
         case .raw?:
             return contents
         case .passphrase(let operations, let memory, let salt, let keyID)?:
-            let passphrase = try readPassphrase(prompt: "Passphrase for \(path): ", variable: "MAGE_VAULT_PASSPHRASE")
+            let passphrase = try readPassphrase(prompt: "Passphrase for \(path): ", variable: KeyVariable.passphrase.name)
             guard let key = Passphrase.deriveKey(passphrase, salt: salt, operations: operations, memory: memory) else {
                 throw .system(SystemError("crypto_pwhash", path, code: 12))
             }

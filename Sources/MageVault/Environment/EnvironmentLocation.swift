@@ -71,8 +71,8 @@ public struct EnvironmentLocation: Sendable, Equatable {
         let data = Self.absolute(dataDirectory ?? variable("MAGE_DATA_DIR") ?? FileSystem.homeDirectory(environment: variables) + "/.mage_data")
         let log = (vaultFile ?? variable("MAGE_VAULT_FILE")).map(Self.absolute) ?? data + "/secrets/vault.log"
         let source: KeySource? =
-            variable("MAGE_VAULT_KEY") != nil ? .environmentVariable
-            : (keyFile ?? variable("MAGE_VAULT_KEY_FILE")).map { .explicitFile(Self.absolute($0)) }
+            variable(KeyVariable.key.name) != nil ? .environmentVariable
+            : (keyFile ?? variable(KeyVariable.keyFile.name)).map { .explicitFile(Self.absolute($0)) }
         self.init(dataDirectory: data, logFile: log, scope: scope, keySource: source)
     }
 

@@ -28,10 +28,14 @@ public struct KeyMaterial: Sendable {
     }
 
     /// Creates `path` (mode 0600) holding the key file, never replacing one: false when it
-    /// already exists.
+    /// already exists. Inside a git work tree, git is made to ignore the file and its
+    /// temporary copies first (see `Environment.ignoreInGit(keyFile:)`); temporary copies
+    /// that a killed writer left (they hold key bytes) are removed once a minute old.
     @discardableResult
     public func write(to path: String) throws(VaultError) -> Bool {
-        try system { () throws(SystemError) in
+        FileSystem.removeStaleTemporaries(beside: path, olderThan: 60)
+        try Environment.ignoreInGit(keyFile: path)
+        return try system { () throws(SystemError) in
             try fileContents.withUnsafeBytes { bytes throws(SystemError) in
                 try FileSystem.createExclusively(path, mode: 0o600, contents: bytes)
             }

@@ -14,6 +14,8 @@ public enum SecretsFileError: Error, Equatable, Sendable, CustomStringConvertibl
     case notAJSONObjectOfStrings
     /// The file is not UTF-8 text.
     case notUTF8
+    /// Names given more than once (readers disagree on which value wins).
+    case repeatedNames([String])
 
     public var description: String {
         switch self {
@@ -21,6 +23,8 @@ public enum SecretsFileError: Error, Equatable, Sendable, CustomStringConvertibl
         case .unterminatedQuote(let line): "line \(line): the quoted value has no closing quote"
         case .notAJSONObjectOfStrings: "the JSON is not an object whose values are all strings"
         case .notUTF8: "the file is not UTF-8 text"
+        case .repeatedNames(let names):
+            "the file gives \(names.map { "'\($0)'" }.joined(separator: ", ")) more than once; readers disagree on which value wins (the first or the last), so keep exactly one of each"
         }
     }
 }
@@ -37,15 +41,21 @@ public enum SecretsFile {
     }
 
     /// Parses `bytes`; with no `format`, a file whose first non-blank character is `{` is
-    /// JSON, anything else `.env`. Entries come in file order (JSON: sorted by name); a name
-    /// given twice keeps its last value, as dotenv does.
+    /// JSON, anything else `.env`. Entries come in file order (JSON: sorted by name). A name
+    /// given twice is refused, naming it (dotenv keeps the last value, Foundation's JSON
+    /// reader the first: whichever we kept, some file would import a value its author did
+    /// not mean).
     public static func parse(_ bytes: [UInt8], format: Format? = nil) throws(SecretsFileError) -> [(name: String, value: String)] {
         guard let text = String(validating: bytes, as: UTF8.self) else { throw .notUTF8 }
         let chosen = format ?? (text.first { !$0.isWhitespace } == "{" ? .json : .env)
         let entries = chosen == .json ? try parseJSON(bytes) : try parseEnv(text)
-        var last: [String: Int] = [:]
-        for (position, entry) in entries.enumerated() { last[entry.name] = position }
-        return entries.enumerated().filter { last[$0.element.name] == $0.offset }.map(\.element)
+        var seen = Set<String>()
+        var repeated: [String] = []
+        for entry in entries where !seen.insert(entry.name).inserted && !repeated.contains(entry.name) {
+            repeated.append(entry.name)
+        }
+        guard repeated.isEmpty else { throw .repeatedNames(repeated) }
+        return entries
     }
 
     /// Writes `entries` in `format` so that `parse` reads them back exactly: `.env` values
@@ -66,6 +76,9 @@ public enum SecretsFile {
         guard let object = try? JSONDecoder().decode([String: String].self, from: Data(bytes)) else {
             throw .notAJSONObjectOfStrings
         }
+        // The decoder keeps one of two same-named members silently; find them in the text.
+        let repeated = JSONText.repeatedMemberNames(in: bytes)
+        guard repeated.isEmpty else { throw .repeatedNames(repeated) }
         return object.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
     }
 

@@ -11,6 +11,8 @@ nonisolated(unsafe) private var maskedChild: pid_t = 0
 /// Runs a program with secrets in its environment: either in place of this process
 /// (`execve`, nothing lingers), or as a child whose standard output and error pass through
 /// an `OutputMasker`. Values travel in the environment only, never on a command line.
+/// No child inherits the variables MageVault reads keys and passphrases from
+/// (`KeyVariable`): what a child gets is what it was given, not the vault's key.
 public enum ProgramRunner {
     /// How a child ended.
     public enum Ending: Equatable, Sendable {
@@ -21,7 +23,8 @@ public enum ProgramRunner {
     }
 
     /// Replaces this process with `command` (looked up in `$PATH` when it has no `/`), its
-    /// environment this process's plus `variables` (which win over same-named ones).
+    /// environment this process's, less `KeyVariable`'s, plus `variables` (which win over
+    /// same-named ones).
     /// Returns only on failure: 127 when the command is not found, 126 when it cannot run.
     public static func replaceProcess(command: [String], adding variables: [(variable: String, value: String)]) -> (status: Int32, message: String) {
         let environment = mergedEnvironment(adding: variables)
@@ -136,6 +139,42 @@ public enum ProgramRunner {
         return waited & 0x7F == 0 ? (waited >> 8) & 0xFF : nil
     }
 
+    /// Runs `command` and returns its exit status and what it wrote on standard output
+    /// (standard error discarded), or nil when it cannot be run or a signal ended it.
+    public static func output(of command: [String]) -> (status: Int32, output: [UInt8])? {
+        let environment = mergedEnvironment(adding: [])
+        guard let path = resolve(command[0], path: environment["PATH"]) else { return nil }
+        var output: [Int32] = [0, 0]
+        guard pipe(&output) == 0 else { return nil }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, output[1], STDOUT_FILENO)
+        posix_spawn_file_actions_addclose(&actions, output[0])
+        posix_spawn_file_actions_addclose(&actions, output[1])
+        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0)
+        var child: pid_t = 0
+        let spawned = withCStrings(command) { argv in
+            withCStrings(environment.map { "\($0.key)=\($0.value)" }) { envp in
+                posix_spawn(&child, path, &actions, nil, argv, envp)
+            }
+        }
+        close(output[1])
+        defer { close(output[0]) }
+        guard spawned == 0 else { return nil }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let got = buffer.withUnsafeMutableBytes { read(output[0], $0.baseAddress, $0.count) }
+            if got < 0, errno == EINTR { continue }
+            if got <= 0 { break }
+            bytes += buffer[..<got]
+        }
+        var waited: Int32 = 0
+        while waitpid(child, &waited, 0) < 0, errno == EINTR {}
+        return waited & 0x7F == 0 ? ((waited >> 8) & 0xFF, bytes) : nil
+    }
+
     /// Ends this process the way the child ended: the same exit status, or the same signal.
     public static func end(like ending: Ending) -> Never {
         switch ending {
@@ -178,8 +217,10 @@ public enum ProgramRunner {
         }
     }
 
+    /// This process's environment without the variables MageVault reads keys and
+    /// passphrases from (`KeyVariable`), plus `variables`: a child never inherits a key.
     private static func mergedEnvironment(adding variables: [(variable: String, value: String)]) -> [String: String] {
-        var environment = FileSystem.environmentVariables()
+        var environment = KeyVariable.withheld(from: FileSystem.environmentVariables())
         for (variable, value) in variables { environment[variable] = value }
         return environment
     }

@@ -20,6 +20,8 @@ public enum TemplateError: Error, Equatable, Sendable, CustomStringConvertible {
     case jsonPathNotFound(path: String, line: Int)
     /// An expression this renderer does not understand (with `--strict`).
     case unsupportedExpression(text: String, line: Int)
+    /// `env_var` of a variable MageVault reads a key or passphrase from (`KeyVariable`).
+    case keyVariable(name: String, line: Int)
 
     public var description: String {
         switch self {
@@ -27,6 +29,8 @@ public enum TemplateError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unsetVariable(let name, let line): "line \(line): environment variable \(name) is not set"
         case .jsonPathNotFound(let path, let line): "line \(line): json_value found nothing at '\(path)'"
         case .unsupportedExpression(let text, let line): "line \(line): cannot render {{ \(text) }}"
+        case .keyVariable(let name, let line):
+            "line \(line): env_var('\(name)') is refused: MageVault reads keys and passphrases from \(name) and never writes it out; store what you need as a secret and use mage_secret_var"
         }
     }
 }
@@ -97,6 +101,7 @@ public struct ConfigTemplate: Sendable {
             if allowMissing { return "" }
             throw TemplateError.missingSecret(name: name, line: line)
         case .environmentVariable(let name):
+            guard !KeyVariable.contains(name) else { throw TemplateError.keyVariable(name: name, line: line) }
             if let value = variable(name) { return value }
             if allowMissing { return "" }
             throw TemplateError.unsetVariable(name: name, line: line)

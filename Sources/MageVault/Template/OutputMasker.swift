@@ -67,7 +67,8 @@ public enum SecretVariables {
     }
 
     /// The variable each secret becomes: `renames[name]`, else `prefix + name`. A result
-    /// that is not a valid variable name is refused with a message that says how to map it.
+    /// that is not a valid variable name, or that is one of the variables MageVault reads a
+    /// key or passphrase from (`KeyVariable`), is refused with a message that says how to map it.
     public static func variableNames(for names: [String], prefix: String = "", renames: [String: String] = [:]) throws(VaultError) -> [String: String] {
         var result: [String: String] = [:]
         for name in names {
@@ -75,6 +76,7 @@ public enum SecretVariables {
             guard isValidVariableName(variable) else {
                 throw .invalidVariableName(secret: name, variable: variable)
             }
+            guard !KeyVariable.contains(variable) else { throw .reservedVariableName(secret: name, variable: variable) }
             result[name] = variable
         }
         return result

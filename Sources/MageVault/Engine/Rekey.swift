@@ -55,6 +55,8 @@ extension Vault {
             // records still sealed under them (on another branch, in an old backup) open.
             let retired = environment.ring.filter { $0.keyID != material.keys.keyID }
             if !retired.isEmpty {
+                try Environment.ignoreInGit(keyFile: retiredFile)
+                try Environment.ignoreInGit(keyFile: pendingRetired)
                 let contents = Environment.retiredKeysFileContents(retired.map(\.master), current: material.keys)
                 try system { () throws(SystemError) in _ = try FileSystem.createExclusively(pendingRetired, mode: 0o600, contents: contents) }
             }
@@ -201,6 +203,7 @@ extension Vault {
             }
             let keep = retired.filter { needed[$0.keyID] != nil }
             let path = Environment.retiredKeysFile(environment.location)
+            if !keep.isEmpty { try Environment.ignoreInGit(keyFile: path) }
             try system { () throws(SystemError) in
                 if keep.isEmpty {
                     try FileSystem.remove(path)

@@ -131,7 +131,7 @@ public final class Environment: Sendable {
 
     /// When the data directory, or the log, is inside a git work tree, makes sure git
     /// ignores what must never be committed: every key file under the data directory
-    /// (`vault.key`, `vault.key.new`), their temporary copies (`.vault.key.tmp-*`,
+    /// (`vault.key`, `vault.key.new`, the retired keys `vault.key.retired`), their temporary copies (`.vault.key.tmp-*`,
     /// `.vault.key.new.tmp-*`: they hold key bytes while they are written) and the log's
     /// lock file (`<log>.lock`, in the work tree that holds the log). The log itself may be
     /// committed. `init`, `git setup` and the creation of a scope's key call it. Returns the
@@ -142,7 +142,10 @@ public final class Environment: Sendable {
         if let root = gitWorkTree(containing: location.secretsDirectory) {
             let relative = String(location.secretsDirectory.dropFirst(root.count).drop { $0 == "/" })
             let base = relative.isEmpty ? "" : try GitWorkTree.ignorePattern(relative)
-            rules.append((root, ["vault.key", "vault.key.new", ".vault.key.tmp-*", ".vault.key.new.tmp-*"].map { base + "/**/" + $0 }))
+            rules.append((root, [
+                "vault.key", "vault.key.new", "vault.key.retired", "vault.key.retired.new", ".vault.key.tmp-*", ".vault.key.new.tmp-*",
+                ".vault.key.retired.new.tmp-*", ".vault.key.retired.tmp-*",
+            ].map { base + "/**/" + $0 }))
         }
         let lock = location.logFile + ".lock"
         if let root = gitWorkTree(containing: FileSystem.parentDirectory(of: lock)) {

@@ -1,11 +1,11 @@
 # MageVault — `make demo` runs the scenario, `make test` runs every test.
-# Both install what they need (libsodium-dev, pkg-config) with apt-get when it is missing.
+# Both install what they need (libsodium-dev, pkg-config; strace for the tests) with apt-get when it is missing.
 
 SWIFT  ?= swift
 PREFIX ?= /usr/local
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build demo test browser-test crashtest bench install uninstall clean
+.PHONY: all deps test-deps build demo test browser-test crashtest bench install uninstall clean
 
 all: build
 
@@ -17,6 +17,14 @@ deps:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsodium-dev pkg-config; \
 	fi
 
+# strace: a test watches `set` write, then fdatasync, then exit (see UntrustedInputTests).
+test-deps: deps
+	@if ! command -v strace >/dev/null 2>&1; then \
+		echo "Installing strace with apt-get..."; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace; \
+	fi
+
 build: deps
 	$(SWIFT) build --product mage-vault
 
@@ -25,7 +33,7 @@ build: deps
 demo: build
 	@sh Tests/scenario.sh "$$($(SWIFT) build --show-bin-path)/mage-vault"
 
-test: deps
+test: test-deps
 	$(SWIFT) build --build-tests
 	MAGE_VAULT_BIN="$$($(SWIFT) build --show-bin-path)/mage-vault" $(SWIFT) test --skip-build --disable-xctest
 
@@ -44,7 +52,7 @@ browser-test: build
 
 # The kill loop at length: hundreds of SIGKILLs during sets, compactions and rekeys; prints kills,
 # records acknowledged and records lost (which must be 0).
-crashtest: deps
+crashtest: test-deps
 	$(SWIFT) build --build-tests
 	@MAGE_VAULT_CRASH_KILLS=$${KILLS:-300} MAGE_VAULT_BIN="$$($(SWIFT) build --show-bin-path)/mage-vault" \
 		$(SWIFT) test --skip-build --disable-xctest --filter 'CrashTests|rekeyCrashes' > .build/crashtest.log 2>&1; \

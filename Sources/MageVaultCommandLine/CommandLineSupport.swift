@@ -13,12 +13,15 @@ public func runWithExitCodes<Command: ParsableCommand>(_ command: Command.Type) 
 
 /// Runs `body` and exits: 0 when it returns, else with the documented code for what it
 /// threw, its message on standard error (ArgumentParser's errors as `Command` words them).
+/// An argument that is not UTF-8 is refused before `body` runs (`RawArguments`).
 public func exitReporting<Command: ParsableCommand>(as command: Command.Type, _ body: () throws -> Void) -> Never {
     func fail(_ message: String, code: Int32) -> Never {
         printError(message.hasPrefix("Error:") || message.hasPrefix("Usage:") ? message : "mage-vault: \(message)")
         Command.exit(withError: ExitCode(code))
     }
     do {
+        // Before anything reads CommandLine.arguments' repaired strings.
+        if let notUTF8 = RawArguments.firstNotUTF8() { throw CommandFailure(message: "\(notUTF8)", code: ExitStatus.usage) }
         try body()
         Command.exit()
     } catch let error as VaultError {

@@ -93,4 +93,64 @@ struct LogTests {
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.file("elsewhere/deeper"))
         #expect(leftovers.sorted() == ["shared.log", "shared.log.lock"])
     }
+
+    @Test("A line longer than any record is one damaged line at its offset, skipped with a bounded buffer, whatever its length around the limit")
+    func overlongLinesAreSkippedWithABoundedBuffer() throws {
+        let environment = try makeEnvironment(in: directory, "dev")
+        let path = environment.location.logFile
+        let vault = try Vault(environment: environment)
+        try vault.setSecret(named: "before", value: "made-up before")
+        try vault.setSecret(named: "after", value: "made-up after")
+        let clean = try lines(of: path)
+        let limit = LogLine.maximumLength
+        for length in [limit - 1, limit, limit + 1, (1 << 20) - 1, 1 << 20, (2 << 20) + 3, 64 << 20] {
+            var all = clean
+            all.insert([UInt8](repeating: UInt8(ascii: "J"), count: length), at: 2)
+            for torn in [false, true] {
+                var bytes = joined(all)
+                if torn { bytes = joined(clean) + [UInt8](repeating: UInt8(ascii: "J"), count: length) }
+                try write(bytes, to: path)
+                let junkOffset = UInt64(clean[0].count + clean[1].count + 2 + (torn ? clean[2].count + 1 : 0))
+                let log = try VaultLog(path: path)
+                var damaged: [UInt64] = []
+                var records = 0
+                let end = try log.scan(from: 0) { line in
+                    switch line.parsed {
+                    case .failure:
+                        damaged.append(line.offset)
+                        #expect(line.length == length, "length \(length)")
+                        if length > limit { #expect(line.bytes.isEmpty) }
+                    case .success(.record): records += 1
+                    case .success(.fileHeader): break
+                    }
+                }
+                #expect(damaged == (torn ? [] : [junkOffset]), "length \(length) torn \(torn)")
+                #expect(records == 2, "length \(length) torn \(torn)")
+                #expect(end.tornBytes == (torn ? UInt64(length) : 0), "length \(length)")
+                #expect(end.end == UInt64(bytes.count) - end.tornBytes)
+                #expect(log.largestScanBuffer <= VaultLog.scanBufferBound, "length \(length)")
+                var offsets: [UInt64] = []
+                _ = try log.scanLines(from: 0) { offset, line in
+                    offsets.append(offset)
+                    if offset == junkOffset, length > limit { #expect(line.isEmpty) }
+                }
+                #expect(offsets.count == (torn ? 3 : 4))
+                #expect(log.largestScanBuffer <= VaultLog.scanBufferBound, "length \(length)")
+                #expect(try Vault(environment: environment).secretValue(named: "after") == "made-up after")
+            }
+        }
+    }
+
+    @Test("The longest valid record (a 255-byte name, a 1 MiB value) is exactly LogLine.maximumLength bytes, and is read")
+    func longestRecordIsTheLimit() throws {
+        let environment = try makeEnvironment(in: directory, "dev")
+        let vault = try Vault(environment: environment)
+        let name = String(repeating: "n", count: SecretName.maximumByteCount)
+        let value = String(repeating: "v", count: SecretValue.maximumByteCount)
+        try vault.setSecret(named: name, value: value)
+        #expect(try lines(of: environment.location.logFile).map(\.count).max() == LogLine.maximumLength)
+        #expect(LogLine.maximumLength == 1_398_642)
+        let read = try Vault(environment: environment).secretValue(named: name)
+        #expect(read.map { $0 == value } == true, "the longest value did not read back whole")
+    }
 }

@@ -81,6 +81,7 @@ public enum LogLine: Sendable {
         // Shortest body: base64 of nonce, MAC, binding, name length and a 1-byte name.
         let minimum = RecordHeader.bodyOffset + 80 + 9
         guard line.count >= minimum else { throw .malformed("record too short") }
+        guard line.count <= maximumLength else { throw .malformed("record longer than the longest valid record") }
         try verifyChecksum(line)
         let operation: Operation
         switch (line[0], line[1], line[2]) {
@@ -102,4 +103,15 @@ public enum LogLine: Sendable {
                 operation: operation, environment: EnvironmentID(rawValue: uuid), keyID: keyID,
                 tag: NameTag(rawValue: tag), timestamp: Timestamp(rawValue: time), id: RecordID(rawValue: rid)))
     }
+}
+
+extension LogLine {
+    /// The longest line a valid log holds, newline excluded: a `set` record with a 255-byte
+    /// name and a 1 MiB value. The 113-byte clear header, the base64 of the sealed body
+    /// (nonce 24 + MAC 16 + binding 16 + name length 1 + name 255 + value 1 MiB), a space and
+    /// the 8-hex check: 113 + 4 × ⌈1 048 888 / 3⌉ + 9 = 1 398 642 bytes. Anything longer is
+    /// damage, and readers skip it without reading it whole (`vault-format.md`, "Reading").
+    public static let maximumLength =
+        RecordHeader.prefixLength
+        + (24 + 16 + 16 + 1 + SecretName.maximumByteCount + SecretValue.maximumByteCount + 2) / 3 * 4 + 1 + 8
 }

@@ -59,6 +59,48 @@ public enum FileSystem {
         try makeDirectory(path, mode: mode)
     }
 
+    /// The file `path` names, as an absolute path with every symbolic link resolved, the
+    /// last component included: what a lock and an atomic rewrite must be about, so that a
+    /// log reached through a link and through its real path is one file with one lock, and
+    /// a rename replaces the file, not the link. A path that does not exist yet resolves
+    /// through its deepest existing folder (a dangling link through its target); when
+    /// nothing resolves, `path` is returned as given.
+    public static func resolvedPath(_ path: String) -> String {
+        var remaining: [String] = []  // components below the deepest folder that exists, innermost last
+        var current = path
+        for _ in 0..<64 {
+            if let real = realPath(current) {
+                return remaining.reversed().reduce(real) { $0 == "/" ? "/" + $1 : $0 + "/" + $1 }
+            }
+            var info = stat()
+            if lstat(current, &info) == 0, info.st_mode & S_IFMT == S_IFLNK, let target = linkTarget(current) {
+                // A dangling link: the file will be created where it points.
+                current = target.hasPrefix("/") ? target : parentDirectory(of: current) + "/" + target
+                continue
+            }
+            let parent = parentDirectory(of: current)
+            guard parent != current, !current.isEmpty else { break }
+            remaining.append(baseName(of: current))
+            current = parent
+        }
+        return path
+    }
+
+    /// `realpath(3)`, or nil when `path` does not exist.
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// Where the symbolic link at `path` points, as written in the link.
+    private static func linkTarget(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink(path, &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        return String(cString: Array(buffer[..<count]) + [0])
+    }
+
     /// The folder that holds `path`.
     public static func parentDirectory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
@@ -220,14 +262,17 @@ public enum FileSystem {
     }
 
     /// Reads a small file whole into secure memory, refusing files larger than
-    /// `maximumBytes`. Also returns the file's permission bits, read from the same open
+    /// `maximumBytes` and anything but a regular file (a FIFO, a folder, a device), which
+    /// is checked on the open file before any read. Also returns the file's permission bits, read from the same open
     /// file, so a check of its mode cannot race a replacement of the file.
     public static func readSecretFile(_ path: String, maximumBytes: Int) throws(SystemError) -> (contents: SecureBytes, mode: mode_t) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else { throw SystemError("open", path) }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw SystemError("fstat", path) }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw .notRegularFile(path) }
         let size = Int(info.st_size)
         guard size <= maximumBytes else { throw SystemError("read", path, code: EFBIG) }
         var failure: SystemError? = nil

@@ -12,16 +12,40 @@ public struct SystemError: Error, Equatable, Sendable, CustomStringConvertible {
     public let path: String
     /// The `errno` it set.
     public let code: Int32
+    /// What to tell the user instead of the call and `strerror`, when the call's own words
+    /// would mislead (`write(): Bad file descriptor` for a log that is read-only).
+    public let explanation: String?
 
-    /// Records a failure of `operation` on `path` with `errno` code `code`.
-    public init(_ operation: String, _ path: String, code: Int32 = errno) {
+    /// Records a failure of `operation` on `path` with `errno` code `code`, told in the
+    /// call's own words unless `explanation` is given.
+    public init(_ operation: String, _ path: String, code: Int32 = errno, explanation: String? = nil) {
         self.operation = operation
         self.path = path
         self.code = code
+        self.explanation = explanation
+    }
+
+    /// A key, uuid or similar file that is a FIFO, a folder or a device, refused before
+    /// anything is read from it (a FIFO would block the reader forever). A permission
+    /// problem: the file is not one the vault may use.
+    public static func notRegularFile(_ path: String) -> SystemError {
+        SystemError(
+            "open", path, code: EPERM,
+            explanation: "\(path) is not a regular file (it is a FIFO, a folder or a device); point it at the file itself")
+    }
+
+    /// A log that this user may not open for writing (its mode, its folder, a read-only
+    /// mount), refused by a write before anything changed.
+    public static func readOnlyLog(_ path: String, code: Int32) -> SystemError {
+        SystemError(
+            "open", path, code: code,
+            explanation:
+                "\(path) is read-only for this user (\(String(cString: strerror(code)))); nothing was written. "
+                + "Check the permissions of the file and of its folder, or the mount")
     }
 
     /// True for "you may not" errors, as opposed to "it went wrong".
     public var isPermissionProblem: Bool { code == EACCES || code == EPERM || code == EROFS }
 
-    public var description: String { "\(operation)(\(path)): \(String(cString: strerror(code)))" }
+    public var description: String { explanation ?? "\(operation)(\(path)): \(String(cString: strerror(code)))" }
 }

@@ -36,11 +36,17 @@ public struct ScanEnd: Sendable, Equatable {
 /// exclusive lock and syncs them before returning; scans complete lines; reads one line back.
 /// Knows framing, not meaning: it hands parsed lines up to the engine.
 public final class VaultLog {
-    /// The log's path.
+    /// The log's path, as given (what messages name).
     public let path: String
+    /// The file `path` names, symbolic links resolved (`FileSystem.resolvedPath`): what is
+    /// opened, locked (`<resolved>.lock`) and replaced by rewrites, so that a link to the log
+    /// and its real path share one lock, and a rewrite leaves the link in place.
+    public let resolvedPath: String
     private let lock: LockFile
     private var fd: Int32 = -1
     private var identity: (dev: UInt64, ino: UInt64) = (0, 0)
+    /// Why the open file could not be opened for writing (its `errno`), nil when it was.
+    private var notWritable: Int32? = nil
     /// The header of the open file; nil while the file does not exist.
     public private(set) var header: FileHeader?
 
@@ -48,7 +54,8 @@ public final class VaultLog {
     /// first write creates it.
     public init(path: String) throws(LogError) {
         self.path = path
-        lock = LockFile(path: path + ".lock")
+        resolvedPath = FileSystem.resolvedPath(path)
+        lock = LockFile(path: resolvedPath + ".lock")
         _ = try reopenIfReplaced()
     }
 
@@ -62,17 +69,19 @@ public final class VaultLog {
     /// must scan from the start.
     public func reopenIfReplaced() throws(LogError) -> Bool {
         var info = stat()
-        if stat(path, &info) != 0 {
+        if stat(resolvedPath, &info) != 0 {
             guard errno == ENOENT else { throw .system(SystemError("stat", path)) }
             return false  // Not created yet (or removed): keep what we hold.
         }
         let current = (UInt64(info.st_dev), UInt64(info.st_ino))
         if fd >= 0, current == identity { return false }
-        let descriptor = open(path, O_RDWR | O_CLOEXEC)
-        let opened = descriptor >= 0 ? descriptor : open(path, O_RDONLY | O_CLOEXEC)
+        let descriptor = open(resolvedPath, O_RDWR | O_CLOEXEC)
+        let refusedWriting = descriptor >= 0 ? nil : errno
+        let opened = descriptor >= 0 ? descriptor : open(resolvedPath, O_RDONLY | O_CLOEXEC)
         guard opened >= 0 else { throw .system(SystemError("open", path)) }
         if fd >= 0 { close(fd) }
         fd = opened
+        notWritable = refusedWriting
         var held = stat()
         fstat(fd, &held)
         identity = (UInt64(held.st_dev), UInt64(held.st_ino))
@@ -87,7 +96,7 @@ public final class VaultLog {
     public func isUnchanged(size expected: UInt64) -> Bool {
         guard fd >= 0 else { return false }
         var named = stat()
-        guard stat(path, &named) == 0 else { return false }
+        guard stat(resolvedPath, &named) == 0 else { return false }
         return (UInt64(named.st_dev), UInt64(named.st_ino)) == identity && UInt64(named.st_size) == expected
     }
 
@@ -110,18 +119,43 @@ public final class VaultLog {
     /// a vault, and nothing is visited.
     /// With `limit`, bytes from `limit` on are not read: a caller that saw the file end
     /// there under the lock can read the (immutable) prefix again without the lock.
+    /// A line longer than `LogLine.maximumLength` is visited as damaged, with its true
+    /// offset and length and no bytes: it is skipped, never read into memory whole.
     public func scan(from offset: UInt64, limit: UInt64? = nil, _ visit: (ScannedLine) throws -> Void) throws -> ScanEnd {
-        try scanLines(from: offset, limit: limit) { lineOffset, line in
-            let parsed = Result { () throws(FormatError) in try LogLine.parse(line) }
-            try visit(ScannedLine(offset: lineOffset, length: line.count, parsed: parsed, bytes: line))
+        try scanFraming(from: offset, limit: limit) { lineOffset, length, line in
+            let parsed =
+                length > LogLine.maximumLength
+                ? .failure(.malformed("line of \(length) bytes, longer than the longest valid record (\(LogLine.maximumLength))"))
+                : Result { () throws(FormatError) in try LogLine.parse(line) }
+            try visit(ScannedLine(offset: lineOffset, length: length, parsed: parsed, bytes: line))
         }
     }
 
     /// Visits the bytes of every complete line from `offset` (a line start) to the end of
     /// the file (or `limit`), newline excluded, parsing none but the first: for a reader
     /// that looks at a few columns of each line only. The first line of the file must be a
-    /// header, as in `scan`; it becomes `header`.
+    /// header, as in `scan`; it becomes `header`. A line longer than `LogLine.maximumLength`
+    /// is visited with no bytes (an empty line, which no parser accepts): it is damage, and
+    /// it is skipped without being read whole.
     public func scanLines(from offset: UInt64, limit: UInt64? = nil, _ visit: (UInt64, UnsafeRawBufferPointer) throws -> Void) throws -> ScanEnd {
+        try scanFraming(from: offset, limit: limit) { lineOffset, _, line in try visit(lineOffset, line) }
+    }
+
+    /// The largest buffer the last scan of this log used, in bytes: never more than
+    /// `scanBufferBound`, however long a line of the file is.
+    private(set) var largestScanBuffer = 0
+
+    /// What a scan's buffer may grow to: the first read's 1 MiB doubled once, which holds a
+    /// line of `LogLine.maximumLength` (anything longer is skipped, not buffered).
+    static let scanBufferBound = 2 << 20
+
+    /// The framing under `scan` and `scanLines`: visits each complete line's offset, length
+    /// (newline excluded) and bytes. A line longer than `LogLine.maximumLength` is skipped
+    /// by reading on to its newline a buffer at a time, and visited with its offset, its
+    /// length and no bytes. The check costs one compare per buffer read, none per line.
+    private func scanFraming(
+        from offset: UInt64, limit: UInt64?, _ visit: (UInt64, Int, UnsafeRawBufferPointer) throws -> Void
+    ) throws -> ScanEnd {
         guard fd >= 0 else { return ScanEnd(end: 0, tornBytes: 0) }
         let fileSize = try limit.map { min($0, try size()) } ?? size()
         if offset > 0, offset >= fileSize { return ScanEnd(end: offset, tornBytes: fileSize > offset ? fileSize - offset : 0) }
@@ -129,9 +163,11 @@ public final class VaultLog {
         // Uninitialised: pread fills it, and only the bytes it filled are read.
         let capacity = Int(min(1 << 20, max(4096, fileSize - offset)))
         var buffer = [UInt8](unsafeUninitializedCapacity: capacity) { _, count in count = capacity }
+        defer { largestScanBuffer = buffer.count }
         var bufferStart = offset  // file offset of buffer[0]
         var filled = 0
         var lineStart = 0  // index in buffer of the next unconsumed line
+        var overlong: UInt64? = nil  // start of a too-long line being skipped; the buffer holds none of it
         while bufferStart + UInt64(filled) < fileSize {
             if lineStart > 0 {  // Slide the unfinished line to the front.
                 buffer.withUnsafeMutableBytes { raw in
@@ -150,17 +186,40 @@ public final class VaultLog {
             guard got > 0 else { throw LogError.system(SystemError("read", path, code: got < 0 ? errno : EIO)) }
             filled += got
             try buffer.withUnsafeBytes { raw in
+                if let start = overlong {
+                    // Still inside the too-long line: look for its end only.
+                    guard let newline = memchr(raw.baseAddress!, 0x0A, filled) else {
+                        bufferStart += UInt64(filled)
+                        filled = 0
+                        return
+                    }
+                    let end = raw.baseAddress!.distance(to: UnsafeRawPointer(newline))
+                    try visit(start, Int(bufferStart + UInt64(end) - start), UnsafeRawBufferPointer(start: nil, count: 0))
+                    overlong = nil
+                    lineStart = end + 1
+                }
                 while let newline = memchr(raw.baseAddress! + lineStart, 0x0A, filled - lineStart) {
                     let end = raw.baseAddress!.distance(to: UnsafeRawPointer(newline))
                     let lineOffset = bufferStart + UInt64(lineStart)
-                    let line = UnsafeRawBufferPointer(rebasing: raw[lineStart..<end])
+                    let length = end - lineStart
+                    // Too long, though it fit in the buffer: damage all the same, and handed on as such.
+                    let line = length > LogLine.maximumLength ? UnsafeRawBufferPointer(start: nil, count: 0) : UnsafeRawBufferPointer(rebasing: raw[lineStart..<end])
                     if lineOffset == 0 { try readHeader(line) }
-                    try visit(lineOffset, line)
+                    try visit(lineOffset, length, line)
                     lineStart = end + 1
                 }
             }
+            if filled - lineStart > LogLine.maximumLength {
+                // No valid line is this long: skip it, keeping none of it.
+                let start = bufferStart + UInt64(lineStart)
+                if start == 0 { throw LogError.unreadable(path: path, .notAVault) }
+                overlong = start
+                bufferStart += UInt64(filled)
+                filled = 0
+                lineStart = 0
+            }
         }
-        let end = bufferStart + UInt64(lineStart)
+        let end = overlong ?? bufferStart + UInt64(lineStart)
         if end == 0, fileSize > 0 {
             // Not even one complete line: no vault ever looks like this (creation is atomic).
             throw LogError.unreadable(path: path, .notAVault)
@@ -202,7 +261,7 @@ public final class VaultLog {
     /// Removes the temporary file a rewrite killed half-way left. Call holding the exclusive
     /// lock: then no rewrite is in flight.
     public func removeStaleTemporaries() {
-        FileSystem.removeStaleTemporaries(beside: path)
+        FileSystem.removeStaleTemporaries(beside: resolvedPath)
     }
 
     /// Reads the lines at `spans` (offset, length; newlines excluded) and visits each with
@@ -242,8 +301,8 @@ public final class VaultLog {
     /// meanwhile.
     public func create(header: FileHeader) throws(LogError) {
         do throws(SystemError) {
-            try FileSystem.makeDirectories(FileSystem.parentDirectory(of: path), mode: 0o700)
-            _ = try FileSystem.createExclusively(path, mode: 0o600, contents: header.encoded())
+            try FileSystem.makeDirectories(FileSystem.parentDirectory(of: resolvedPath), mode: 0o700)
+            _ = try FileSystem.createExclusively(resolvedPath, mode: 0o600, contents: header.encoded())
         } catch {
             throw .system(error)
         }
@@ -257,6 +316,7 @@ public final class VaultLog {
     public func append(_ lines: [UInt8], after end: UInt64) throws(LogError) {
         precondition(lines.last == 0x0A, "only whole lines are appended")
         guard fd >= 0 else { throw .system(SystemError("write", path, code: EBADF)) }
+        try refuseIfReadOnly()
         if try size() != end, ftruncate(fd, off_t(end)) != 0 {
             throw .system(SystemError("ftruncate", path))
         }
@@ -267,6 +327,12 @@ public final class VaultLog {
             _ = fdatasync(fd)
             throw .system(failure)
         }
+    }
+
+    /// Throws the permission problem of a log this user may not write (a write would
+    /// otherwise fail with `EBADF` on the read-only descriptor, which says nothing useful).
+    private func refuseIfReadOnly() throws(LogError) {
+        if let code = notWritable { throw .system(.readOnlyLog(path, code: code)) }
     }
 
     /// A piece of a rewritten file: bytes copied from this log, or new bytes.
@@ -292,11 +358,13 @@ public final class VaultLog {
     /// temporary file beside it, sync, rename, sync the folder. With `keepingReplacedAs`,
     /// the file `destination` named before is first linked to that name, so it is kept,
     /// not lost. `progress` hears bytes written of the total. The caller holds the lock
-    /// when `destination` is this log.
+    /// when `destination` is this log. A `destination` reached through a symbolic link is
+    /// replaced where the link points, and the link stays.
     public func writeCopy(
-        pieces: [Piece], to destination: String, mode: mode_t = 0o600, keepingReplacedAs kept: String? = nil,
+        pieces: [Piece], to requested: String, mode: mode_t = 0o600, keepingReplacedAs kept: String? = nil,
         progress: (UInt64, UInt64) -> Void = { _, _ in }
     ) throws(LogError) {
+        let destination = requested == path ? resolvedPath : FileSystem.resolvedPath(requested)
         // Adjacent ranges are read as one.
         let merged = pieces.reduce(into: [Piece]()) { result, piece in
             if case .range(let range) = piece, case .range(let last)? = result.last, last.upperBound == range.lowerBound {
@@ -311,7 +379,10 @@ public final class VaultLog {
             case .bytes(let bytes): sum + UInt64(bytes.count)
             }
         }
-        if destination == path { removeStaleTemporaries() }
+        if destination == resolvedPath {
+            try refuseIfReadOnly()  // renaming over it would work, but the file says "do not change me"
+            removeStaleTemporaries()
+        }
         let temporary = FileSystem.temporaryPath(beside: destination)
         let out = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard out >= 0 else { throw .system(SystemError("open", temporary)) }

@@ -311,6 +311,20 @@ struct AttackTests {
         #expect(try vault("dev", scope: .project("sales")).secretValue(named: "warehouse") == "made-up-2")
     }
 
+    // MARK: 12. Names are bytes
+
+    @Test("list compares names as bytes, as get does: a project's NFC café does not hide the global NFD café")
+    func namesAreBytes() throws {
+        let nfd = "cafe\u{301}", nfc = "caf\u{e9}"
+        try vault("dev").setSecret(named: nfd, value: "made-up global")
+        try vault("dev", scope: .project("pr")).setSecret(named: nfc, value: "made-up project")
+        let project = try vault("dev", scope: .project("pr"))
+        let listed = try project.secrets().map { Array($0.name.utf8) }
+        #expect(listed == [Array(nfd.utf8), Array(nfc.utf8)])
+        #expect(try project.secretValue(named: nfd) == "made-up global")
+        #expect(try project.secretValue(named: nfc) == "made-up project")
+    }
+
     // MARK: The binding of a sealed name to its tag
 
     @Test("A record whose binding is right but whose tag is another name's does not open, and is never that name's value")

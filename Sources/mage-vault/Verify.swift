@@ -45,7 +45,10 @@ struct Verify: ParsableCommand {
             let failed = counts.keyHeld ? String(counts.failed + counts.otherKey).leftPadded(to: 6) : "     -"
             Swift.print("\(counts.id)  \(String(counts.records).leftPadded(to: 7))  \(String(counts.liveSecrets).leftPadded(to: 4))  \(opened)  \(failed)")
             if counts.otherKey > 0 {
-                Swift.print("  \(counts.otherKey) record(s) of this environment are sealed under another key than \(ours == counts.id ? "ours" : "this one")")
+                Swift.print("  \(counts.otherKey) record(s) of this environment are sealed under a key id it does not hold (listed below)")
+            }
+            if counts.retiredKey > 0 {
+                Swift.print("  \(counts.retiredKey) record(s) open only with a retired key: 'mage-vault rekey' re-seals them")
             }
         }
         Swift.print("")

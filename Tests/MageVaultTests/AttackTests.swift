@@ -293,6 +293,25 @@ struct AttackTests {
         #expect(try vault("dev").verify().environments.allSatisfy { $0.otherKey == 0 })
     }
 
+    @Test("gets and sets in other processes carry on while rekeys run: none fails, nothing is lost")
+    func processesCarryOnAcrossRekeys() throws {
+        let data = directory.file("busy")
+        #expect(try run(["set", "steady", "--data-dir", data], input: Array("made-up-steady".utf8)).status == 0)
+        let script = """
+            bin=$1; data=$2
+            for i in $(seq 40); do "$bin" get steady --data-dir "$data" >/dev/null 2>&1 || echo "get failed: $?"; done &
+            for i in $(seq 30); do printf 'made-up-%s' "$i" | "$bin" set moving --data-dir "$data" >/dev/null 2>&1 || echo "set failed: $?"; done &
+            for i in $(seq 5); do "$bin" rekey --data-dir "$data" >/dev/null 2>&1 || echo "rekey failed: $?"; done
+            wait
+            """
+        let result = try run("/bin/bash", ["-c", script, "busy", toolPath, data])
+        #expect(result.status == 0)
+        #expect(String(decoding: result.output, as: UTF8.self) == "")
+        #expect(try run(["get", "steady", "--data-dir", data]).output == Array("made-up-steady".utf8))
+        #expect(try run(["get", "moving", "--data-dir", data]).output == Array("made-up-30".utf8))
+        #expect(try run(["verify", "--data-dir", data]).status == 0)
+    }
+
     // MARK: 14. Every scope whose key is here
 
     @Test("verify and recover without --project check project and pipeline scopes whose keys are here")

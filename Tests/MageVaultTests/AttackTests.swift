@@ -118,6 +118,8 @@ struct AttackTests {
         #expect(try Vault.readOnce(named: "db_password", resolution: reader.resolution).secret?.value == "made-up-1")
         let single = try Vault.readOnce(named: "db_password", resolution: reader.resolution)
         #expect(single.skippedRecords.count == 1)
+        // Nor is it a version in the history.
+        #expect(try reader.history(named: "db_password").map(\.operation) == [.set])
 
         // Compaction to one version cannot drop the value on the word of the forged delete.
         let compacting = try Vault(resolution: reader.resolution, history: 1)

@@ -13,22 +13,25 @@ public struct SecretVersion: Sendable, Equatable {
 }
 
 extension Vault {
-    /// Every version of `name` in this environment that the log still holds, oldest first.
-    /// Reads clear headers only.
+    /// Every version of `name` in this environment that the log still holds and that
+    /// authenticates (under the current key or a retired one), oldest first. Records that do
+    /// not open are not versions: they are listed in `skippedRecords`. Values are not
+    /// decrypted.
     public func history(named name: String) throws(VaultError) -> [SecretVersion] {
         let secret = try validName(name)
         try refresh()
         try requireOurKey()
-        let tag = environment.keys.tag(of: secret)
+        skippedRecords = []
+        let keys = Set(environment.ring.map { IndexKey(environment: environment.id, tag: $0.tag(of: secret)) })
+        let bytes = Array(secret.string.utf8)
         var found: [(header: RecordHeader, offset: UInt64, length: Int)] = []
-        do {
-            _ = try log.scan(from: 0, limit: scannedTo) { line in
-                if case .success(.record(let header)) = line.parsed, header.environment == environment.id, header.tag == tag {
-                    found.append((header, line.offset, line.length))
-                }
-            }
-        } catch {
-            throw Self.translate(error)
+        for candidate in try scanCandidates(keys)[environment.id] ?? [] {
+            guard
+                Authentication.newest(
+                    [candidate], in: environment, named: bytes, vault: vaultID, path: log.path, wholeValue: false,
+                    skipped: &skippedRecords) != nil
+            else { continue }
+            found.append((candidate.header, candidate.offset, candidate.line.count))
         }
         found.sort { ($0.header.timestamp, $0.header.id) < ($1.header.timestamp, $1.header.id) }
         var versions: [SecretVersion] = []
@@ -50,7 +53,8 @@ extension Vault {
         }
         guard chosen.operation == .set else { return nil }
         let entry = IndexEntry(newest: chosen.header, offset: chosen.offset, length: UInt32(chosen.length), records: 1)
-        return try open(entry, in: environment).value()
+        guard let keys = environment.keys(for: chosen.header.keyID) else { throw .wrongKey(keyFile: environment.location.keySource.description) }
+        return try open(entry, in: Environment(location: environment.location, id: environment.id, keys: keys)).value()
     }
 
     /// Sets `name` back to the value of `version`, as a new record (history is never

@@ -91,5 +91,8 @@ struct Restore: ParsableCommand {
         let records = report.verification.environments.reduce(0) { $0 + $1.records }
         print("restored \(records) records from \(file) into \(options.location.logFile)")
         if let kept = report.replacedKeptAt { print("the replaced log is kept as \(kept)") }
+        if !report.verification.environments.contains(where: { $0.id == vault.environment.id }) {
+            printError("mage-vault: warning: \(file) holds no record of this environment (uuid \(vault.environment.id)): was it another data dir's backup? The replaced log is kept beside the restored one")
+        }
     }
 }

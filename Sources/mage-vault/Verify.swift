@@ -59,6 +59,10 @@ struct Verify: ParsableCommand {
             Swift.print("damaged lines: \(report.damaged.count)")
             for line in report.damaged { Swift.print("  at byte offset \(line.offset): \(line.reason)") }
         }
+        if !report.unknownKey.isEmpty {
+            Swift.print("records under key ids not held here: \(report.unknownKey.count) (never read; kept by recover: a rekey made elsewhere needs its new key file here)")
+            for line in report.unknownKey.prefix(8) { Swift.print("  at byte offset \(line.offset): \(line.reason)") }
+        }
         Swift.print(report.isHealthy ? "healthy" : "DAMAGED")
     }
 }
@@ -70,20 +74,27 @@ struct Recover: ParsableCommand {
         discussion: """
             Keeps the header, every well-formed record of other environments byte for byte, \
             and every record of this environment that opens; drops damaged lines and a torn \
-            tail. The original is kept as <log>.damaged-<time>. A healthy log is left alone.
+            tail. The original is kept as <log>.damaged-<time>. A healthy log is left alone. \
+            Records sealed under a key id their environment does not hold are kept (they may \
+            be a rekey's made on another branch or machine); --set-aside-unknown-keys sets \
+            aside those of the selected scope as well, once you know no rekey elsewhere \
+            needs them.
             """
     )
 
     @OptionGroup var options: LocationOptions
     @OptionGroup var progress: ProgressOptions
 
+    @Flag(help: "Also set aside the selected scope's records under key ids it does not hold.")
+    var setAsideUnknownKeys = false
+
     func run() throws {
-        try Self.repair(options.openVault(create: false), progress: progress)
+        try Self.repair(options.openVault(create: false), progress: progress, unknownKeys: setAsideUnknownKeys)
     }
 
-    static func repair(_ vault: Vault, progress: ProgressOptions) throws {
+    static func repair(_ vault: Vault, progress: ProgressOptions, unknownKeys: Bool = false) throws {
         let reporter = progress.reporter("recovering")
-        let report = try vault.recover(progress: reporter.update)
+        let report = try vault.recover(settingAsideUnknownKeys: unknownKeys, progress: reporter.update)
         reporter.finish()
         guard let original = report.originalKeptAt else {
             print("nothing to repair: every line verifies")

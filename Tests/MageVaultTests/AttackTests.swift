@@ -185,9 +185,99 @@ struct AttackTests {
         #expect(try reader.secretValue(named: "db_password") == "made-up-1")
         #expect(try Vault.readOnce(named: "db_password", resolution: reader.resolution).secret?.value == "made-up-1")
         #expect(try reader.secrets().map(\.name) == ["db_password"])
+        #expect(reader.skippedRecords.contains { $0.unknownKeyRecords == 1 })  // said on every read
         try reader.setSecret(named: "new", value: "made-up-2")
         let report = try reader.verify()
-        #expect(report.damaged.contains { $0.reason.contains("0badc0de") })
+        #expect(report.isHealthy)
+        #expect(report.unknownKey.contains { $0.reason.contains("0badc0de") })
+    }
+
+    @Test("Records of a rekey made elsewhere are never set aside by recover, and a reader without the new key is told they exist")
+    func recoverKeepsAnotherMachinesRekey() throws {
+        let dev = try vault("dev")
+        try dev.setSecret(named: "beta", value: "made-up-old")
+        let path = dev.environment.location.logFile
+        // Machine 2: the same environment, the old key, its own copy of the log (a branch).
+        let other = try copyIdentity(of: dev.environment, into: directory.file("machine2"))
+        let branchLog = directory.file("branch.log")
+        try write(try contents(path), to: branchLog)
+        let onBranch = try Vault(
+            environment: Environment(
+                location: EnvironmentLocation(dataDirectory: directory.file("machine2"), vaultFile: branchLog, variables: [:]),
+                id: other.id, keys: other.keys))
+        try onBranch.setSecret(named: "gamma", value: "made-up-gamma")
+        // Machine 1 rekeys and writes a newer value; machine 2 then merges it in.
+        try dev.rekey(to: KeyMaterial.random())
+        try dev.setSecret(named: "beta", value: "made-up-new")
+        try write(try contents(branchLog) + Array(try contents(path).drop { $0 != 0x0A }.dropFirst()), to: path)
+        let before = try contents(path)
+        let stale = try Vault(
+            environment: Environment(
+                location: EnvironmentLocation(dataDirectory: directory.file("machine2"), vaultFile: path, variables: [:]),
+                id: other.id, keys: other.keys))
+        #expect(try stale.secretValue(named: "gamma") == "made-up-gamma")
+        // beta's newest value exists only under the new key: the old one is read, with a warning.
+        #expect(try stale.secretValue(named: "beta") == "made-up-old")
+        #expect(stale.skippedRecords.contains { $0.unknownKeyRecords == 2 })
+        #expect(try stale.verify().isHealthy)
+        _ = try stale.recover()
+        #expect(try contents(path) == before)  // nothing set aside
+        #expect(try vault("dev").secretValue(named: "beta") == "made-up-new")
+    }
+
+    @Test("A line under an unknown key id in an empty scope does not wedge the rest, and recover --set-aside-unknown-keys clears it")
+    func unknownKeyInAnEmptyScope() throws {
+        let global = try vault("dev")
+        try global.setSecret(named: "db_password", value: "made-up-1")
+        let web = try vault("dev", scope: .project("web"))  // created, no record yet
+        let path = global.environment.location.logFile
+        let line = try records(path).first!.line
+        try append(forged(line, uuid: web.environment.id.description, keyID: "0badc0de"), to: path)
+        #expect(try vault("dev").verify().isHealthy)  // the global scope's verify is not wedged
+        #expect(throws: VaultError.wrongKey(keyFile: web.environment.location.keyFile)) {
+            try vault("dev", scope: .project("web")).setSecret(named: "x", value: "made-up-2")
+        }
+        let report = try Vault(resolution: [web.environment]).recover(settingAsideUnknownKeys: true)
+        #expect(report.droppedLines == 1)
+        try vault("dev", scope: .project("web")).setSecret(named: "x", value: "made-up-2")
+        #expect(try vault("dev", scope: .project("web")).secretValue(named: "x") == "made-up-2")
+        #expect(try vault("dev").secretValue(named: "db_password") == "made-up-1")
+    }
+
+    @Test("The merge driver still finds a conflict on a name after one side rekeyed (tags changed)")
+    func conflictAcrossARekey() throws {
+        let dev = try vault("dev")
+        try dev.setSecret(named: "alpha", value: "made-up-base")
+        let path = dev.environment.location.logFile
+        let base = directory.file("base.log"), theirs = directory.file("theirs.log")
+        try write(try contents(path), to: base)
+        // Theirs: the old key writes alpha.
+        let branch = try copyIdentity(of: dev.environment, into: directory.file("branch"))
+        try write(try contents(base), to: theirs)
+        let onBranch = try Vault(
+            environment: Environment(
+                location: EnvironmentLocation(dataDirectory: directory.file("branch"), vaultFile: theirs, variables: [:]),
+                id: branch.id, keys: branch.keys))
+        try onBranch.setSecret(named: "alpha", value: "made-up-theirs")
+        // Ours: rekey, then write alpha.
+        try dev.rekey(to: KeyMaterial.random())
+        try dev.setSecret(named: "alpha", value: "made-up-ours")
+        let reader = try vault("dev")
+        let report = try LogMerge.merge(base: base, ours: path, theirs: theirs, environments: reader.resolution, resolution: MergeResolution())
+        #expect(report.conflicts.map(\.name) == ["alpha"])
+        // history sees both keys' versions.
+        #expect(try vault("dev").history(named: "alpha").count >= 3)
+    }
+
+    @Test("A key file reached through a symbolic link (as a Kubernetes Secret mounts it) is read")
+    func symlinkedKeyFile() throws {
+        let dev = try vault("dev")
+        try dev.setSecret(named: "db_password", value: "made-up-1")
+        let keyFile = dev.environment.location.keyFile
+        let mounted = directory.file("mounted.key")
+        try FileManager.default.moveItem(atPath: keyFile, toPath: mounted)
+        try FileManager.default.createSymbolicLink(atPath: keyFile, withDestinationPath: mounted)
+        #expect(try vault("dev").secretValue(named: "db_password") == "made-up-1")
     }
 
     // MARK: 7. Ties

@@ -7,9 +7,15 @@ public struct SkippedRecord: Sendable, Equatable, CustomStringConvertible {
     public let offset: UInt64
     /// Why it did not open.
     public let reason: String
+    /// Records of the scope under key ids it does not hold (this one's among them), when
+    /// that is why: a notice for the whole scope rather than one record.
+    public var unknownKeyRecords: Int? = nil
 
     public var description: String {
-        "\(path): the record at byte offset \(offset) was not used (\(reason)); an older record that opens was used instead. Run 'mage-vault verify', then 'mage-vault recover' to set it aside"
+        if let count = unknownKeyRecords {
+            return "\(path): \(count) record(s) of this environment, the first at byte offset \(offset), are \(reason); they were not read. If this environment was rekeyed elsewhere (another branch or machine), get its new key file: newer values may be among them"
+        }
+        return "\(path): the record at byte offset \(offset) was not used (\(reason)); an older record that opens was used instead. Run 'mage-vault verify', then 'mage-vault recover' to set it aside"
     }
 }
 

@@ -89,6 +89,9 @@ struct EnvironmentTally {
     /// under an unknown key id appear, one record under a held key that opens shows the key
     /// is right (the others are damage, or a rekey's this machine does not have yet).
     var samples: [UInt32: (offset: UInt64, length: UInt32)] = [:]
+    /// Records per key id, counted only once a second key id appears (a rekey's twins, a
+    /// foreign line): the common one-key environment pays nothing for it.
+    var recordsUnder: [UInt32: Int] = [:]
     /// The key id seen last: nearly every record repeats it, and comparing is cheaper than
     /// hashing it into `samples` again.
     var lastKeyID: UInt32?
@@ -99,9 +102,13 @@ struct EnvironmentTally {
     mutating func count(keyID: UInt32, offset: UInt64, length: UInt32) {
         records += 1
         if keyID != lastKeyID {
-            if samples[keyID] == nil { samples[keyID] = (offset, length) }
+            if samples[keyID] == nil {
+                samples[keyID] = (offset, length)
+                if samples.count == 2, let first = samples.keys.first(where: { $0 != keyID }) { recordsUnder[first] = records - 1 }
+            }
             lastKeyID = keyID
         }
+        if samples.count > 1 { recordsUnder[keyID, default: 0] += 1 }
     }
 }
 

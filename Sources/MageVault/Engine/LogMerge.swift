@@ -72,9 +72,9 @@ public enum LogMerge {
         base: String, ours: String, theirs: String, environments: [Environment], resolution: MergeResolution,
         clock: () -> UInt64 = wallClockMilliseconds
     ) throws(VaultError) -> MergeReport {
-        let baseSide = try read(base, allowMissing: true)
-        let ourSide = try read(ours, allowMissing: false)
-        let theirSide = try read(theirs, allowMissing: false)
+        var baseSide = try read(base, allowMissing: true)
+        var ourSide = try read(ours, allowMissing: false)
+        var theirSide = try read(theirs, allowMissing: false)
         guard let vault = ourSide.header?.vaultID ?? theirSide.header?.vaultID else { throw .noLog(path: ours) }
         if let other = theirSide.header?.vaultID, other != vault {
             throw .invalidScope("the two sides are different vaults (\(vault) and \(other)): they cannot be merged")
@@ -84,8 +84,19 @@ public enum LogMerge {
         // record nobody here can authenticate may come in from the far future: a hostile
         // branch cannot slip in a forged value, tombstone or clock through the merge.
         let bound = Timestamp.futureBound(wallClock: clock())
-        try check(ourSide, path: ours, vault: vault, keys: keys, futureBound: bound)
-        try check(theirSide, path: theirs, vault: vault, keys: keys, futureBound: bound)
+        for (side, which) in [(ourSide, "this branch's"), (theirSide, "the merged branch's")] {
+            do {
+                try check(side, path: ours, vault: vault, keys: keys, futureBound: bound)
+            } catch .damagedLog(_, let offsets, let count) {
+                throw .git(
+                    "\(which) vault log has \(count) record(s) (at byte offset\(count == 1 ? "" : "s") \(offsets.map(String.init).joined(separator: ", "))) that do not open with the keys here or come from more than a day ahead: forged or damaged. The merge was refused and nothing was changed; look at that log with 'mage-vault verify --vault FILE'")
+            }
+        }
+        // A secret is compared by name where its key is here: a rekey on one side changes
+        // every tag, and the same name must still meet itself.
+        baseSide.newest = newestByName(baseSide, keys: keys, vault: vault)
+        ourSide.newest = newestByName(ourSide, keys: keys, vault: vault)
+        theirSide.newest = newestByName(theirSide, keys: keys, vault: vault)
 
         // The union: ours in order, then theirs' lines that ours lacks (a line is the same
         // record only when its bytes are: two lines that tie on time and id are both kept, and
@@ -143,8 +154,9 @@ public enum LogMerge {
 
         // A settled conflict gets a new record, newer than both sides, with the chosen value.
         for (environment, name, side, chosen) in settle {
-            let mineTime = ourSide.newest[IndexKey(environment: environment.id, tag: chosen.header.tag)]?.header.timestamp
-            let otherTime = theirSide.newest[IndexKey(environment: environment.id, tag: chosen.header.tag)]?.header.timestamp
+            let key = IndexKey(environment: environment.id, tag: environment.keys.tag(of: name))
+            let mineTime = ourSide.newest[key]?.header.timestamp
+            let otherTime = theirSide.newest[key]?.header.timestamp
             guard let next = Timestamp.next(after: [latest, mineTime, otherTime].compactMap { $0 }.max(), wallClock: clock()) else {
                 throw .clockExhausted(path: ours)
             }
@@ -181,6 +193,27 @@ public enum LogMerge {
         case .failure(.wrongKey): return nil
         case .failure(.notAuthentic(let reason)): throw .damagedRecord(path: "a side of the merge", offset: 0, reason: reason)
         }
+    }
+
+    /// The newest record of every secret of `side`: keyed by the tag of its name under the
+    /// environment's current key where a key here opens it (so records under a retired key
+    /// and under the current one meet), else by its own tag.
+    static func newestByName(_ side: Side, keys: [EnvironmentID: Environment], vault: VaultID) -> [IndexKey: (header: RecordHeader, line: Int)] {
+        var newest: [IndexKey: (header: RecordHeader, line: Int)] = [:]
+        for (index, header) in side.headers.enumerated() {
+            var key = IndexKey(environment: header.environment, tag: header.tag)
+            if let environment = keys[header.environment], let held = environment.keys(for: header.keyID),
+                let name = side.lines[index].withUnsafeBytes({ try? RecordCodec.openName(line: $0, header: header, keys: held, vault: vault) }),
+                let secret = try? SecretName(name)
+            {
+                key = IndexKey(environment: header.environment, tag: environment.keys.tag(of: secret))
+            }
+            if let current = newest[key], !RecordOrder.isNewer(header, side.lines[index], than: current.header, side.lines[current.line]) {
+                continue
+            }
+            newest[key] = (header, index)
+        }
+        return newest
     }
 
     /// Refuses a side holding a record of an environment whose key is here that does not

@@ -24,6 +24,11 @@ public struct RekeyReport: Sendable, Equatable {
 }
 
 extension Vault {
+    /// How many retired keys a rekey keeps, newest first (about 44 bytes each in the retired
+    /// keys file, which readers accept up to 1 MiB): a scope rotated every day keeps almost
+    /// three years of old keys. Older ones are forgotten.
+    public static let retiredKeysKept = 1000
+
     /// Gives this vault's own scope a new key (a random one in its key file, or a
     /// passphrase's) and re-seals the scope's records under it, keeping their time and id;
     /// every other environment's record is copied byte for byte, lines in their order.
@@ -53,7 +58,7 @@ extension Vault {
             try material.write(to: pending)
             // Every key the scope held is retired under the new one (newest first), so that
             // records still sealed under them (on another branch, in an old backup) open.
-            let retired = environment.ring.filter { $0.keyID != material.keys.keyID }
+            let retired = Array(environment.ring.filter { $0.keyID != material.keys.keyID }.prefix(Self.retiredKeysKept))
             if !retired.isEmpty {
                 try Environment.ignoreInGit(keyFile: retiredFile)
                 try Environment.ignoreInGit(keyFile: pendingRetired)
@@ -80,10 +85,14 @@ extension Vault {
                         }
                         // Twins (one record sealed under two keys, as a merge after a rekey leaves)
                         // become one record again.
+                        // A record under a key id the scope does not hold may be a rekey's made
+                        // elsewhere: it is carried over as it is, never dropped.
+                        guard let keys = environment.keys(for: header.keyID) else {
+                            pieces.append(.range(range))
+                            untouched += 1
+                            return
+                        }
                         do {
-                            guard let keys = environment.keys(for: header.keyID) else {
-                                throw OpenError.notAuthentic("sealed under key id \(Hex.string(header.keyID, width: 8)), which this environment does not hold")
-                            }
                             let opened = try RecordCodec.open(line: line.bytes, header: header, keys: keys, vault: vaultID)
                             guard resealedIDs.insert(RecordIdentity(timestamp: header.timestamp, id: header.id, tag: material.keys.tag(of: try SecretName(opened.name)))).inserted else {
                                 return

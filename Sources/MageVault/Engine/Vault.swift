@@ -430,6 +430,21 @@ public final class Vault {
     /// holds. First, a key file replaced by a rekey since it was read is read again, so that
     /// readers and writers carry on across another process's rekey.
     func confirmKey(at position: Int) throws(VaultError) {
+        try confirmKeyOnce(at: position)
+        // Records under key ids the scope does not hold are never read: say so on every read,
+        // since they may be a rekey's made elsewhere, holding newer values.
+        let scope = resolution[position]
+        guard let tally = index.tallies[scope.id] else { return }
+        for (keyID, sample) in tally.samples.sorted(by: { $0.value.offset < $1.value.offset }) where scope.keys(for: keyID) == nil {
+            skippedRecords.append(
+                SkippedRecord(
+                    path: log.path, offset: sample.offset,
+                    reason: "sealed under key id \(Hex.string(keyID, width: 8)), which this environment does not hold",
+                    unknownKeyRecords: tally.recordsUnder[keyID] ?? 1))
+        }
+    }
+
+    func confirmKeyOnce(at position: Int) throws(VaultError) {
         var scope = resolution[position]
         guard let tally = index.tallies[scope.id], tally.keyIDs.contains(where: { scope.keys(for: $0) == nil }) else { return }
         if confirmedKeys[scope.id] == scope.keys.keyID { return }
@@ -514,5 +529,24 @@ public final class Vault {
         case let system as SystemError: .system(system)
         default: .system(SystemError("unexpected", "\(type(of: error))", code: 5))
         }
+    }
+}
+
+extension Vault {
+    /// Opens the vault of `location`'s scope for a program that embeds the library (the C
+    /// interface, the Python package). With `create`, a missing uuid or key file of the scope
+    /// is made (a writer's open); without it nothing is written, and a scope that does not
+    /// exist yet reads through its parents. With `exactScope` reads look in the scope itself
+    /// only, as Mage's `get_secret_value` does, and a scope that does not exist yet gives nil
+    /// (it holds no secrets; open again later to see it once created). `writable` says
+    /// whether `set` and `delete` may go through the vault (false when the scope itself does
+    /// not exist and was not created, so that a write never lands in a parent scope).
+    public static func open(_ location: EnvironmentLocation, create: Bool, exactScope: Bool) throws(VaultError) -> (vault: Vault, writable: Bool)? {
+        if exactScope {
+            guard create || Environment.exists(location) else { return nil }
+            return (try Vault(resolution: [Environment.open(location, create: create)]), true)
+        }
+        let chain = try Environment.resolutionChain(location, create: create, readOnly: !create)
+        return (try Vault(resolution: chain), chain[0].location.scope == location.scope)
     }
 }

@@ -80,6 +80,19 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case io
     }
 
+    /// The exit status the command-line tool (and the C interface's error codes) give each
+    /// kind: 1 not found, 2 usage, 3 wrong key, 4 damaged, 5 permission, 6 other I/O.
+    public var exitStatus: Int32 {
+        switch kind {
+        case .notFound: 1
+        case .usage: 2
+        case .wrongKey: 3
+        case .damaged: 4
+        case .permission: 5
+        case .io: 6
+        }
+    }
+
     /// The kind of this error.
     public var kind: Kind {
         switch self {
@@ -109,7 +122,7 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .missingKey(let keyFile):
             "this environment has no key file at \(keyFile); copy the environment's key there, or run 'mage-vault init' for a new environment"
         case .wrongKey(let keyFile):
-            "the key in \(keyFile) is not the key this environment's records were sealed with; nothing was changed. Restore the right key file (from your backup) and try again"
+            "the key in \(keyFile) is not the key this environment's records were sealed with: none of them opens with it; nothing was changed. Restore the right key file (from your backup) and try again. (If you are sure the key is right and the scope has no record of its own yet, a line under an unknown key id is the cause: 'mage-vault recover --set-aside-unknown-keys' sets it aside)"
         case .wrongPassphrase(let keyFile):
             "wrong passphrase for \(keyFile): it does not derive this environment's key; nothing was read or written"
         case .passphraseNeeded(let variable):

@@ -37,6 +37,10 @@ public struct VerifyReport: Sendable, Equatable {
     public let environments: [Counts]
     /// Lines that fail the framing or checksum, and records that fail to open.
     public let damaged: [DamagedLine]
+    /// Records of a held environment under a key id it does not hold. They are not damage:
+    /// no key here can tell a forged one from one a rekey made elsewhere (whose new key
+    /// this machine lacks), so they are reported, never read, and kept.
+    public var unknownKey: [DamagedLine] = []
     /// Bytes of torn tail.
     public let tornBytes: UInt64
 
@@ -71,12 +75,13 @@ extension Vault {
     /// Checks every line of the log: framing and checksum for all, and opens every record
     /// of every scope whose key is here (this vault's chain, and every project and pipeline
     /// scope of its data directory). Reports counts per uuid, damaged offsets and any torn
-    /// tail. Changes nothing. A scope whose records, though some are under another key id,
-    /// none opens with its keys is a wrong key (thrown), not damage.
+    /// tail. Changes nothing. A scope of this vault's chain whose records, though some are
+    /// under another key id, none opens with its keys is a wrong key (thrown), not damage;
+    /// for the data directory's other scopes the counts say so.
     public func verify(progress: (UInt64, UInt64) -> Void = { _, _ in }) throws(VaultError) -> VerifyReport {
         try refresh()
         let report = try Self.verify(log, keys: heldScopes(), limit: nil, wallClock: clock(), progress: progress)
-        try Self.requireRightKeys(report, scopes: heldScopes())
+        try Self.requireRightKeys(report, scopes: resolution)
         return report
     }
 
@@ -93,8 +98,8 @@ extension Vault {
     /// a key id it does not hold.
     static func requireRightKeys(_ report: VerifyReport, scopes: [Environment]) throws(VaultError) {
         for counts in report.environments where counts.keyHeld && counts.opened == 0 && counts.otherKey > 0 {
-            let scope = scopes.first { $0.id == counts.id }
-            throw .wrongKey(keyFile: scope?.location.keySource.description ?? "the key file")
+            guard let scope = scopes.first(where: { $0.id == counts.id }) else { continue }
+            throw .wrongKey(keyFile: scope.location.keySource.description)
         }
     }
 
@@ -106,6 +111,7 @@ extension Vault {
         let futureBound = Timestamp.futureBound(wallClock: wallClock)
         var counts: [EnvironmentID: VerifyReport.Counts] = [:]
         var damaged: [DamagedLine] = []
+        var unknownKey: [DamagedLine] = []
         var replay = Index(history: 1)
         let total = (try? log.size()) ?? 0
         var vaultID: VaultID? = nil
@@ -144,14 +150,16 @@ extension Vault {
                             }
                         } else {
                             count.otherKey += 1
-                            damaged.append(
+                            unknownKey.append(
                                 DamagedLine(
                                     offset: line.offset,
-                                    reason: "sealed under key id \(Hex.string(header.keyID, width: 8)), which this environment does not hold (forged, or a rekey made elsewhere)"
+                                    reason: "sealed under key id \(Hex.string(header.keyID, width: 8)), which this environment does not hold (a rekey made elsewhere, or a forged line)"
                                 ))
                         }
                     }
-                    if !authentic, header.timestamp > futureBound, !damaged.contains(where: { $0.offset == line.offset }) {
+                    if !authentic, header.timestamp > futureBound, !damaged.contains(where: { $0.offset == line.offset }),
+                        held[header.environment]?.keys(for: header.keyID) != nil || held[header.environment] == nil
+                    {
                         damaged.append(
                             DamagedLine(
                                 offset: line.offset,
@@ -165,9 +173,11 @@ extension Vault {
             throw translate(error)
         }
         for (environment, live) in replay.liveCounts() { counts[environment]?.liveSecrets += live }
-        return VerifyReport(
+        var report = VerifyReport(
             path: log.path, vaultID: vaultID, environments: counts.values.sorted { $0.id < $1.id }, damaged: damaged,
             tornBytes: end.tornBytes)
+        report.unknownKey = unknownKey
+        return report
     }
 
     /// Writes a new log holding every line that still verifies (the header, every
@@ -175,14 +185,34 @@ extension Vault {
     /// of the environments whose keys this vault holds that opens) and keeps the damaged original beside it as `<log>.damaged-<time>`.
     /// Does nothing when the log is healthy and has no torn tail.
     @discardableResult
-    public func recover(progress: (UInt64, UInt64) -> Void = { _, _ in }) throws(VaultError) -> RecoverReport {
+    ///
+    /// Records under a key id their environment does not hold are kept: they may be a
+    /// rekey's made elsewhere. With `settingAsideUnknownKeys`, those of this vault's own
+    /// scope are set aside too (only when no rekey elsewhere needs them: a line written
+    /// without any key under an unknown key id makes an empty scope read as a wrong key
+    /// until it is gone), and the wrong-key verdict is not given for that scope.
+    public func recover(settingAsideUnknownKeys: Bool = false, progress: (UInt64, UInt64) -> Void = { _, _ in }) throws(VaultError)
+        -> RecoverReport
+    {
         try locked(exclusive: true) { () throws(VaultError) -> RecoverReport in
             try refreshLocked()
             guard log.exists else { throw .noLog(path: log.path) }
             let scopes = heldScopes()
             let report = try Self.verify(log, keys: scopes, limit: scannedTo, wallClock: clock(), progress: { _, _ in })
-            try Self.requireRightKeys(report, scopes: scopes)
-            let dropped = Set(report.damaged.map(\.offset))
+            try Self.requireRightKeys(report, scopes: settingAsideUnknownKeys ? Array(resolution.dropFirst()) : resolution)
+            var dropped = Set(report.damaged.map(\.offset))
+            if settingAsideUnknownKeys {
+                let own = environment
+                do {
+                    _ = try log.scan(from: 0, limit: scannedTo) { line in
+                        if case .success(.record(let header)) = line.parsed, header.environment == own.id, own.keys(for: header.keyID) == nil {
+                            dropped.insert(line.offset)
+                        }
+                    }
+                } catch {
+                    throw Self.translate(error)
+                }
+            }
             guard !dropped.isEmpty || tornBytes > 0 else {
                 return RecoverReport(keptRecords: index.recordCount, droppedLines: 0, tornBytes: 0, originalKeptAt: nil)
             }

@@ -34,16 +34,7 @@ public final class Environment: Sendable {
     /// cannot be read now. Reading the key id costs nothing: a raw key's is derived, a
     /// passphrase file names it.
     public static func reloaded(_ scope: Environment) -> Environment? {
-        guard scope.location.keySource != .environmentVariable,
-            let (contents, _) = try? FileSystem.readSecretFile(scope.location.keyFile, maximumBytes: 4096)
-        else { return nil }
-        let keyID: UInt32
-        switch contents.withUnsafeBytes({ KeyFile.parse($0) }) {
-        case .raw?: keyID = EnvironmentKeys.keyID(of: contents)
-        case .passphrase(_, _, _, let named)?: keyID = named
-        case nil: return nil
-        }
-        guard keyID != scope.keys.keyID else { return nil }
+        guard let keyID = currentKeyID(scope.location), keyID != scope.keys.keyID else { return nil }
         return try? open(scope.location, create: false)
     }
 
@@ -81,8 +72,31 @@ public final class Environment: Sendable {
         if create, let newKey, case .scopeFile(let path) = location.keySource, !FileSystem.exists(path), try newKey.write(to: path) {
             return Environment(location: location, id: id, keys: newKey.keys)
         }
-        let keys = EnvironmentKeys(key: try readOrCreateKey(location, create: create))
-        return Environment(location: location, id: id, keys: keys, retiredKeys: try readRetiredKeys(location, current: keys))
+        // A rekey in another process may replace the key file and the retired keys file between
+        // our two reads: when the retired file does not open, the key file is read again.
+        var attempts = 0
+        while true {
+            let keys = EnvironmentKeys(key: try readOrCreateKey(location, create: create))
+            do {
+                return Environment(location: location, id: id, keys: keys, retiredKeys: try readRetiredKeys(location, current: keys))
+            } catch .invalidRetiredKeys(let path) {
+                attempts += 1
+                guard attempts < 3, currentKeyID(location) != keys.keyID else { throw .invalidRetiredKeys(path: path) }
+            }
+        }
+    }
+
+    /// The key id the key file names now (derived for a raw key, read from a passphrase
+    /// file), without asking for any passphrase; nil when it cannot be read.
+    static func currentKeyID(_ location: EnvironmentLocation) -> UInt32? {
+        guard location.keySource != .environmentVariable,
+            let (contents, _) = try? FileSystem.readSecretFile(location.keyFile, maximumBytes: 4096)
+        else { return nil }
+        switch contents.withUnsafeBytes({ KeyFile.parse($0) }) {
+        case .raw?: return EnvironmentKeys.keyID(of: contents)
+        case .passphrase(_, _, _, let named)?: return named
+        case nil: return nil
+        }
     }
 
     /// The keys `<key file>.retired` holds, sealed under `current`. A file that does not
@@ -91,7 +105,7 @@ public final class Environment: Sendable {
     static func readRetiredKeys(_ location: EnvironmentLocation, current: EnvironmentKeys) throws(VaultError) -> [EnvironmentKeys] {
         let path = retiredKeysFile(location)
         guard FileSystem.exists(path) else { return [] }
-        let (contents, mode) = try system { () throws(SystemError) in try FileSystem.readSecretFile(path, maximumBytes: 1 << 16) }
+        let (contents, mode) = try system { () throws(SystemError) in try FileSystem.readSecretFile(path, maximumBytes: 1 << 20) }
         guard mode & 0o077 == 0 else { throw .insecureKeyFile(path: path, mode: UInt32(mode)) }
         guard let box = contents.withUnsafeBytes({ RetiredKeysFile.parse($0) }),
             let keys = box.withUnsafeBytes({ current.openRetired($0) })

@@ -42,7 +42,9 @@ public enum GitWorkTree {
             lines.append("set \(key) in \(root)/.git/config")
         }
         let attributes = root + "/.gitattributes"
-        let line = "\(pattern) merge=mage-vault diff=mage-vault"
+        // -text: no end-of-line conversion (core.autocrlf would otherwise write CRLF lines a
+        // reader calls damaged).
+        let line = "\(pattern) merge=mage-vault diff=mage-vault -text"
         let existing = (try? FileSystem.readSmallFile(attributes, maximumBytes: 1 << 20)).map { String(decoding: $0, as: UTF8.self) } ?? ""
         let alreadyThere = existing.split(separator: "\n").contains { $0 == line }
         if !alreadyThere {
@@ -50,7 +52,7 @@ public enum GitWorkTree {
             try system { () throws(SystemError) in try FileSystem.replaceAtomically(attributes, mode: 0o644, contents: Array(text.utf8)) }
         }
         let applied = attributeValues(of: relative, in: root)
-        guard applied["merge"] == "mage-vault", applied["diff"] == "mage-vault" else {
+        guard applied["merge"] == "mage-vault", applied["diff"] == "mage-vault", applied["text"] == "unset" else {
             throw .git(
                 "\(attributes) has the line for \(relative), but git applies merge=\(applied["merge"] ?? "unspecified") diff=\(applied["diff"] ?? "unspecified") to it "
                     + "(a later line, or a .gitattributes nearer to the log, overrides it): fix that rule and run 'mage-vault git setup' again; until then git merges the log as text")
@@ -105,7 +107,7 @@ public enum GitWorkTree {
 
     /// The values git gives to the `merge` and `diff` attributes of `relative` in the work tree `root`.
     static func attributeValues(of relative: String, in root: String) -> [String: String] {
-        guard let result = ProgramRunner.output(of: ["git", "-C", root, "check-attr", "-z", "merge", "diff", "--", relative]), result.status == 0
+        guard let result = ProgramRunner.output(of: ["git", "-C", root, "check-attr", "-z", "merge", "diff", "text", "--", relative]), result.status == 0
         else { return [:] }
         // -z: path NUL attribute NUL value NUL, for each attribute.
         let fields = result.output.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }

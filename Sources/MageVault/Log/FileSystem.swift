@@ -267,7 +267,9 @@ public enum FileSystem {
     /// file, so a check of its mode cannot race a replacement of the file.
     public static func readSecretFile(_ path: String, maximumBytes: Int) throws(SystemError) -> (contents: SecureBytes, mode: mode_t) {
         // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        // Symbolic links are followed (a Kubernetes Secret mounts each key as a link); the mode
+        // and type checks below are of the file reached.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw SystemError("open", path) }
         defer { close(fd) }
         var info = stat()

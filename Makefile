@@ -5,7 +5,7 @@ SWIFT  ?= swift
 PREFIX ?= /usr/local
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps test-deps build demo test browser-test crashtest bench install uninstall clean
+.PHONY: all deps test-deps static-libs build lib wheel wheel-test mage-venv demo test browser-test crashtest bench bench-python install uninstall clean
 
 all: build
 
@@ -25,8 +25,52 @@ test-deps: deps
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace; \
 	fi
 
+# Shipped binaries link libsodium statically (Debian's libsodium-dev has libsodium.a): a
+# pkg-config file of our own points the link at a folder holding the archive alone.
+STATIC_LIBS := $(CURDIR)/.build/static-libs
+STATIC      := PKG_CONFIG_PATH=$(STATIC_LIBS)
+static-libs: deps
+	@mkdir -p "$(STATIC_LIBS)"
+	@ln -sf "$$(pkg-config --variable=libdir libsodium)/libsodium.a" "$(STATIC_LIBS)/libsodium.a"
+	@printf 'Name: libsodium\nDescription: libsodium, linked statically\nVersion: %s\nLibs: -L%s -lsodium\nCflags: %s\n' \
+		"$$(pkg-config --modversion libsodium)" "$(STATIC_LIBS)" "$$(pkg-config --cflags libsodium)" > "$(STATIC_LIBS)/libsodium.pc"
+
 build: deps
 	$(SWIFT) build --product mage-vault
+
+# The C interface (Sources/MageVaultC/magevault.h) as libmagevault.so, with the Swift
+# runtime and libsodium linked in: it needs nothing of the Swift toolchain at run time.
+lib: static-libs
+	$(STATIC) $(SWIFT) build -c release --product magevault -Xswiftc -static-stdlib
+	@! readelf -d "$$($(SWIFT) build -c release --show-bin-path)/libmagevault.so" | grep -E 'NEEDED.*(libswift|libFoundation|libdispatch|libsodium)'
+
+# The Python wheel: the mage_vault package, libmagevault.so and the static mage-vault
+# command, in dist/.
+wheel: lib
+	$(STATIC) $(SWIFT) build -c release --static-swift-stdlib --product mage-vault
+	@! readelf -d "$$($(SWIFT) build -c release --show-bin-path)/mage-vault" | grep -E 'NEEDED.*(libswift|libFoundation|libdispatch|libsodium)'
+	bin="$$($(SWIFT) build -c release --show-bin-path)"; \
+		python3 Sources/python/build_wheel.py --library "$$bin/libmagevault.so" --binary "$$bin/mage-vault" --output dist
+
+# Mage itself (mage-ai 0.9.80 from PyPI), for the benchmark's Python rows and the tests that
+# run real Mage: a virtualenv outside the repository, made once and kept.
+MAGE_VENV ?= $(HOME)/.cache/magevault/mage-venv
+mage-venv:
+	@if ! "$(MAGE_VENV)/bin/python" -c 'import mage_ai' 2>/dev/null; then \
+		echo "Installing mage-ai==0.9.80 into $(MAGE_VENV) (once)..."; \
+		python3 -m venv "$(MAGE_VENV)" && "$(MAGE_VENV)/bin/pip" install --quiet --disable-pip-version-check mage-ai==0.9.80; \
+	fi
+
+# A fresh virtualenv with only the wheel: the command and the package work, with the
+# toolchain's libraries out of reach.
+wheel-test: wheel
+	@rm -rf .build/wheel-venv && python3 -m venv .build/wheel-venv
+	.build/wheel-venv/bin/pip install --quiet --disable-pip-version-check dist/mage_vault-*.whl
+	@data="$$(mktemp -d)"; set -e; \
+		printf 'made-up-wheel' | env -i HOME="$$data" PATH=/usr/bin:/bin .build/wheel-venv/bin/mage-vault set from_cli --data-dir "$$data/d"; \
+		test "$$(env -i HOME="$$data" PATH=/usr/bin:/bin .build/wheel-venv/bin/mage-vault get from_cli --data-dir "$$data/d")" = made-up-wheel; \
+		test "$$(env -i HOME="$$data" MAGE_DATA_DIR="$$data/d" .build/wheel-venv/bin/python -c 'import mage_vault; print(mage_vault.get_secret_value("from_cli"))')" = made-up-wheel; \
+		rm -rf "$$data"; echo "wheel: the command and the package work from a fresh virtualenv"
 
 # DESIGN.md's scenario: development and production share one log; both tables read back
 # through the tool.
@@ -36,6 +80,11 @@ demo: build
 test: test-deps
 	$(SWIFT) build --build-tests
 	MAGE_VAULT_BIN="$$($(SWIFT) build --show-bin-path)/mage-vault" $(SWIFT) test --skip-build --disable-xctest
+	$(SWIFT) build --product magevault
+	bin="$$($(SWIFT) build --show-bin-path)"; \
+		cc -Wall -Werror -o "$$bin/magevault-c-test" Tests/c/magevault_test.c -ISources/MageVaultC -L"$$bin" -lmagevault -Wl,-rpath,"$$bin" && \
+		"$$bin/magevault-c-test" "$$(mktemp -d)" && \
+		MAGE_VAULT_LIB="$$bin/libmagevault.so" MAGE_VAULT_BIN="$$bin/mage-vault" python3 -m unittest discover -s Tests/python -v
 
 # The Secrets page in headless Chromium (Debian's chromium and chromium-driver, PyPI's
 # selenium; installed when missing): type, Enter, see it listed, delete it. Screenshots in
@@ -60,20 +109,28 @@ crashtest: test-deps
 
 # The benchmark: every workload against its floor, measured in the same run, for vaults of
 # 1k to 1M records; writes BENCHMARKS.md from its own output. SIZES=1000,10000 for a quick run.
-bench: deps
-	$(SWIFT) build -c release --static-swift-stdlib --product mage-vault
-	$(SWIFT) build -c release --static-swift-stdlib --product mage-vault-floor
-	$(SWIFT) build -c release --product mage-vault-bench
+bench: static-libs
+	$(STATIC) $(SWIFT) build -c release --static-swift-stdlib --product mage-vault
+	$(STATIC) $(SWIFT) build -c release --static-swift-stdlib --product mage-vault-floor
+	$(STATIC) $(SWIFT) build -c release --product mage-vault-bench
 	bin="$$($(SWIFT) build -c release --show-bin-path)"; \
 		"$$bin/mage-vault-bench" --sizes $${SIZES:-1000,10000,100000,1000000} \
 		--tool "$$bin/mage-vault" --floor "$$bin/mage-vault-floor" --output BENCHMARKS.md
+	$(MAKE) bench-python
+
+# The Python rows alone: Mage's own get_secret_value against mage_vault's, same run.
+bench-python: lib mage-venv
+	$(STATIC) $(SWIFT) build -c release --static-swift-stdlib --product mage-vault
+	bin="$$($(SWIFT) build -c release --show-bin-path)"; \
+		python3 Tests/bench/python_rows.py --mage-python "$(MAGE_VENV)/bin/python" --library "$$bin/libmagevault.so" \
+		--tool "$$bin/mage-vault" --secrets 10000 --output BENCHMARKS.md
 
 # A release binary with the Swift runtime linked in statically starts in a few milliseconds.
 # `mage-vault serve` runs mage-vault-serve, installed beside it (the web server's HTTP stack
 # is kept out of mage-vault, which every pipeline step starts).
-install: deps
-	$(SWIFT) build -c release --static-swift-stdlib --product mage-vault
-	$(SWIFT) build -c release --static-swift-stdlib --product mage-vault-serve
+install: static-libs
+	$(STATIC) $(SWIFT) build -c release --static-swift-stdlib --product mage-vault
+	$(STATIC) $(SWIFT) build -c release --static-swift-stdlib --product mage-vault-serve
 	install -d "$(DESTDIR)$(PREFIX)/bin"
 	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/mage-vault" "$(DESTDIR)$(PREFIX)/bin/mage-vault"
 	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/mage-vault-serve" "$(DESTDIR)$(PREFIX)/bin/mage-vault-serve"

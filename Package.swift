@@ -8,6 +8,8 @@ let package = Package(
         .library(name: "MageVault", targets: ["MageVault"]),
         .executable(name: "mage-vault", targets: ["mage-vault"]),
         .executable(name: "mage-vault-serve", targets: ["mage-vault-serve"]),
+        // The C interface (magevault.h) as a shared library, for Python and every other language.
+        .library(name: "magevault", type: .dynamic, targets: ["MageVaultC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -62,6 +64,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The C interface: `@_cdecl` functions over the library; the header is magevault.h.
+        .target(name: "MageVaultC", dependencies: ["MageVault"], exclude: ["magevault.h"]),
         // `make bench`: the benchmark, and the trivial binary whose start is a cold get's floor.
         .executableTarget(name: "mage-vault-bench", dependencies: ["MageVault"]),
         .executableTarget(name: "mage-vault-floor", dependencies: ["MageVault"]),

@@ -1,0 +1,78 @@
+"""The C interface (magevault.h) through ctypes: the library is found beside this file
+(as a wheel installs it), or at $MAGE_VAULT_LIB; every function is declared with its
+argument and result types, the ABI version is checked once, and `check` turns -1 into a
+`VaultError` that carries the library's message (never a value)."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+
+ABI_VERSION = 1
+
+_lib = None
+_lock = threading.Lock()
+
+
+class VaultError(Exception):
+    """A failure of the vault, with the tool's message and exit-code class in `code`:
+    1 not found, 2 bad input, 3 wrong key, 4 damaged vault, 5 permission, 6 other I/O."""
+
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.code = code
+
+
+def _library_path() -> str:
+    explicit = os.environ.get("MAGE_VAULT_LIB")
+    if explicit:
+        return explicit
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "libmagevault.so")
+
+
+def load() -> ctypes.CDLL:
+    """The loaded library, declared and version-checked (once per process)."""
+    global _lib
+    if _lib is not None:
+        return _lib
+    with _lock:
+        if _lib is not None:
+            return _lib
+        path = _library_path()
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError as error:
+            raise VaultError(f"cannot load the MageVault library {path}: {error}", 6) from None
+        c_char_p, c_uint32, c_int, c_size_t = ctypes.c_char_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_size_t
+        bytes_p = ctypes.POINTER(ctypes.c_uint8)
+        lib.mgv_abi_version.argtypes, lib.mgv_abi_version.restype = [], ctypes.c_int32
+        lib.mgv_open_create.argtypes, lib.mgv_open_create.restype = [], c_uint32
+        lib.mgv_open_exact_scope.argtypes, lib.mgv_open_exact_scope.restype = [], c_uint32
+        lib.mgv_last_error.argtypes, lib.mgv_last_error.restype = [], c_char_p
+        lib.mgv_last_error_code.argtypes, lib.mgv_last_error_code.restype = [], ctypes.c_int32
+        lib.mgv_open.argtypes = [c_char_p, c_char_p, c_char_p, c_char_p, c_char_p, c_uint32, ctypes.POINTER(ctypes.c_void_p)]
+        lib.mgv_open.restype = c_int
+        lib.mgv_get.argtypes = [ctypes.c_void_p, c_char_p, ctypes.POINTER(bytes_p), ctypes.POINTER(c_size_t)]
+        lib.mgv_get.restype = c_int
+        lib.mgv_set.argtypes = [ctypes.c_void_p, c_char_p, c_char_p, c_size_t]
+        lib.mgv_set.restype = c_int
+        lib.mgv_delete.argtypes, lib.mgv_delete.restype = [ctypes.c_void_p, c_char_p], c_int
+        lib.mgv_list.argtypes = [ctypes.c_void_p, ctypes.POINTER(bytes_p), ctypes.POINTER(c_size_t)]
+        lib.mgv_list.restype = c_int
+        lib.mgv_free.argtypes, lib.mgv_free.restype = [bytes_p, c_size_t], None
+        lib.mgv_close.argtypes, lib.mgv_close.restype = [ctypes.c_void_p], None
+        version = lib.mgv_abi_version()
+        if version != ABI_VERSION:
+            raise VaultError(f"{path} speaks ABI {version}; this mage_vault package needs {ABI_VERSION}", 6)
+        _lib = lib
+        return lib
+
+
+def check(result: int) -> int:
+    """`result`, or the library's last error raised as a VaultError when it is -1."""
+    if result == -1:
+        lib = load()
+        message = (lib.mgv_last_error() or b"").decode("utf-8", "replace")
+        raise VaultError(message, lib.mgv_last_error_code())
+    return result

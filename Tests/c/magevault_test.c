@@ -1,0 +1,78 @@
+/* The C interface exactly as magevault.h declares it: open, set, get, list, delete,
+ * absent names, errors with their class, close. Run by `make test` with a temporary
+ * data directory as its argument. Made-up values only. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "magevault.h"
+
+static int failures = 0;
+
+#define EXPECT(condition)                                                                  \
+    do {                                                                                   \
+        if (!(condition)) {                                                                \
+            fprintf(stderr, "magevault_test.c:%d: expected %s (last error: %s)\n", __LINE__, \
+                    #condition, mgv_last_error());                                         \
+            failures++;                                                                    \
+        }                                                                                  \
+    } while (0)
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: magevault_test DATA_DIR\n");
+        return 2;
+    }
+    const char *data = argv[1];
+    EXPECT(mgv_abi_version() == MGV_ABI_VERSION);
+    EXPECT(mgv_open_create() == MGV_OPEN_CREATE && mgv_open_exact_scope() == MGV_OPEN_EXACT_SCOPE);
+
+    mgv_vault vault = NULL;
+    EXPECT(mgv_open(data, NULL, NULL, NULL, NULL, MGV_OPEN_CREATE, &vault) == 0);
+    const char *value = "made-up value";
+    EXPECT(mgv_set(vault, "secret1", (const uint8_t *)value, strlen(value)) == 0);
+
+    uint8_t *found = NULL;
+    size_t length = 0;
+    EXPECT(mgv_get(vault, "secret1", &found, &length) == 1);
+    EXPECT(length == strlen(value) && found != NULL && memcmp(found, value, length) == 0);
+    mgv_free(found, length);
+
+    EXPECT(mgv_get(vault, "absent", &found, &length) == 0);
+    EXPECT(found == NULL && length == 0);
+
+    uint8_t *names = NULL;
+    EXPECT(mgv_list(vault, &names, &length) == 1);
+    EXPECT(length == strlen("secret1") + 1 && memcmp(names, "secret1", length) == 0);
+    mgv_free(names, length);
+
+    /* A refused name: -1, class 2, a message that names the problem. */
+    EXPECT(mgv_set(vault, "bad/name", (const uint8_t *)value, strlen(value)) == -1);
+    EXPECT(mgv_last_error_code() == 2);
+    EXPECT(strstr(mgv_last_error(), "/") != NULL);
+    EXPECT(strstr(mgv_last_error(), value) == NULL);
+
+    EXPECT(mgv_delete(vault, "secret1") == 1);
+    EXPECT(mgv_delete(vault, "secret1") == 0);
+    EXPECT(mgv_get(vault, "secret1", &found, &length) == 0);
+    EXPECT(mgv_last_error_code() == 0 && strcmp(mgv_last_error(), "") == 0);
+    mgv_close(vault);
+    mgv_close(NULL);
+    mgv_free(NULL, 0);
+
+    /* A scope that does not exist, read exactly: opens, has nothing, writes refused. */
+    EXPECT(mgv_open(data, NULL, "nowhere", NULL, NULL, MGV_OPEN_EXACT_SCOPE, &vault) == 0);
+    EXPECT(mgv_get(vault, "secret1", &found, &length) == 0);
+    EXPECT(mgv_set(vault, "x", (const uint8_t *)"y", 1) == -1 && mgv_last_error_code() == 1);
+    mgv_close(vault);
+
+    /* A data directory with no environment: not found (1). */
+    char missing[4096];
+    snprintf(missing, sizeof missing, "%s/none", data);
+    EXPECT(mgv_open(missing, NULL, NULL, NULL, NULL, 0, &vault) == -1);
+    EXPECT(mgv_last_error_code() == 1 && vault == NULL);
+    EXPECT(mgv_open(data, NULL, NULL, NULL, NULL, 0, NULL) == -1 && mgv_last_error_code() == 2);
+
+    if (failures == 0) printf("magevault C interface: all checks passed\n");
+    return failures == 0 ? 0 : 1;
+}

@@ -49,8 +49,10 @@ lib: static-libs
 wheel: lib
 	$(STATIC) $(SWIFT) build -c release --static-swift-stdlib --product mage-vault
 	@! readelf -d "$$($(SWIFT) build -c release --show-bin-path)/mage-vault" | grep -E 'NEEDED.*(libswift|libFoundation|libdispatch|libsodium)'
-	bin="$$($(SWIFT) build -c release --show-bin-path)"; \
-		python3 Sources/python/build_wheel.py --library "$$bin/libmagevault.so" --binary "$$bin/mage-vault" --output dist
+	@bin="$$($(SWIFT) build -c release --show-bin-path)"; stage=.build/wheel-stage; mkdir -p $$stage; \
+		strip --strip-unneeded -o $$stage/libmagevault.so "$$bin/libmagevault.so"; \
+		strip -o $$stage/mage-vault "$$bin/mage-vault"; \
+		python3 Sources/python/build_wheel.py --library $$stage/libmagevault.so --binary $$stage/mage-vault --output dist
 
 # Mage itself (mage-ai 0.9.80 from PyPI), for the benchmark's Python rows and the tests that
 # run real Mage: a virtualenv outside the repository, made once and kept.

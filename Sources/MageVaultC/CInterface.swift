@@ -148,10 +148,13 @@ public func mgv_get(
     guard let text = String(validatingCString: name) else { return fail("a secret name must be UTF-8", code: 2) }
     do {
         return try handle.withVault { vault, _ throws(VaultError) -> Int32 in
-            guard let vault, var found = try vault.secretValue(named: text) else { return 0 }
-            found.withUTF8 { handOut(UnsafeRawBufferPointer($0), to: value) }
-            length.pointee = found.utf8.count
-            return 1
+            guard let vault else { return 0 }
+            return try vault.withSecretValue(named: text) { bytes in
+                guard let bytes else { return 0 }
+                handOut(bytes, to: value)
+                length.pointee = bytes.count
+                return 1
+            }
         }
     } catch {
         return fail(error)

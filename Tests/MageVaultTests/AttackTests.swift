@@ -404,6 +404,25 @@ struct AttackTests {
         #expect(try run(["verify", "--data-dir", data]).status == 0)
     }
 
+    @Test("Many long forged lines for one name: a read holds one at a time, not all of them")
+    func manyLongForgedCandidatesDoNotPileUp() throws {
+        let data = directory.file("long")
+        #expect(try run(["set", "victim", "--data-dir", data], input: Array("made-up-real".utf8)).status == 0)
+        let path = data + "/secrets/vault.log"
+        let line = try records(path).first!.line
+        let body = String(repeating: "A", count: 1_300_000)
+        var forgedLines: [UInt8] = []
+        let start = wallClockMilliseconds()
+        for step in 1...40 {  // 52 MB of candidates, each newer than the genuine record
+            forgedLines += forged(line, time: Timestamp(milliseconds: start + UInt64(step)).description, body: body) + [0x0A]
+        }
+        try write(try contents(path) + forgedLines, to: path)
+        // Heap limited to 32 MiB: holding every candidate line at once would run out of it.
+        let get = try spawn("/usr/bin/prlimit", ["--data=\(32 << 20)", toolPath, "get", "victim", "--data-dir", data])
+        #expect(get.status == 0, "\(get.error.prefix(300))")
+        #expect(get.text == "made-up-real")
+    }
+
     // MARK: 14. Every scope whose key is here
 
     @Test("verify and recover without --project check project and pipeline scopes whose keys are here")

@@ -52,7 +52,10 @@ rounds.sort()
 print(rounds[len(rounds) // 2])
 """
 
-COLD_MAGE = "from mage_ai.data_preparation.shared.secrets import get_secret_value; print(get_secret_value('name_05000'))"
+COLD_MAGE = (
+    "from mage_ai.orchestration.db import db_connection; db_connection.start_session(); "
+    "from mage_ai.data_preparation.shared.secrets import get_secret_value; print(get_secret_value('name_05000'))"
+)
 COLD_VAULT = "import mage_vault; print(mage_vault.get_secret_value('name_05000'))"
 
 

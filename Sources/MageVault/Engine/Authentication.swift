@@ -19,11 +19,27 @@ public struct SkippedRecord: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// One record line found for a secret.
+/// One record line found for a secret: where it is and, when already at hand, its bytes
+/// (else they are read when the record's turn comes, so that a reader never holds every
+/// candidate line at once: a forger can write many long ones).
 struct Candidate {
     let header: RecordHeader
     let offset: UInt64
-    let line: [UInt8]
+    let length: Int
+    var line: [UInt8]? = nil
+
+    init(header: RecordHeader, offset: UInt64, line: [UInt8]) {
+        self.header = header
+        self.offset = offset
+        self.length = line.count
+        self.line = line
+    }
+
+    init(header: RecordHeader, offset: UInt64, length: Int) {
+        self.header = header
+        self.offset = offset
+        self.length = length
+    }
 }
 
 /// The newest record of a secret that authenticates: its header and where it is, its
@@ -48,42 +64,66 @@ enum Authentication {
     /// decrypted (the whole body is authenticated either way).
     static func newest(
         _ candidates: [Candidate], in scope: Environment, named name: [UInt8]?, vault: VaultID, path: String, wholeValue: Bool,
-        skipped: inout [SkippedRecord]
+        skipped: inout [SkippedRecord], read: (Candidate) -> [UInt8]? = { $0.line }
     ) -> AuthenticRecord? {
-        let ordered = candidates.sorted { RecordOrder.isNewer($0.header, $0.line, than: $1.header, $1.line) }
-        var previous: [UInt8]? = nil
-        for candidate in ordered {
-            if let previous, previous == candidate.line { continue }  // the same line twice (concatenated copies)
-            previous = candidate.line
-            guard let keys = scope.keys(for: candidate.header.keyID) else {
-                skipped.append(
-                    SkippedRecord(
-                        path: path, offset: candidate.offset,
-                        reason: "sealed under key id \(Hex.string(candidate.header.keyID, width: 8)), which this environment does not hold"))
-                continue
+        // Newest first by (time, record-id); lines are read one tie group at a time, and a
+        // group's lines are ordered by their bytes (`RecordOrder`).
+        let ordered = candidates.sorted { ($0.header.timestamp, $0.header.id) > ($1.header.timestamp, $1.header.id) }
+        var start = 0
+        while start < ordered.count {
+            var end = start + 1
+            while end < ordered.count, (ordered[end].header.timestamp, ordered[end].header.id) == (ordered[start].header.timestamp, ordered[start].header.id) {
+                end += 1
             }
-            let result = Result { () throws(OpenError) -> (String, OpenedRecord?) in
-                try candidate.line.withBytes { line throws(OpenError) -> (String, OpenedRecord?) in
-                    if wholeValue {
-                        let opened = try RecordCodec.open(line: line, header: candidate.header, keys: keys, vault: vault)
-                        return (opened.name, opened)
-                    }
-                    return (try RecordCodec.openName(line: line, header: candidate.header, keys: keys, vault: vault), nil)
+            var group: [(candidate: Candidate, line: [UInt8])] = ordered[start..<end].compactMap { candidate in
+                (candidate.line ?? read(candidate)).map { (candidate, $0) }
+            }
+            if group.count > 1 { group.sort { $1.line.lexicographicallyPrecedes($0.line) } }
+            var previous: [UInt8]? = nil
+            for (candidate, line) in group {
+                if let previous, previous == line { continue }  // the same line twice (concatenated copies)
+                previous = line
+                if let found = open(candidate, line: line, in: scope, named: name, vault: vault, path: path, wholeValue: wholeValue, skipped: &skipped) {
+                    return found
                 }
             }
-            switch result {
-            case .success(let (opened, record)):
-                if let name, !opened.utf8.elementsEqual(name) {
-                    skipped.append(SkippedRecord(path: path, offset: candidate.offset, reason: "sealed for another name"))
-                    continue
+            start = end
+        }
+        return nil
+    }
+
+    /// Opens one candidate with the held key its header names; nil (and a skip) otherwise.
+    private static func open(
+        _ candidate: Candidate, line: [UInt8], in scope: Environment, named name: [UInt8]?, vault: VaultID, path: String,
+        wholeValue: Bool, skipped: inout [SkippedRecord]
+    ) -> AuthenticRecord? {
+        guard let keys = scope.keys(for: candidate.header.keyID) else {
+            skipped.append(
+                SkippedRecord(
+                    path: path, offset: candidate.offset,
+                    reason: "sealed under key id \(Hex.string(candidate.header.keyID, width: 8)), which this environment does not hold"))
+            return nil
+        }
+        let result = Result { () throws(OpenError) -> (String, OpenedRecord?) in
+            try line.withBytes { bytes throws(OpenError) -> (String, OpenedRecord?) in
+                if wholeValue {
+                    let opened = try RecordCodec.open(line: bytes, header: candidate.header, keys: keys, vault: vault)
+                    return (opened.name, opened)
                 }
-                return AuthenticRecord(
-                    header: candidate.header, offset: candidate.offset, line: candidate.line, name: opened, opened: record)
-            case .failure(.wrongKey):
-                skipped.append(SkippedRecord(path: path, offset: candidate.offset, reason: "sealed under another key"))
-            case .failure(.notAuthentic(let reason)):
-                skipped.append(SkippedRecord(path: path, offset: candidate.offset, reason: reason))
+                return (try RecordCodec.openName(line: bytes, header: candidate.header, keys: keys, vault: vault), nil)
             }
+        }
+        switch result {
+        case .success(let (opened, record)):
+            if let name, !opened.utf8.elementsEqual(name) {
+                skipped.append(SkippedRecord(path: path, offset: candidate.offset, reason: "sealed for another name"))
+                return nil
+            }
+            return AuthenticRecord(header: candidate.header, offset: candidate.offset, line: line, name: opened, opened: record)
+        case .failure(.wrongKey):
+            skipped.append(SkippedRecord(path: path, offset: candidate.offset, reason: "sealed under another key"))
+        case .failure(.notAuthentic(let reason)):
+            skipped.append(SkippedRecord(path: path, offset: candidate.offset, reason: reason))
         }
         return nil
     }

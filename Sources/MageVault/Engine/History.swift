@@ -29,9 +29,9 @@ extension Vault {
             guard
                 Authentication.newest(
                     [candidate], in: environment, named: bytes, vault: vaultID, path: log.path, wholeValue: false,
-                    skipped: &skippedRecords) != nil
+                    skipped: &skippedRecords, read: lineOf) != nil
             else { continue }
-            found.append((candidate.header, candidate.offset, candidate.line.count))
+            found.append((candidate.header, candidate.offset, candidate.length))
         }
         found.sort { ($0.header.timestamp, $0.header.id) < ($1.header.timestamp, $1.header.id) }
         var versions: [SecretVersion] = []

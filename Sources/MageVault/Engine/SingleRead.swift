@@ -58,7 +58,7 @@ extension Vault {
                         if match == .otherKey {
                             otherKey[position] = true
                         } else {
-                            candidates[position].append(Candidate(header: header, offset: offset, line: Array(line)))
+                            candidates[position].append(Candidate(header: header, offset: offset, length: line.count))
                         }
                         break
                     }
@@ -78,7 +78,7 @@ extension Vault {
             guard
                 let found = Authentication.newest(
                     candidates[position], in: scope, named: Array(secret.string.utf8), vault: vaultID, path: path, wholeValue: true,
-                    skipped: &skipped)
+                    skipped: &skipped, read: { try? log.readLine(at: $0.offset, length: $0.length) })
             else {
                 throw damaged(skipped[skippedBefore])
             }

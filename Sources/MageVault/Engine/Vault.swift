@@ -135,6 +135,19 @@ public final class Vault {
     /// (and listed in `skippedRecords`), so a line forged without the key can neither
     /// delete a secret nor hide it behind a parent scope's value.
     public func resolvedSecret(named name: String) throws(VaultError) -> ResolvedSecret? {
+        try resolvedRecord(named: name).map { ResolvedSecret(value: $0.record.value(), scope: $0.scope) }
+    }
+
+    /// Calls `body` with the value of `name` (resolved as `resolvedSecret`) as bytes in
+    /// secure memory, or with nil when no scope has it: for embedders that copy the value
+    /// out themselves (the C interface), without an intermediate `String`.
+    public func withSecretValue<R>(named name: String, _ body: (UnsafeRawBufferPointer?) -> R) throws(VaultError) -> R {
+        guard let found = try resolvedRecord(named: name) else { return body(nil) }
+        return found.record.withValueBytes { body($0) }
+    }
+
+    /// The opened record of `name`'s value and its scope; see `resolvedSecret`.
+    func resolvedRecord(named name: String) throws(VaultError) -> (record: OpenedRecord, scope: Scope)? {
         let secret = try validName(name)
         try refresh()
         skippedRecords = []
@@ -148,7 +161,7 @@ public final class Vault {
                 continue
             }
             guard found.header.operation == .set, let opened = found.opened else { continue }
-            return ResolvedSecret(value: opened.value(), scope: scope.location.scope)
+            return (opened, scope.location.scope)
         }
         return nil
     }
@@ -222,7 +235,7 @@ public final class Vault {
         let candidates = try scanCandidates(Set(keys))
         return Authentication.newest(
             candidates[scope.id] ?? [], in: scope, named: name, vault: vaultID, path: log.path, wholeValue: wholeValue,
-            skipped: &skippedRecords)
+            skipped: &skippedRecords, read: lineOf)
     }
 
     /// The newest authentic record of every `(uuid, tag)` of `scope` (names only).
@@ -256,7 +269,8 @@ public final class Vault {
             }
             for (_, candidates) in byKey.sorted(by: { $0.value[0].offset < $1.value[0].offset }) {
                 if let head = Authentication.newest(
-                    candidates, in: scope, named: nil, vault: vault, path: log.path, wholeValue: false, skipped: &skippedRecords)
+                    candidates, in: scope, named: nil, vault: vault, path: log.path, wholeValue: false, skipped: &skippedRecords,
+                    read: lineOf)
                 {
                     heads.append(head)
                 }
@@ -265,8 +279,13 @@ public final class Vault {
         return heads
     }
 
-    /// Every record of the given `(uuid, tag)`s in the log, by uuid: the slow path, taken
-    /// when a newest record does not open or ties with another line.
+    /// Every record of the given `(uuid, tag)`s in the log, by uuid, without their bytes
+    /// (`lineOf` reads one when its turn comes): the slow path, taken when a newest record
+    /// does not open or ties with another line.
+    func lineOf(_ candidate: Candidate) -> [UInt8]? {
+        candidate.line ?? (try? log.readLine(at: candidate.offset, length: candidate.length))
+    }
+
     func scanCandidates(_ keys: Set<IndexKey>) throws(VaultError) -> [EnvironmentID: [Candidate]] {
         var found: [EnvironmentID: [Candidate]] = [:]
         do {
@@ -274,7 +293,7 @@ public final class Vault {
                 guard case .success(.record(let header)) = line.parsed,
                     keys.contains(IndexKey(environment: header.environment, tag: header.tag))
                 else { return }
-                found[header.environment, default: []].append(Candidate(header: header, offset: line.offset, line: Array(line.bytes)))
+                found[header.environment, default: []].append(Candidate(header: header, offset: line.offset, length: line.length))
             }
         } catch {
             throw Self.translate(error)
@@ -434,7 +453,9 @@ public final class Vault {
         // Records under key ids the scope does not hold are never read: say so on every read,
         // since they may be a rekey's made elsewhere, holding newer values.
         let scope = resolution[position]
-        guard let tally = index.tallies[scope.id] else { return }
+        guard let tally = index.tallies[scope.id], tally.samples.count > 1 || scope.keys(for: tally.samples.first!.key) == nil else {
+            return
+        }
         for (keyID, sample) in tally.samples.sorted(by: { $0.value.offset < $1.value.offset }) where scope.keys(for: keyID) == nil {
             skippedRecords.append(
                 SkippedRecord(
@@ -477,13 +498,15 @@ public final class Vault {
             _ = try log.scan(from: 0, limit: scannedTo) { line in
                 guard case .success(.record(let header)) = line.parsed, header.environment == scope.id, scope.keys(for: header.keyID) != nil
                 else { return }
-                all.append(Candidate(header: header, offset: line.offset, line: Array(line.bytes)))
+                all.append(Candidate(header: header, offset: line.offset, length: line.length))
             }
         } catch {
             throw Self.translate(error)
         }
         for candidate in all {
-            if Authentication.newest([candidate], in: scope, named: nil, vault: vaultID, path: log.path, wholeValue: false, skipped: &ignored) != nil {
+            if Authentication.newest(
+                [candidate], in: scope, named: nil, vault: vaultID, path: log.path, wholeValue: false, skipped: &ignored, read: lineOf) != nil
+            {
                 confirmedKeys[scope.id] = scope.keys.keyID
                 return
             }

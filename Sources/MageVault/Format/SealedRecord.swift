@@ -22,6 +22,11 @@ public struct OpenedRecord: Sendable {
     public func value() -> String {
         plaintext.withUnsafeBytes { String(decoding: $0[valueOffset...], as: UTF8.self) }
     }
+
+    /// Calls `body` with the value's bytes, still in secure memory (no copy is made).
+    public func withValueBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try plaintext.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[valueOffset...])) }
+    }
 }
 
 /// Sealing and opening of record lines, as `vault-format.md` specifies them.

@@ -93,7 +93,7 @@ enum Authentication {
     }
 
     /// Opens one candidate with the held key its header names; nil (and a skip) otherwise.
-    private static func open(
+    static func open(
         _ candidate: Candidate, line: [UInt8], in scope: Environment, named name: [UInt8]?, vault: VaultID, path: String,
         wholeValue: Bool, skipped: inout [SkippedRecord]
     ) -> AuthenticRecord? {

@@ -218,6 +218,24 @@ public final class Vault {
     /// holds (a name has one tag per key). The index's newest record is opened first; only
     /// when it does not open (or ties with another line) are the other records read.
     func newestAuthentic(named secret: SecretName, in scope: Environment, wholeValue: Bool) throws(VaultError) -> AuthenticRecord? {
+        if scope.retiredKeys.isEmpty {
+            // One key, one tag: the index's newest record, opened; its tag under this key
+            // names the secret, so a record that opens is this name's.
+            let key = IndexKey(environment: scope.id, tag: scope.keys.tag(of: secret))
+            guard let head = index.entry(environment: key.environment, tag: key.tag) else { return nil }
+            if !index.ties.contains(key) {
+                var ignored: [SkippedRecord] = []
+                if let found = Authentication.open(
+                    Candidate(header: head.newest, offset: head.offset, length: Int(head.length)), line: try readLine(head), in: scope,
+                    named: nil, vault: vaultID, path: log.path, wholeValue: wholeValue, skipped: &ignored)
+                {
+                    return found
+                }
+            }
+            return Authentication.newest(
+                try scanCandidates([key])[scope.id] ?? [], in: scope, named: Array(secret.string.utf8), vault: vaultID,
+                path: log.path, wholeValue: wholeValue, skipped: &skippedRecords, read: lineOf)
+        }
         let keys = scope.ring.map { IndexKey(environment: scope.id, tag: $0.tag(of: secret)) }
         let heads = keys.compactMap { key in index.entry(environment: key.environment, tag: key.tag).map { (key, $0) } }
         guard !heads.isEmpty else { return nil }

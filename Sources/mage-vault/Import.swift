@@ -14,7 +14,6 @@ struct Import: ParsableCommand {
             """
     )
 
-    @OptionGroup var options: LocationOptions
     @OptionGroup var progress: ProgressOptions
 
     @Argument(help: "The file to import ('-' for standard input).")
@@ -22,6 +21,8 @@ struct Import: ParsableCommand {
 
     @Option(help: "env or json (default: JSON when the file starts with '{').")
     var format: SecretsFile.Format?
+
+    @OptionGroup var options: LocationOptions
 
     func run() throws {
         let limit = 256 << 20

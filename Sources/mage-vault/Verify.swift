@@ -14,11 +14,12 @@ struct Verify: ParsableCommand {
             """
     )
 
-    @OptionGroup var options: LocationOptions
     @OptionGroup var progress: ProgressOptions
 
     @Flag(help: "Write a repaired log when damage or a torn tail is found (see 'recover').")
     var repair = false
+
+    @OptionGroup var options: LocationOptions
 
     func run() throws {
         let vault = try options.openVault(create: false)
@@ -74,8 +75,9 @@ struct Recover: ParsableCommand {
             """
     )
 
-    @OptionGroup var options: LocationOptions
     @OptionGroup var progress: ProgressOptions
+
+    @OptionGroup var options: LocationOptions
 
     func run() throws {
         try Self.repair(options.openVault(create: false), progress: progress)

@@ -76,7 +76,7 @@ struct GitMerge: ParsableCommand {
             printError("mage-vault: the vault log has \(report.conflicts.count) conflict(s):")
             for conflict in report.conflicts { printError("  \(conflict)") }
             throw CommandFailure(
-                message: "the merged log is valid (the newest write wins); settle each name with 'mage-vault set' (or --ours/--theirs, see 'mage-vault help git merge'), then git add the log",
+                message: "the merged log is valid (the newest write wins); settle each name with 'mage-vault set' and git add the log, or merge again with --ours NAME or --theirs NAME added to the driver (see 'mage-vault help git merge')",
                 code: ExitStatus.notFound)
         }
     }

@@ -81,8 +81,32 @@ public final class Environment: Sendable {
         if create, let newKey, case .scopeFile(let path) = location.keySource, !FileSystem.exists(path), try newKey.write(to: path) {
             return Environment(location: location, id: id, keys: newKey.keys)
         }
-        let keys = EnvironmentKeys(key: try readOrCreateKey(location, create: create))
-        return Environment(location: location, id: id, keys: keys, retiredKeys: try readRetiredKeys(location, current: keys))
+        // The key file and the retired keys file are read without the log's lock, so another
+        // process's rekey can replace both between the two reads: a retired file sealed under
+        // a key newer than the one just read. Then the key file names another key now; read
+        // both again.
+        for attempt in 1...3 {
+            let keys = EnvironmentKeys(key: try readOrCreateKey(location, create: create))
+            do {
+                return Environment(location: location, id: id, keys: keys, retiredKeys: try readRetiredKeys(location, current: keys))
+            } catch .invalidRetiredKeys(let path) {
+                guard attempt < 3, let now = currentKeyID(location), now != keys.keyID else { throw .invalidRetiredKeys(path: path) }
+            }
+        }
+        preconditionFailure("the last attempt returns or throws")
+    }
+
+    /// The id of the key the scope's key file names now, read without any passphrase (a
+    /// passphrase file names its key id); nil when it cannot be read or the key is not a file's.
+    static func currentKeyID(_ location: EnvironmentLocation) -> UInt32? {
+        guard location.keySource != .environmentVariable,
+            let (contents, _) = try? FileSystem.readSecretFile(location.keyFile, maximumBytes: 4096)
+        else { return nil }
+        switch contents.withUnsafeBytes({ KeyFile.parse($0) }) {
+        case .raw?: return EnvironmentKeys.keyID(of: contents)
+        case .passphrase(_, _, _, let keyID)?: return keyID
+        case nil: return nil
+        }
     }
 
     /// The keys `<key file>.retired` holds, sealed under `current`. A file that does not

@@ -125,6 +125,11 @@ public struct LocationOptions: ParsableArguments {
     /// don't). `history` (else `$MAGE_VAULT_HISTORY`, else 10) is what compaction keeps.
     public func openVault(create: Bool, history: Int? = nil) throws -> Vault {
         let chosen = history ?? FileSystem.environmentVariables()["MAGE_VAULT_HISTORY"].flatMap { Int($0) } ?? Vault.defaultHistory
+        let location = location
+        let keyHere = location.keySource == .environmentVariable || FileSystem.exists(location.keyFile)
+        if create, !Environment.exists(location) || !keyHere {
+            try Vault.requireWritableLog(location)  // a write that will be refused creates no uuid or key first
+        }
         return try reported(Vault(resolution: Environment.resolutionChain(location, create: create), history: chosen))
     }
 

@@ -10,7 +10,7 @@ struct Import: ParsableCommand {
             A .env file holds NAME=value lines (dotenv's quoting; '#' comments; 'export' \
             allowed); a JSON file is an object of name to string value. Every entry is \
             checked first; then all are written in one commit with one sync. A name given \
-            twice keeps its last value.
+            twice is refused, naming it.
             """
     )
 
@@ -33,6 +33,7 @@ struct Import: ParsableCommand {
         } catch {
             throw VaultError.invalidImportFile(path: file, error)
         }
+        try Vault.checkImport(entries)  // a refused file creates no uuid or key
         let vault = try options.openVault(create: true)
         let reporter = progress.reporter("importing")
         let count = try vault.importSecrets(entries, progress: reporter.update)

@@ -131,6 +131,14 @@ struct FirstTenMinutesTests: ToolSuite {
         #expect(try tool("set", "x", "--from-file", empty).status == 2)
         #expect(try tool("set", "x", "made-up-arg").status == 2)
         #expect(try snapshot() == before)
+        // An import file with a bad entry creates nothing in a new data dir either.
+        let fresh = directory.file("fresh")
+        let file = directory.file("bad.json")
+        try write(Array(#"{"bad/name": "made-up"}"#.utf8), to: file)
+        let imported = try run(["import", file, "--data-dir", fresh])
+        #expect(imported.status == 2)
+        #expect(imported.error.contains("entry 1: a secret name cannot contain '/'"), "\(imported.error)")
+        #expect(!FileManager.default.fileExists(atPath: fresh), "a refused import created files")
     }
 
     @Test("--version after a subcommand is refused instead of printing the tool's version; get takes --at-version")
@@ -275,6 +283,18 @@ struct FirstTenMinutesTests: ToolSuite {
         #expect(refused.error.contains("has 1 damaged line"))
         #expect(refused.error.contains("run 'mage-vault recover' to set them aside before writing"), "\(refused.error)")
         #expect(try contents(log) == garbage)
+        // A set that would create a new scope's uuid and key is refused before it creates them.
+        let before = try snapshot()
+        let scoped = try tool("set", "second", "--project", "etl", input: "made-up-2")
+        #expect(scoped.status == 4)
+        #expect(scoped.error == refused.error, "\(scoped.error)")
+        #expect(try snapshot() == before)
+        #expect(!FileManager.default.fileExists(atPath: data + "/secrets/projects"))
+        // So is one into a file that is not a vault.
+        try write(Array("KEY=value\n".utf8), to: log)
+        let foreign = try tool("set", "third", "--pipeline", "load", "--project", "etl", input: "made-up-3")
+        #expect(foreign.status == 4)
+        #expect(!FileManager.default.fileExists(atPath: data + "/secrets/projects"))
     }
 
     @Test("init --passphrase takes $MAGE_VAULT_PASSPHRASE (or the NEW one) when there is no passphrase yet; both, differing, are refused")

@@ -123,6 +123,28 @@ public final class Vault {
         try finishInterruptedRekeys()
     }
 
+    /// Refuses what a write to `location`'s log would refuse (a file that is not a vault or
+    /// is of a newer format, lines that do not parse) before a writer creates anything: a
+    /// `set` that would create a scope's uuid and key first is refused with nothing created,
+    /// as every refused command changes nothing. Reads the clear headers only.
+    public static func requireWritableLog(_ location: EnvironmentLocation) throws(VaultError) {
+        let log: VaultLog
+        do { log = try VaultLog(path: location.logFile) } catch { throw translate(error) }
+        guard log.exists else { return }
+        var index = Index(history: defaultHistory)
+        do {
+            let scanned = try log.withLock(exclusive: false) { () throws(any Error) -> Void in
+                _ = try log.scan(from: 0) { index.apply($0) }
+            }
+            if case .failure(let error) = scanned { throw error }
+        } catch {
+            throw translate(error)
+        }
+        guard index.damagedCount == 0 else {
+            throw .damagedLog(path: log.path, offsets: index.damagedOffsets, count: index.damagedCount)
+        }
+    }
+
     // MARK: Reading
 
     /// The value of the secret `name`, or nil when there is none (Mage's `get_secret_value`

@@ -407,7 +407,7 @@ struct MaintenanceCommandTests: ToolSuite {
         #expect(FileManager.default.fileExists(atPath: secrets + fresh), "a write that may be in flight was removed")
     }
 
-    @Test("import a .env or JSON file, all or nothing; history, get --version and rollback")
+    @Test("import a .env or JSON file, all or nothing; history, get --at-version and rollback")
     func importAndVersions() throws {
         let envFile = directory.file("secrets.env")
         try write(Array("DB_USER=analytics\nDB_PASSWORD=\"made-up pass\"\n".utf8), to: envFile)

@@ -1,12 +1,12 @@
 import ArgumentParser
 import MageVault
 
-/// Parses `Command`'s arguments, runs it, and exits with the code the README documents for
-/// each kind of failure (usage errors exit with 2, like most Unix tools, not
-/// ArgumentParser's 64).
-public func runWithExitCodes<Command: ParsableCommand>(_ command: Command.Type) -> Never {
+/// Parses `Command`'s arguments (the program's own, unless `arguments` is given), runs it,
+/// and exits with the code the README documents for each kind of failure (usage errors exit
+/// with 2, like most Unix tools, not ArgumentParser's 64).
+public func runWithExitCodes<Command: ParsableCommand>(_ command: Command.Type, arguments: (() throws -> [String])? = nil) -> Never {
     exitReporting(as: Command.self) {
-        var parsed = try Command.parseAsRoot()
+        var parsed = try Command.parseAsRoot(arguments.map { try $0() })
         try parsed.run()
     }
 }
@@ -107,6 +107,12 @@ public struct LocationOptions: ParsableArguments {
         do { _ = try Scope(project: project, pipeline: pipeline) } catch { throw ValidationError("\(error)") }
     }
 
+    /// These options as command-line arguments, for a program run in our place (`serve`).
+    public var arguments: [String] {
+        [("--data-dir", dataDirectory), ("--vault", vaultFile), ("--key-file", keyFile), ("--project", project), ("--pipeline", pipeline)]
+            .flatMap { option, value in value.map { [option, $0] } ?? [] }
+    }
+
     /// The location these options name.
     public var location: EnvironmentLocation {
         EnvironmentLocation(
@@ -119,6 +125,11 @@ public struct LocationOptions: ParsableArguments {
     /// don't). `history` (else `$MAGE_VAULT_HISTORY`, else 10) is what compaction keeps.
     public func openVault(create: Bool, history: Int? = nil) throws -> Vault {
         let chosen = history ?? FileSystem.environmentVariables()["MAGE_VAULT_HISTORY"].flatMap { Int($0) } ?? Vault.defaultHistory
+        let location = location
+        let keyHere = location.keySource == .environmentVariable || FileSystem.exists(location.keyFile)
+        if create, !Environment.exists(location) || !keyHere {
+            try Vault.requireWritableLog(location)  // a write that will be refused creates no uuid or key first
+        }
         return try reported(Vault(resolution: Environment.resolutionChain(location, create: create), history: chosen))
     }
 

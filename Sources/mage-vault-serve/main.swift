@@ -19,8 +19,6 @@ struct ServeCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var options: LocationOptions
-
     @Option(help: ArgumentHelp("The port (default: 6790, or the next free one; 0 picks any free port).", valueName: "port"))
     var port: UInt16?
 
@@ -35,6 +33,8 @@ struct ServeCommand: ParsableCommand {
 
     @Option(name: .customLong("max-connections"), help: ArgumentHelp("Serve at most this many connections at once; more wait (default: 256).", valueName: "count"))
     var maxConnections: Int = ConnectionLimits.standard.maximumConnections
+
+    @OptionGroup var options: LocationOptions
 
     func validate() throws {
         guard idleTimeout > 0, idleTimeout <= 86_400 else { throw ValidationError("--idle-timeout takes seconds between 0 and 86400, not \(idleTimeout)") }

@@ -14,11 +14,12 @@ struct Compact: ParsableCommand {
             """
     )
 
-    @OptionGroup var options: LocationOptions
     @OptionGroup var progress: ProgressOptions
 
     @Option(help: "Versions kept per secret (default: $MAGE_VAULT_HISTORY, else 10).")
     var history: Int?
+
+    @OptionGroup var options: LocationOptions
 
     func validate() throws {
         if let history, history < 1 { throw ValidationError("--history must be at least 1") }
@@ -44,7 +45,6 @@ struct Backup: ParsableCommand {
             """
     )
 
-    @OptionGroup var options: LocationOptions
     @OptionGroup var progress: ProgressOptions
 
     @Argument(help: "The backup file to create.")
@@ -55,6 +55,8 @@ struct Backup: ParsableCommand {
 
     @Option(help: "Versions kept per secret (default: $MAGE_VAULT_HISTORY, else 10).")
     var history: Int?
+
+    @OptionGroup var options: LocationOptions
 
     func run() throws {
         let vault = try options.openVault(create: false, history: history)
@@ -77,11 +79,12 @@ struct Restore: ParsableCommand {
             """
     )
 
-    @OptionGroup var options: LocationOptions
     @OptionGroup var progress: ProgressOptions
 
     @Argument(help: "The backup file.")
     var file: String
+
+    @OptionGroup var options: LocationOptions
 
     func run() throws {
         let vault = try options.openVault(create: false)

@@ -8,10 +8,10 @@ struct Delete: ParsableCommand {
         abstract: "Delete a secret (appends a tombstone; exits with 1 when there is no such secret)."
     )
 
-    @OptionGroup var options: LocationOptions
-
     @Argument(help: "The secret's name.")
     var name: String
+
+    @OptionGroup var options: LocationOptions
 
     func validate() throws {
         do { _ = try SecretName(name) } catch { throw ValidationError("\(error)") }

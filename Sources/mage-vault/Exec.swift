@@ -18,8 +18,6 @@ struct Exec: ParsableCommand {
             """
     )
 
-    @OptionGroup var options: LocationOptions
-
     @Option(parsing: .upToNextOption, help: "Only these secrets (default: every visible one).")
     var only: [String] = []
 
@@ -34,6 +32,8 @@ struct Exec: ParsableCommand {
 
     @Argument(parsing: .postTerminator, help: "The program and its arguments, after --.")
     var command: [String] = []
+
+    @OptionGroup var options: LocationOptions
 
     func validate() throws {
         guard !command.isEmpty else { throw ValidationError("give the program to run after --: mage-vault exec -- COMMAND ARGS…") }

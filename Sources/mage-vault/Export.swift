@@ -13,8 +13,6 @@ struct Export: ParsableCommand {
             """
     )
 
-    @OptionGroup var options: LocationOptions
-
     @Option(help: "env or json.")
     var format: SecretsFile.Format = .env
 
@@ -24,13 +22,17 @@ struct Export: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Write here (mode 0600) instead of standard output.", valueName: "file"))
     var output: String?
 
+    @OptionGroup var options: LocationOptions
+
     func run() throws {
         guard plaintext else {
             throw CommandFailure(message: "export writes every secret in plain text: pass --plaintext to confirm", code: ExitStatus.usage)
         }
         let vault = try options.openForReading()
         var entries: [(name: String, value: String)] = []
-        for secret in try vault.secrets() {
+        let secrets = try vault.secrets()
+        try vault.requireNoDamagedSecrets()  // an export that silently lacks a secret would be lost on the move
+        for secret in secrets {
             if let value = try vault.secretValue(named: secret.name) { entries.append((secret.name, value)) }
         }
         var bytes = Array(SecretsFile.encode(entries, format: format).utf8)

@@ -13,13 +13,14 @@ struct Get: ParsableCommand {
             """
     )
 
-    @OptionGroup var options: LocationOptions
-
     @Argument(help: "The secret's name.")
     var name: String
 
-    @Option(help: "An earlier version (see 'mage-vault history').")
+    // Not `--version`: that is the tool's own option, which prints the tool's version.
+    @Option(name: .customLong("at-version"), help: ArgumentHelp("An earlier version (see 'mage-vault history').", valueName: "n"))
     var version: Int?
+
+    @OptionGroup var options: LocationOptions
 
     func run() throws {
         guard let version else { return try Self.printValue(named: name, location: options.location) }
@@ -49,12 +50,13 @@ struct Get: ParsableCommand {
     }
 }
 
-/// `mage-vault get NAME [location options]`, recognised without ArgumentParser: a pipeline
-/// runs it at every step, and ArgumentParser's reflection over the command's options costs
-/// about a millisecond of a five-millisecond get. It accepts only what `Get` would accept
-/// with the same meaning (each option once, as `--opt value` or `--opt=value`, values and
-/// the name not starting with `-`, a valid name and scope); anything else, help included,
-/// is left to ArgumentParser, which words the help or the error as always.
+/// `mage-vault [location options] get NAME [location options]`, recognised without
+/// ArgumentParser: a pipeline runs it at every step, and ArgumentParser's reflection over
+/// the command's options costs about a millisecond of a five-millisecond get. It accepts
+/// only what `Get` would accept with the same meaning (each option once, before or after
+/// `get`, as `--opt value` or `--opt=value`, values and the name not starting with `-`, a
+/// valid name and scope); anything else, help included, is left to ArgumentParser, which
+/// words the help or the error as always.
 /// `CommandLineTests` checks both paths print the same for the same arguments.
 struct QuickGet {
     let name: String
@@ -64,11 +66,16 @@ struct QuickGet {
 
     /// The command when `arguments` (without the program's path) are a plain get.
     init?(_ arguments: [String]) {
-        guard arguments.first == "get" else { return nil }
         var values: [String: String] = [:]
         var name: String?
-        var rest = arguments.dropFirst()
+        var command = false
+        var rest = arguments[...]
         while let argument = rest.popFirst() {
+            if !command, !argument.hasPrefix("-") {
+                guard argument == "get" else { return nil }
+                command = true
+                continue
+            }
             if argument.hasPrefix("-") {
                 let parts = argument.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
                 guard Self.options.contains(parts[0]), values[parts[0]] == nil else { return nil }
@@ -80,7 +87,7 @@ struct QuickGet {
                 name = argument
             }
         }
-        guard let name, (try? SecretName(name)) != nil,
+        guard command, let name, (try? SecretName(name)) != nil,
             let scope = try? Scope(project: values["--project"], pipeline: values["--pipeline"])
         else { return nil }
         self.name = name

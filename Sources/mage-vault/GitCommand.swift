@@ -24,7 +24,10 @@ struct GitSetup: ParsableCommand {
     @OptionGroup var options: LocationOptions
 
     func run() throws {
-        let report = try GitWorkTree.setup(options.location, currentDirectory: FileSystem.currentDirectory())
+        let program = FileSystem.executablePath().map {
+            GitWorkTree.driverProgram(executable: $0, searchPath: FileSystem.environmentVariables()["PATH"])
+        } ?? "mage-vault"
+        let report = try GitWorkTree.setup(options.location, currentDirectory: FileSystem.currentDirectory(), program: program)
         for line in report.lines { print(line) }
     }
 }
@@ -38,14 +41,13 @@ struct GitMerge: ParsableCommand {
             records, for every environment (keys or not). A secret changed on both sides to \
             different values, or changed on one and deleted on the other, is a conflict: the \
             merge fails and lists them (names only), leaving a valid log in which the newest \
-            write wins. Settle them with --ours NAME / --theirs NAME, or --last-writer-wins, \
-            for instance: git -c merge.mage-vault.driver="mage-vault git merge %O %A %B \
-            --theirs db_password" merge feature. Or set the value you want with \
-            'mage-vault set', then 'git add' the log.
+            write wins. Settle them with --ours NAME / --theirs NAME (each must name a \
+            conflict), or --last-writer-wins, added to the driver that 'git setup' \
+            registered, for instance: git -c merge.mage-vault.driver="$(git config \
+            merge.mage-vault.driver) --theirs db_password" merge feature. Or set the value \
+            you want with 'mage-vault set', then 'git add' the log.
             """
     )
-
-    @OptionGroup var options: LocationOptions
 
     @Argument(help: "The common ancestor (%O).") var base: String
     @Argument(help: "Our version (%A); the result is written here.") var ours: String
@@ -55,11 +57,17 @@ struct GitMerge: ParsableCommand {
     @Option(name: .customLong("theirs"), help: "Keep their value of this secret (repeatable).") var theirsNames: [String] = []
     @Flag(name: .customLong("last-writer-wins"), help: "Settle every conflict by the newest write.") var lastWriterWins = false
 
+    @OptionGroup var options: LocationOptions
+
     func run() throws {
         var environments = Environment.allScopes(options.location)
-        if let selected = try? Environment.open(options.location, create: false) {
+        switch Result(catching: { () throws(VaultError) in try Environment.open(options.location, create: false) }) {
+        case .success(let selected):
             environments.removeAll { $0.id == selected.id }
             environments.insert(selected, at: 0)
+        case .failure(let error):
+            // Names are settled in the merging environment: without its key, none can be found.
+            if !oursNames.isEmpty || !theirsNames.isEmpty { throw error }
         }
         let report = try LogMerge.merge(
             base: base, ours: ours, theirs: theirs, environments: environments,
@@ -68,7 +76,7 @@ struct GitMerge: ParsableCommand {
             printError("mage-vault: the vault log has \(report.conflicts.count) conflict(s):")
             for conflict in report.conflicts { printError("  \(conflict)") }
             throw CommandFailure(
-                message: "the merged log is valid (the newest write wins); settle each name with 'mage-vault set' (or --ours/--theirs, see 'mage-vault help git merge'), then git add the log",
+                message: "the merged log is valid (the newest write wins); settle each name with 'mage-vault set' and git add the log, or merge again with --ours NAME or --theirs NAME added to the driver (see 'mage-vault help git merge')",
                 code: ExitStatus.notFound)
         }
     }
@@ -80,9 +88,9 @@ struct GitDiffText: ParsableCommand {
         abstract: "git's textconv for the vault log: names and states per environment, never values."
     )
 
-    @OptionGroup var options: LocationOptions
-
     @Argument(help: "The log file git hands over.") var file: String
+
+    @OptionGroup var options: LocationOptions
 
     func run() throws {
         print(try LogSummary.text(of: file, environments: Environment.allScopes(options.location)), terminator: "")

@@ -12,13 +12,13 @@ struct History: ParsableCommand {
             """
     )
 
-    @OptionGroup var options: LocationOptions
-
     @Argument(help: "The secret's name.")
     var name: String
 
     @Flag(name: .customLong("show-values"), help: "Print each version's value too.")
     var showValues = false
+
+    @OptionGroup var options: LocationOptions
 
     func run() throws {
         let vault = try options.openVault(create: false)
@@ -46,13 +46,13 @@ struct Rollback: ParsableCommand {
         discussion: "mage-vault history NAME shows the version numbers."
     )
 
-    @OptionGroup var options: LocationOptions
-
     @Argument(help: "The secret's name.")
     var name: String
 
     @Option(help: "The version whose value becomes current again.")
     var to: Int
+
+    @OptionGroup var options: LocationOptions
 
     func run() throws {
         let vault = try options.openVault(create: false)

@@ -10,11 +10,10 @@ struct Import: ParsableCommand {
             A .env file holds NAME=value lines (dotenv's quoting; '#' comments; 'export' \
             allowed); a JSON file is an object of name to string value. Every entry is \
             checked first; then all are written in one commit with one sync. A name given \
-            twice keeps its last value.
+            twice is refused, naming it.
             """
     )
 
-    @OptionGroup var options: LocationOptions
     @OptionGroup var progress: ProgressOptions
 
     @Argument(help: "The file to import ('-' for standard input).")
@@ -22,6 +21,8 @@ struct Import: ParsableCommand {
 
     @Option(help: "env or json (default: JSON when the file starts with '{').")
     var format: SecretsFile.Format?
+
+    @OptionGroup var options: LocationOptions
 
     func run() throws {
         let limit = 256 << 20
@@ -32,6 +33,7 @@ struct Import: ParsableCommand {
         } catch {
             throw VaultError.invalidImportFile(path: file, error)
         }
+        try Vault.checkImport(entries)  // a refused file creates no uuid or key
         let vault = try options.openVault(create: true)
         let reporter = progress.reporter("importing")
         let count = try vault.importSecrets(entries, progress: reporter.update)

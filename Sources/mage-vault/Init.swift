@@ -13,22 +13,24 @@ struct Init: ParsableCommand {
             """
     )
 
-    @OptionGroup var options: LocationOptions
-
     @OptionGroup var key: PassphraseOptions
+
+    @OptionGroup var options: LocationOptions
 
     func run() throws {
         let location = options.location
         let hadUUID = Environment.exists(location)
         let hadKey = location.keySource == .environmentVariable || FileSystem.exists(location.keyFile)
-        let newKey = key.passphrase && !hadKey ? try key.newKey() : nil
+        let newKey = key.passphrase && !hadKey ? try key.newKey(firstKey: true) : nil
         // Before any key exists: in a git work tree, the rules that keep keys out of commits.
         let gitignores = try Environment.ignoreKeyFilesInGit(location)
         let environment = try Environment.open(location, create: true, newKey: newKey)
         let vault = try Vault(resolution: [environment])
         let createdLog = try vault.createLogIfMissing()
         print("environment \(vault.environment.id)")
-        print("  uuid  \(location.uuidFile) (\(hadUUID ? "adopted" : "created"))")
+        // "adopted" is for Mage's uuid, found without a key of ours beside it; a uuid with its
+        // key is one that MageVault (or an earlier init) already set up.
+        print("  uuid  \(location.uuidFile) (\(hadUUID ? (hadKey ? "exists" : "adopted") : "created"))")
         let created = newKey != nil ? "created: passphrase-protected (Argon2id, \(key.kdfLimits.rawValue)), no key stored" : "created, mode 0600"
         print("  key   \(location.keySource) (\(hadKey ? "exists" : created))")
         print("  log   \(location.logFile) (\(createdLog ? "created" : "exists"))")

@@ -9,14 +9,15 @@ struct List: ParsableCommand {
         discussion: """
             With --project (and --pipeline), names of the parent scopes are listed too; each \
             shows the scope its value comes from, the nearest one: pipeline, then project, \
-            then global.
+            then global. A secret that has records of which none opens (damaged or forged) \
+            is left out, and list then exits with 4 naming where, after listing the others.
             """
     )
 
-    @OptionGroup var options: LocationOptions
-
     @Flag(help: "Print a JSON array of {\"name\", \"updated\", \"scope\"} objects.")
     var json = false
+
+    @OptionGroup var options: LocationOptions
 
     func run() throws {
         let vault = try options.openForReading()
@@ -27,13 +28,16 @@ struct List: ParsableCommand {
                 "{\"name\":\(JSONText.quoted($0.name)),\"updated\":\"\($0.updated.iso8601)\",\"scope\":\(JSONText.quoted($0.scope.description))}"
             }
             print("[" + items.joined(separator: ",") + "]")
-            return
+        } else {
+            let width = max(4, secrets.map(\.name.count).max() ?? 0)
+            print("NAME".padding(to: width) + "  UPDATED                   SCOPE")
+            for secret in secrets {
+                print(secret.name.padding(to: width) + "  " + secret.updated.iso8601 + "  " + secret.scope.description)
+            }
         }
-        let width = max(4, secrets.map(\.name.count).max() ?? 0)
-        print("NAME".padding(to: width) + "  UPDATED                   SCOPE")
-        for secret in secrets {
-            print(secret.name.padding(to: width) + "  " + secret.updated.iso8601 + "  " + secret.scope.description)
-        }
+        // The names that open are listed; a secret none of whose records opens is damage
+        // (exit 4, as `get` of it), not a name to leave out in silence.
+        try vault.requireNoDamagedSecrets()
     }
 }
 

@@ -12,9 +12,10 @@ struct PassphraseOptions: ParsableArguments {
     @Option(name: .customLong("kdf-limits"), help: "Argon2id cost: interactive, moderate (default) or sensitive.")
     var kdfLimits: KDFLimits = .moderate
 
-    /// The new key: a passphrase's (asked for now) with `--passphrase`, else random.
-    func newKey() throws -> KeyMaterial {
-        passphrase ? try KeyMaterial.passphrase(Rekey.newPassphrase(), limits: kdfLimits) : KeyMaterial.random()
+    /// The new key: a passphrase's (asked for now) with `--passphrase`, else random. A scope
+    /// that has no key yet (`init`) may take its passphrase from `$MAGE_VAULT_PASSPHRASE` too.
+    func newKey(firstKey: Bool = false) throws -> KeyMaterial {
+        passphrase ? try KeyMaterial.passphrase(Rekey.newPassphrase(acceptingCurrentVariable: firstKey), limits: kdfLimits) : KeyMaterial.random()
     }
 }
 
@@ -36,13 +37,14 @@ struct Rekey: ParsableCommand {
             """
     )
 
-    @OptionGroup var options: LocationOptions
     @OptionGroup var progress: ProgressOptions
 
     @OptionGroup var key: PassphraseOptions
 
     @Flag(help: "Keep the key; forget the retired keys that no record of the log needs.")
     var retire = false
+
+    @OptionGroup var options: LocationOptions
 
     func run() throws {
         let vault = try Vault(environment: Environment.open(options.location, create: false))
@@ -64,9 +66,21 @@ struct Rekey: ParsableCommand {
     }
 
     /// A new passphrase: `$MAGE_VAULT_NEW_PASSPHRASE`, else typed twice at a no-echo prompt.
-    static func newPassphrase() throws -> SecureBytes {
-        if FileSystem.environmentVariables()[KeyVariable.newPassphrase.name] != nil {
-            return try Environment.readPassphrase(prompt: "", variable: KeyVariable.newPassphrase.name)
+    /// With `acceptingCurrentVariable` (a scope that has no passphrase yet, so the variable
+    /// that unlocks it cannot mean an old one), `$MAGE_VAULT_PASSPHRASE` does too.
+    static func newPassphrase(acceptingCurrentVariable: Bool = false) throws -> SecureBytes {
+        let variables = FileSystem.environmentVariables()
+        let new = KeyVariable.newPassphrase.name, current = KeyVariable.passphrase.name
+        if acceptingCurrentVariable, let given = variables[current] {
+            if let other = variables[new], other != given {
+                throw CommandFailure(
+                    message: "$\(new) and $\(current) are both set, to different passphrases: set only one of them; nothing was created",
+                    code: ExitStatus.usage)
+            }
+            return try Environment.readPassphrase(prompt: "", variable: current)
+        }
+        if variables[new] != nil {
+            return try Environment.readPassphrase(prompt: "", variable: new)
         }
         let first = try Environment.readPassphrase(prompt: "New passphrase: ", variable: KeyVariable.newPassphrase.name)
         let again = try SecretInput.prompt("Repeat the passphrase: ", limit: 1024)

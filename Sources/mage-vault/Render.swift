@@ -18,8 +18,6 @@ struct Render: ParsableCommand {
             """
     )
 
-    @OptionGroup var options: LocationOptions
-
     @Argument(help: "The config file ('-' for standard input).")
     var file: String
 
@@ -31,6 +29,8 @@ struct Render: ParsableCommand {
 
     @Flag(help: "Refuse expressions other than mage_secret_var, env_var and json_value.")
     var strict = false
+
+    @OptionGroup var options: LocationOptions
 
     func run() throws {
         let limit = 64 << 20

@@ -14,13 +14,14 @@ struct RenameScope: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rename",
         abstract: "Rename a pipeline scope; its secrets follow (Mage moves the folder on rename).",
-        discussion: "mage-vault scope rename --project P --pipeline OLD NEW"
+        usage: "mage-vault scope rename --project <project> --pipeline <pipeline> <new-name> [--data-dir <dir>] [--vault <file>]",
+        discussion: "--project and --pipeline (the pipeline to rename) are required."
     )
-
-    @OptionGroup var options: LocationOptions
 
     @Argument(help: "The pipeline's new name.")
     var newName: String
+
+    @OptionGroup var options: LocationOptions
 
     func run() throws {
         guard let project = options.project, let pipeline = options.pipeline else {
@@ -35,16 +36,18 @@ struct DeleteScope: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "delete",
         abstract: "Forget every secret of a project or pipeline scope, after a confirmation.",
+        usage: "mage-vault scope delete --project <project> [--pipeline <pipeline>] [--yes] [--data-dir <dir>] [--vault <file>] [--key-file <file>]",
         discussion: """
-            Deletes each secret of the scope (in one commit) and removes the scope's uuid and \
-            key files. Asks for confirmation on a terminal; elsewhere pass --yes.
+            --project is required (with --pipeline, a pipeline of it). Deletes each secret of \
+            the scope (in one commit) and removes the scope's uuid and key files. Asks for \
+            confirmation on a terminal; elsewhere pass --yes.
             """
     )
 
-    @OptionGroup var options: LocationOptions
-
     @Flag(help: "Do not ask for confirmation.")
     var yes = false
+
+    @OptionGroup var options: LocationOptions
 
     func run() throws {
         let scope = options.location.scope

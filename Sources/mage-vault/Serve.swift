@@ -8,12 +8,15 @@ import MageVaultCommandLine
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the Secrets page and a JSON API on 127.0.0.1 (see `mage-vault serve --help`).",
-        discussion: "Runs mage-vault-serve from the folder this binary is in; its --help lists the options."
+        abstract: "Serve the Secrets page and a JSON API on 127.0.0.1.",
+        discussion: "Runs mage-vault-serve from the folder this binary is in."
     )
 
     @Argument(parsing: .captureForPassthrough, help: "Options for mage-vault-serve: --port, --host, --allow-remote, --data-dir, --project, --pipeline…")
     var arguments: [String] = []
+
+    /// Location options given before `serve` (`mage-vault --data-dir X serve`), passed on.
+    @OptionGroup(visibility: .private) var options: LocationOptions
 
     func run() throws {
         let program = FileSystem.executableDirectory() + "/mage-vault-serve"
@@ -22,7 +25,7 @@ struct Serve: ParsableCommand {
                 message: "\(program) is missing: `make install` installs it beside mage-vault (or run `swift build --product mage-vault-serve`)",
                 code: ExitStatus.io)
         }
-        let failure = ProgramRunner.replaceProcess(command: [program] + arguments, adding: [])
+        let failure = ProgramRunner.replaceProcess(command: [program] + options.arguments + arguments, adding: [])
         throw CommandFailure(message: failure.message, code: ExitStatus.io)
     }
 }

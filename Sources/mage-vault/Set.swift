@@ -14,10 +14,13 @@ struct Set: ParsableCommand {
             """
     )
 
-    @OptionGroup var options: LocationOptions
-
     @Argument(help: "The secret's name (1-255 bytes, no '/' or control characters).")
     var name: String
+
+    /// Whatever follows the name (a value typed as an argument, or an unknown option, which
+    /// may be a value starting with '-'): refused without repeating it.
+    @Argument(parsing: .allUnrecognized, help: .private)
+    var value: [String] = []
 
     @Option(name: .customLong("from-file"), help: ArgumentHelp("Read the value from this file.", valueName: "file"))
     var fromFile: String?
@@ -25,35 +28,26 @@ struct Set: ParsableCommand {
     @Flag(name: .customLong("strip-newline"), help: "Drop one trailing newline (\\n or \\r\\n) from a piped or file value.")
     var stripNewline = false
 
+    @OptionGroup var options: LocationOptions
+
     func validate() throws {
         do { _ = try SecretName(name) } catch { throw ValidationError("\(error)") }
+        // ArgumentParser would say "Unexpected argument '<the value>'": the value on the screen again.
+        guard value.isEmpty else {
+            throw ValidationError(
+                "set takes a name and no value: a value is never an argument (command lines show up in ps, shell history and CI logs), "
+                    + "and what followed the name is not repeated here. Nothing was written. "
+                    + "Pipe the value: printf '%s' \"$VALUE\" | mage-vault set \(name); or pass --from-file FILE; "
+                    + "or run 'mage-vault set \(name)' on a terminal to be asked for it without echo")
+        }
     }
 
     func run() throws {
-        let limit = SecretValue.maximumByteCount
-        let raw: SecureBytes
-        let prompted: Bool
-        if let fromFile {
-            raw = try SecretInput.readFile(fromFile, limit: limit)
-            prompted = false
-        } else if SecretInput.standardInputIsTerminal {
-            raw = try SecretInput.prompt("Value for \(name) (not echoed): ", limit: limit)
-            prompted = true
-        } else {
-            raw = try SecretInput.readStandardInput(limit: limit)
-            prompted = false
-        }
-        let endsWithNewline = raw.withUnsafeBytes { $0.last == UInt8(ascii: "\n") }
+        // Read and checked before anything is opened: a refused value creates no uuid, key or log.
+        let given = try SecretInput.readValue(file: fromFile, prompt: "Value for \(name) (not echoed): ", stripNewline: stripNewline)
         let vault = try options.openVault(create: true)
-        try raw.withUnsafeBytes { bytes in
-            var value = bytes
-            if stripNewline, value.last == UInt8(ascii: "\n") {
-                value = UnsafeRawBufferPointer(rebasing: value.dropLast())
-                if value.last == UInt8(ascii: "\r") { value = UnsafeRawBufferPointer(rebasing: value.dropLast()) }
-            }
-            try vault.setSecret(named: name, value: value)
-        }
-        if !prompted, endsWithNewline, !stripNewline {
+        try given.bytes.withUnsafeBytes { try vault.setSecret(named: name, value: $0) }
+        if !given.prompted, given.endedWithNewline, !stripNewline {
             printError("mage-vault: note: the value ends with a newline, stored as given; pass --strip-newline to drop it")
         }
     }

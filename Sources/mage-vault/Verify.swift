@@ -14,11 +14,12 @@ struct Verify: ParsableCommand {
             """
     )
 
-    @OptionGroup var options: LocationOptions
     @OptionGroup var progress: ProgressOptions
 
     @Flag(help: "Write a repaired log when damage or a torn tail is found (see 'recover').")
     var repair = false
+
+    @OptionGroup var options: LocationOptions
 
     func run() throws {
         let vault = try options.openVault(create: false)
@@ -82,11 +83,12 @@ struct Recover: ParsableCommand {
             """
     )
 
-    @OptionGroup var options: LocationOptions
     @OptionGroup var progress: ProgressOptions
 
     @Flag(help: "Also set aside the selected scope's records under key ids it does not hold.")
     var setAsideUnknownKeys = false
+
+    @OptionGroup var options: LocationOptions
 
     func run() throws {
         try Self.repair(options.openVault(create: false), progress: progress, unknownKeys: setAsideUnknownKeys)

@@ -99,16 +99,24 @@ struct CommandLineTests: ToolSuite {
         }
     }
 
-    @Test("init creates uuid, key and log, and a second init changes nothing")
+    @Test("init creates uuid, key and log, and a second init changes nothing and says the uuid exists (adopted is for Mage's)")
     func initIsIdempotent() throws {
         let first = try tool("init")
         #expect(first.status == 0)
-        #expect(first.text.contains("(created)"))
+        #expect(first.text.contains("  uuid  \(data)/secrets/uuid (created)\n"))
         let snapshot = try [data + "/secrets/uuid", data + "/secrets/vault.key", log].map(contents)
         let second = try tool("init")
         #expect(second.status == 0)
-        #expect(second.text.contains("(adopted)"))
+        #expect(second.text.contains("  uuid  \(data)/secrets/uuid (exists)\n"), "\(second.text)")
+        #expect(!second.text.contains("adopted"))
         #expect(try [data + "/secrets/uuid", data + "/secrets/vault.key", log].map(contents) == snapshot)
+        // A uuid Mage wrote (no key of ours beside it) is adopted, and kept as it is.
+        let mage = directory.file("mage")
+        try FileManager.default.createDirectory(atPath: mage + "/secrets", withIntermediateDirectories: true)
+        try write(Array("0123456789abcdef0123456789abcdef".utf8), to: mage + "/secrets/uuid")
+        let adopted = try run(["init", "--data-dir", mage])
+        #expect(adopted.text.contains("  uuid  \(mage)/secrets/uuid (adopted)\n"), "\(adopted.text)")
+        #expect(try contents(mage + "/secrets/uuid") == Array("0123456789abcdef0123456789abcdef".utf8))
     }
 
     @Test("A plain get answers the same through the quick parser and through ArgumentParser")
@@ -399,7 +407,7 @@ struct MaintenanceCommandTests: ToolSuite {
         #expect(FileManager.default.fileExists(atPath: secrets + fresh), "a write that may be in flight was removed")
     }
 
-    @Test("import a .env or JSON file, all or nothing; history, get --version and rollback")
+    @Test("import a .env or JSON file, all or nothing; history, get --at-version and rollback")
     func importAndVersions() throws {
         let envFile = directory.file("secrets.env")
         try write(Array("DB_USER=analytics\nDB_PASSWORD=\"made-up pass\"\n".utf8), to: envFile)
@@ -419,9 +427,9 @@ struct MaintenanceCommandTests: ToolSuite {
         #expect(history.text.split(separator: "\n").count == 3)
         #expect(!history.text.contains("made-up pass"))
         #expect(try tool("history", "DB_PASSWORD", "--show-values").text.contains("made-up pass"))
-        #expect(try tool("get", "DB_PASSWORD", "--version", "1").text == "made-up pass")
+        #expect(try tool("get", "DB_PASSWORD", "--at-version", "1").text == "made-up pass")
         #expect(try tool("rollback", "DB_PASSWORD", "--to", "1").status == 0)
         #expect(try tool("get", "DB_PASSWORD").text == "made-up pass")
-        #expect(try tool("get", "DB_PASSWORD", "--version", "9").status == 1)
+        #expect(try tool("get", "DB_PASSWORD", "--at-version", "9").status == 1)
     }
 }

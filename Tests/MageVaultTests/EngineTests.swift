@@ -136,9 +136,12 @@ struct EngineTests {
         try write(joined(all), to: path)
         let swapped = try Vault(environment: dev.environment)
         #expect(throws: VaultError.self) { try swapped.secretValue(named: "secret1") }
-        // list passes over the two records that do not open, and says so.
+        // list leaves out the two secrets none of whose records opens, and says so (as damage:
+        // no older record was used instead).
         #expect(try swapped.secrets().map(\.name) == ["secret3"])
-        #expect(swapped.skippedRecords.count == 2)
+        #expect(swapped.damagedSecrets.count == 2)
+        #expect(swapped.skippedRecords.isEmpty)
+        #expect(throws: VaultError.self) { try swapped.requireNoDamagedSecrets() }
 
         // A record copied into another vault file (another vault id) with the same key and uuid.
         let otherLog = directory.file("other.log")

@@ -44,7 +44,7 @@ struct Repository {
         try repository.set("api_token", "dev token made-up")
         try repository.set("db_password", "prod made-up 1", production: true)
         if setup {
-            let result = try run(["git", "setup", "--data-dir", repository.dev], directory: repository.root)
+            let result = try run(["git", "setup", "--data-dir", repository.dev], environment: repository.environment, directory: repository.root)
             #expect(result.status == 0, "\(result.error)")
         }
         try repository.git("add", "-A")
@@ -62,11 +62,38 @@ struct GitTests {
         #expect(try repository.git("config", "merge.mage-vault.driver").text.hasPrefix("mage-vault git merge %O %A %B"))
         #expect(try repository.git("config", "diff.mage-vault.textconv").text.hasPrefix("mage-vault git diff-text"))
         #expect(String(decoding: try contents(repository.root + "/.gitattributes"), as: UTF8.self) == "mage_data/secrets/vault.log merge=mage-vault diff=mage-vault -text\n")
-        let again = try run(["git", "setup", "--data-dir", repository.dev], directory: repository.root)
+        let again = try run(["git", "setup", "--data-dir", repository.dev], environment: repository.environment, directory: repository.root)
         #expect(again.text.contains("already marks"))
+        #expect(!again.text.contains("note:"))
         let committed = try repository.git("ls-files").text
         #expect(committed.contains("mage_data/secrets/vault.log"))
         #expect(!committed.contains("vault.key"))
+    }
+
+    @Test("git setup where PATH does not find mage-vault registers this program's path, says so, and merges still detect conflicts")
+    func setupOffPath() throws {
+        let repository = try Repository.make(setup: false)
+        let bare = ["PATH": "/usr/bin:/bin"]
+        let setup = try run(["git", "setup", "--data-dir", repository.dev], environment: bare, directory: repository.root)
+        #expect(setup.status == 0, "\(setup.error)")
+        let program = FileSystem.resolvedPath(toolPath)
+        #expect(setup.text.contains("note: 'mage-vault' on PATH is not this program, so git runs \(program) for merges and diffs"), "\(setup.text)")
+        #expect(try repository.git("config", "merge.mage-vault.driver").text.hasPrefix("'\(program)' git merge %O %A %B"))
+        #expect(try repository.git("config", "diff.mage-vault.textconv").text.hasPrefix("'\(program)' git diff-text"))
+        try repository.git("add", "-A")
+        try repository.git("commit", "-q", "-m", "setup")
+        try repository.git("checkout", "-q", "-b", "feature")
+        try repository.set("db_password", "feature made-up")
+        try repository.git("commit", "-q", "-am", "feature")
+        try repository.git("checkout", "-q", "main")
+        try repository.set("db_password", "main made-up")
+        try repository.git("commit", "-q", "-am", "main")
+        // git runs the driver with a PATH that has no mage-vault: it runs anyway, and says why the merge stops.
+        var environment = repository.environment
+        environment["PATH"] = "/usr/bin:/bin"
+        let merge = try run("/usr/bin/env", ["git", "-C", repository.root, "merge", "feature", "-m", "merge"], environment: environment)
+        #expect(merge.status != 0)
+        #expect(merge.error.contains("'db_password' in global: changed on both sides to different values"), "\(merge.error)")
     }
 
     @Test("set in a work tree, then git setup: git add -A stages no key, no lock file, no key temporary")
@@ -193,6 +220,62 @@ struct GitTests {
         #expect(settled.status == 0, "\(settled.error)")
         #expect(try repository.get("db_password") == "feature made-up secret")
         #expect(try repository.get("api_token") == "main changed token")
+    }
+
+    @Test("--ours/--theirs naming no conflict fails the merge saying so; the README's line keeps the driver's --data-dir and settles it")
+    func settlingNamesAConflict() throws {
+        let repository = try Repository.make()
+        try repository.git("checkout", "-q", "-b", "feature")
+        try repository.set("db_password", "feature made-up secret")
+        try repository.git("commit", "-q", "-am", "feature")
+        try repository.git("checkout", "-q", "main")
+        try repository.set("db_password", "main made-up secret")
+        try repository.git("commit", "-q", "-am", "main")
+        let conflict = try repository.git("merge", "feature", "-m", "merge")
+        #expect(conflict.error.hasPrefix("mage-vault: the vault log has 1 conflict(s):\n  'db_password' in global: changed on both sides to different values\n"), "\(conflict.error)")
+        try repository.git("merge", "--abort")
+        // As the README says it, in a shell without $MAGE_DATA_DIR: the registered driver, plus a choice.
+        var environment = repository.environment
+        environment["HOME"] = repository.directory.file("home")  // no ~/.mage_data to fall back on
+        func merge(_ choice: String) throws -> ToolResult {
+            let line = "git -c merge.mage-vault.driver=\"$(git config merge.mage-vault.driver) \(choice)\" merge -q feature -m merge"
+            return try run("/bin/sh", ["-c", line], environment: environment, directory: repository.root)
+        }
+        let typo = try merge("--theirs db_pasword")
+        #expect(typo.status != 0)
+        #expect(typo.error.contains("mage-vault: --theirs names 'db_pasword', which is not in conflict in this merge (the conflicts: 'db_password'); nothing was merged"), "\(typo.error)")
+        try repository.git("merge", "--abort")
+        // The README's old line drops --data-dir: the driver finds no environment, and says so.
+        let old = try run("/bin/sh", ["-c", "git -c merge.mage-vault.driver=\"mage-vault git merge %O %A %B --theirs db_password\" merge -q feature -m merge"],
+                          environment: environment, directory: repository.root)
+        #expect(old.status != 0)
+        #expect(old.error.contains("no MageVault environment in \(environment["HOME"]!)/.mage_data"), "\(old.error)")
+        try repository.git("merge", "--abort")
+        let settled = try merge("--theirs db_password")
+        #expect(settled.status == 0, "\(settled.error)")
+        #expect(try repository.get("db_password") == "feature made-up secret")
+    }
+
+    @Test("The README's CI line reads the committed log with $MAGE_VAULT_KEY and the checkout's data dir, on a machine with no home data dir")
+    func continuousIntegrationLine() throws {
+        let repository = try Repository.make()
+        let key = try contents(repository.dev + "/secrets/vault.key")
+        // A fresh clone, as CI checks it out: no key file, no home data dir.
+        let clone = repository.directory.file("clone")
+        #expect(try run("/usr/bin/env", ["git", "clone", "-q", repository.root, clone], environment: repository.environment).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: clone + "/mage_data/secrets/vault.key"))
+        var ci = repository.environment
+        ci["HOME"] = repository.directory.file("ci-home")
+        ci["MAGE_VAULT_KEY"] = Data(key).base64EncodedString()
+        let script = "printf %s \"$db_password\""
+        let line = "MAGE_DATA_DIR=mage_data mage-vault exec -- sh -c '\(script)'"
+        let result = try run("/bin/sh", ["-c", line], environment: ci, directory: clone)
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.text == "dev made-up 1")
+        // The line the README showed before: no data dir, so no uuid to read the log with.
+        let before = try run("/bin/sh", ["-c", "mage-vault exec --vault mage_data/secrets/vault.log -- sh -c '\(script)'"], environment: ci, directory: clone)
+        #expect(before.status == 1)
+        #expect(before.error.contains("no MageVault environment in \(ci["HOME"]!)/.mage_data"))
     }
 
     @Test("A compaction on one branch and appends on the other merge cleanly")

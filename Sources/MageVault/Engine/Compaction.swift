@@ -89,10 +89,13 @@ extension Vault {
     /// Rewrites the log to the records that still matter (see `CompactionPlan`), for every
     /// environment, keys or not, byte for byte and without decrypting; atomically (new file,
     /// sync, rename, sync the folder). Other processes notice the new file on their next call.
+    /// A key that opens none of this environment's records is refused (`VaultError.wrongKey`),
+    /// as every command refuses it, though compaction would only have kept those records.
     @discardableResult
     public func compact(progress: (UInt64, UInt64) -> Void = { _, _ in }) throws(VaultError) -> CompactionReport {
         try locked(exclusive: true) { () throws(VaultError) -> CompactionReport in
             try refreshLocked()
+            try requireOurKey()
             return try compactLocked(progress: progress)
         }
     }
@@ -138,6 +141,7 @@ extension Vault {
             try refreshLocked()
             try requireUndamaged()
             guard log.exists else { throw .noLog(path: log.path) }
+            try requireOurKey()  // the backup's advice names the key file to keep with it: it must be the right one
             return scannedTo
         }
         guard overwrite || !FileSystem.exists(destination) else { throw .fileExists(path: destination) }

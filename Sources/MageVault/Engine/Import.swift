@@ -7,6 +7,20 @@ extension Vault {
     public func importSecrets(_ secrets: [(name: String, value: String)], progress: (UInt64, UInt64) -> Void = { _, _ in })
         throws(VaultError) -> Int
     {
+        let validated = try Self.validatedImport(secrets)
+        guard !validated.isEmpty else { return 0 }
+        try commit(validated.map { (.set, $0.0, $0.1) }, progress: progress)
+        return validated.count
+    }
+
+    /// Checks every entry of an import as `importSecrets` does, without a vault: a caller
+    /// that would create the environment first (`mage-vault import`) refuses a bad file
+    /// before anything is created.
+    public static func checkImport(_ secrets: [(name: String, value: String)]) throws(VaultError) {
+        _ = try validatedImport(secrets)
+    }
+
+    static func validatedImport(_ secrets: [(name: String, value: String)]) throws(VaultError) -> [(SecretName, [UInt8])] {
         var validated: [(SecretName, [UInt8])] = []
         validated.reserveCapacity(secrets.count)
         for (position, secret) in secrets.enumerated() {
@@ -19,9 +33,7 @@ extension Vault {
                 throw .invalidImportEntry(position: position + 1, error)
             }
         }
-        guard !validated.isEmpty else { return 0 }
-        try commit(validated.map { (.set, $0.0, $0.1) }, progress: progress)
-        return validated.count
+        return validated
     }
 
     /// Forgets every secret of this vault's own scope in one commit (a delete of each, so

@@ -67,7 +67,9 @@ public enum LogMerge {
 
     /// Merges `base`, `ours` and `theirs` (paths) into `ours`, opening records with the keys
     /// of `environments` to compare values and to settle conflicts by `resolution` (which
-    /// appends a new record for the chosen value of the first environment, the writer).
+    /// appends a new record for the chosen value of the first environment, the writer). A
+    /// name in `resolution` that is not a conflict of the first environment is refused
+    /// (`VaultError.unmatchedResolution`) and nothing is written.
     public static func merge(
         base: String, ours: String, theirs: String, environments: [Environment], resolution: MergeResolution,
         clock: () -> UInt64 = wallClockMilliseconds
@@ -117,6 +119,7 @@ public enum LogMerge {
 
         // Conflicts: both sides moved a secret's newest record away from the base, differently.
         var conflicts: [MergeConflict] = []
+        var conflictNames: Set<String> = []  // of the merging scope: what --ours and --theirs may name
         var settle: [(Environment, SecretName, Side, (header: RecordHeader, line: Int))] = []
         for key in Set(ourSide.newest.keys).union(theirSide.newest.keys) {
             let original = baseSide.newest[key].map { RecordIdentity(timestamp: $0.header.timestamp, id: $0.header.id) }
@@ -138,6 +141,7 @@ public enum LogMerge {
             let conflict = MergeConflict(
                 environment: key.environment, scope: environment?.location.scope, name: name, tag: key.tag,
                 deletedOnOneSide: mineDeleted != otherDeleted)
+            if let environment, environment.id == environments.first?.id, let name { conflictNames.insert(name) }
             if resolution.lastWriterWins { continue }
             if let environment, environment.id == environments.first?.id, let name, let secret = try? SecretName(name) {
                 if resolution.ours.contains(name) {
@@ -150,6 +154,15 @@ public enum LogMerge {
                 }
             }
             conflicts.append(conflict)
+        }
+
+        // A name given to settle that matches no conflict is a typo, or a stale command line:
+        // either way the merge must not pass as if it had been settled.
+        for (option, names) in [("--ours", resolution.ours), ("--theirs", resolution.theirs)] {
+            let unmatched = names.subtracting(conflictNames).sorted()
+            if !unmatched.isEmpty {
+                throw .unmatchedResolution(option: option, names: unmatched, conflicts: conflictNames.sorted())
+            }
         }
 
         // A settled conflict gets a new record, newer than both sides, with the chosen value.

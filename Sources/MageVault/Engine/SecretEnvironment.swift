@@ -4,11 +4,22 @@ extension Vault {
     /// `renames[name]` or `prefix + name`. A name that does not make a valid variable is
     /// refused before anything runs, and so is a value holding a NUL byte (an environment
     /// string ends at the first NUL: the program would get the value cut short); a name in
-    /// `only` that no scope has is an error too.
+    /// `only` that no scope has is an error too, as is a rename of a name that is not passed
+    /// (a typo must not pass silently), and a secret none of whose records opens.
     public func environmentVariables(only: [String] = [], prefix: String = "", renames: [String: String] = [:])
         throws(VaultError) -> [(variable: String, value: String)]
     {
-        let names = only.isEmpty ? try secrets().map(\.name) : only
+        var names = only
+        if only.isEmpty {
+            names = try secrets().map(\.name)
+            try requireNoDamagedSecrets()
+        }
+        let passed = Set(names)
+        if let unmatched = renames.keys.sorted().first(where: { !passed.contains($0) }) {
+            // Names only (no value is opened) to tell a typo from a secret --only leaves out.
+            let visible = only.isEmpty ? false : try secrets().contains { $0.name == unmatched }
+            throw .unmatchedMapping(name: unmatched, leftOutByOnly: visible)
+        }
         let variables = try SecretVariables.variableNames(for: names, prefix: prefix, renames: renames)
         var result: [(variable: String, value: String)] = []
         for name in names {

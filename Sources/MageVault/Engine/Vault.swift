@@ -77,6 +77,9 @@ public final class Vault {
     /// Records the last call passed over because they did not open (newest first per
     /// secret): damage or forgery to report, never a reason to change an answer.
     public internal(set) var skippedRecords: [SkippedRecord] = []
+    /// Secrets the last `secrets()` left out because they have records and none of them
+    /// opens (the newest of each): damage to report, never an absent secret.
+    public internal(set) var damagedSecrets: [SkippedRecord] = []
 
     /// Versions kept per secret unless chosen otherwise: 10, as HashiCorp Vault's KV store.
     public static let defaultHistory = 10
@@ -118,6 +121,28 @@ public final class Vault {
         do { log = try VaultLog(path: environment.location.logFile) } catch { throw Self.translate(error) }
         try refresh()
         try finishInterruptedRekeys()
+    }
+
+    /// Refuses what a write to `location`'s log would refuse (a file that is not a vault or
+    /// is of a newer format, lines that do not parse) before a writer creates anything: a
+    /// `set` that would create a scope's uuid and key first is refused with nothing created,
+    /// as every refused command changes nothing. Reads the clear headers only.
+    public static func requireWritableLog(_ location: EnvironmentLocation) throws(VaultError) {
+        let log: VaultLog
+        do { log = try VaultLog(path: location.logFile) } catch { throw translate(error) }
+        guard log.exists else { return }
+        var index = Index(history: defaultHistory)
+        do {
+            let scanned = try log.withLock(exclusive: false) { () throws(any Error) -> Void in
+                _ = try log.scan(from: 0) { index.apply($0) }
+            }
+            if case .failure(let error) = scanned { throw error }
+        } catch {
+            throw translate(error)
+        }
+        guard index.damagedCount == 0 else {
+            throw .damagedLog(path: log.path, offsets: index.damagedOffsets, count: index.damagedCount)
+        }
     }
 
     // MARK: Reading
@@ -176,9 +201,12 @@ public final class Vault {
     /// each newest record (tombstones too) is authenticated whole and only its name is
     /// opened; a record that does not open is passed over for the newest one that does.
     /// Names are compared as bytes, as their tags are.
+    /// A secret whose records all fail to open is left out and listed in `damagedSecrets`
+    /// (see `requireNoDamagedSecrets`).
     public func secrets() throws(VaultError) -> [SecretSummary] {
         try refresh()
         skippedRecords = []
+        damagedSecrets = []
         var summaries: [SecretSummary] = []
         var seen: Set<[UInt8]> = []  // names of nearer scopes, which hide a parent's
         for position in resolution.indices {
@@ -200,6 +228,13 @@ public final class Vault {
         // retaining its strings) at every move of the sort.
         let order = summaries.indices.sorted { summaries[$0].name.utf8.lexicographicallyPrecedes(summaries[$1].name.utf8) }
         return order.map { summaries[$0] }
+    }
+
+    /// Throws `VaultError.damagedSecrets` when the last `secrets()` left out secrets whose
+    /// records all fail to open: for callers that must not act on a partial list (`export`,
+    /// `exec`), and for `list` once it has printed the names that do open.
+    public func requireNoDamagedSecrets() throws(VaultError) {
+        guard damagedSecrets.isEmpty else { throw .damagedSecrets(damagedSecrets) }
     }
 
     /// When this vault's own scope (not a parent) last set `name`, or nil when the scope
@@ -286,11 +321,16 @@ public final class Vault {
                 byKey[IndexKey(environment: candidate.header.environment, tag: candidate.header.tag), default: []].append(candidate)
             }
             for (_, candidates) in byKey.sorted(by: { $0.value[0].offset < $1.value[0].offset }) {
+                let skippedBefore = skippedRecords.count
                 if let head = Authentication.newest(
                     candidates, in: scope, named: nil, vault: vault, path: log.path, wholeValue: false, skipped: &skippedRecords,
                     read: lineOf)
                 {
                     heads.append(head)
+                } else if skippedRecords.count > skippedBefore {
+                    // None opens: no older record was used instead, so not a warning but damage.
+                    damagedSecrets.append(skippedRecords[skippedBefore])
+                    skippedRecords.removeSubrange(skippedBefore...)
                 }
             }
         }

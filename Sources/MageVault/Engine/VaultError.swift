@@ -10,6 +10,9 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidScope(String)
     /// The environment has a uuid but no MageVault key file.
     case missingKey(keyFile: String)
+    /// The key file named by `--key-file` or `$MAGE_VAULT_KEY_FILE` does not exist
+    /// (`scopeKeyFile` is the scope's own, used without them).
+    case missingExplicitKey(keyFile: String, scopeKeyFile: String)
     /// Records of this environment were sealed under another key than the key file's.
     case wrongKey(keyFile: String)
     /// The passphrase does not derive the key its key file names.
@@ -38,6 +41,9 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case damagedLog(path: String, offsets: [UInt64], count: Int)
     /// A record of this environment failed to open although it names our key.
     case damagedRecord(path: String, offset: UInt64, reason: String)
+    /// Secrets that have records of which none opens (each newest failing record): damage
+    /// to report, never an absent secret.
+    case damagedSecrets([SkippedRecord])
     /// The name or value was refused; nothing was written.
     case invalidInput(InputError)
     /// An import entry was refused (its position in the file, 1-based); nothing was written.
@@ -48,6 +54,11 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case noSuchVersion(version: Int, available: Int)
     /// A secret asked for by name that no scope has.
     case noSuchSecret(name: String)
+    /// `exec --map NAME=VAR` naming a secret that is not visible (or that `--only` leaves out).
+    case unmatchedMapping(name: String, leftOutByOnly: Bool)
+    /// `git merge --ours/--theirs NAME` naming no conflict of the merge (`conflicts`: the
+    /// names that do conflict); nothing was written.
+    case unmatchedResolution(option: String, names: [String], conflicts: [String])
     /// A secret whose name does not make an environment variable name.
     case invalidVariableName(secret: String, variable: String)
     /// A secret that would become one of the variables MageVault reads keys from (`KeyVariable`).
@@ -96,7 +107,8 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The kind of this error.
     public var kind: Kind {
         switch self {
-        case .noEnvironment, .missingKey, .noLog, .noScope, .noSuchSecret: .notFound
+        case .noEnvironment, .missingKey, .missingExplicitKey, .noLog, .noScope, .noSuchSecret, .unmatchedMapping: .notFound
+        case .unmatchedResolution: .usage
         case .invalidScope: .usage
         case .fileExists, .invalidImportEntry, .invalidImportFile, .invalidVariableName: .usage
         case .reservedVariableName, .valueNotExportable, .git: .usage
@@ -104,7 +116,7 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .wrongKey, .wrongPassphrase: .wrongKey
         case .passphraseNeeded, .emptyPassphrase, .invalidKeyVariable, .rekeyNeedsKeyFile: .usage
         case .insecureKeyFile: .permission
-        case .invalidKeyFile, .invalidUUIDFile, .unreadableLog, .damagedLog, .damagedRecord: .damaged
+        case .invalidKeyFile, .invalidUUIDFile, .unreadableLog, .damagedLog, .damagedRecord, .damagedSecrets: .damaged
         case .invalidRetiredKeys: .wrongKey
         case .clockExhausted: .damaged
         case .invalidInput: .usage
@@ -121,6 +133,8 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidScope(let message): message
         case .missingKey(let keyFile):
             "this environment has no key file at \(keyFile); copy the environment's key there, or run 'mage-vault init' for a new environment"
+        case .missingExplicitKey(let keyFile, let scopeKeyFile):
+            "there is no key file at \(keyFile) (named by --key-file or $MAGE_VAULT_KEY_FILE); check the path, or copy the environment's key there. Without --key-file and $MAGE_VAULT_KEY_FILE the scope's own key file \(scopeKeyFile) is used"
         case .wrongKey(let keyFile):
             "the key in \(keyFile) is not the key this environment's records were sealed with: none of them opens with it; nothing was changed. Restore the right key file (from your backup) and try again. (If you are sure the key is right and the scope has no record of its own yet, a line under an unknown key id is the cause: 'mage-vault recover --set-aside-unknown-keys' sets it aside)"
         case .wrongPassphrase(let keyFile):
@@ -147,6 +161,10 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
             "\(path) has \(count) damaged line\(count == 1 ? "" : "s") (at byte offset\(offsets.count == 1 ? "" : "s") \(offsets.map(String.init).joined(separator: ", "))\(count > offsets.count ? ", …" : "")); nothing was written. The damaged lines are never read as values; run 'mage-vault recover' to set them aside before writing"
         case .damagedRecord(let path, let offset, let reason):
             "\(path): the record at byte offset \(offset) is damaged or forged (\(reason)); its value was not used. Run 'mage-vault recover' to set it aside"
+        case .damagedSecrets(let records):
+            "\(records.first?.path ?? "the log"): \(records.count == 1 ? "1 secret has records of which none opens" : "\(records.count) secrets have records of which none opens") "
+                + "(the newest at byte offset\(records.count == 1 ? "" : "s") \(records.map { "\($0.offset): \($0.reason)" }.joined(separator: "; "))): "
+                + "damaged or forged, so \(records.count == 1 ? "it was" : "they were") left out. Run 'mage-vault verify' to see the damage, then 'mage-vault recover' to set it aside"
         case .invalidInput(let error): "\(error)"
         case .invalidImportEntry(let position, let error): "entry \(position): \(error); nothing was imported"
         case .invalidImportFile(let path, let error): "\(path): \(error); nothing was imported"
@@ -155,6 +173,14 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .noSuchSecret(let name): "no secret named '\(name)'"
         case .invalidVariableName(let secret, let variable):
             "secret '\(secret)' would become the variable '\(variable)', which is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*); map it with --map '\(secret)=NAME', add a --prefix if it starts with a digit, leave it out with --only, or rename the secret"
+        case .unmatchedMapping(let name, let leftOutByOnly):
+            leftOutByOnly
+                ? "--map names '\(name)', which --only leaves out; add it to --only or drop the mapping; nothing was run"
+                : "--map names '\(name)', but no secret of that name is visible here (see 'mage-vault list'); nothing was run"
+        case .unmatchedResolution(let option, let names, let conflicts):
+            "\(option) names \(names.map { "'\($0)'" }.joined(separator: ", ")), which \(names.count == 1 ? "is" : "are") not in conflict in this merge "
+                + (conflicts.isEmpty ? "(nothing conflicts)" : "(the conflicts: \(conflicts.map { "'\($0)'" }.joined(separator: ", ")))")
+                + "; nothing was merged"
         case .reservedVariableName(let secret, let variable):
             "secret '\(secret)' would become the variable '\(variable)', which MageVault reads keys and passphrases from and never hands to a program; map it to another name with --map '\(secret)=NAME' or leave it out with --only; nothing was run"
         case .valueNotExportable(let secret):

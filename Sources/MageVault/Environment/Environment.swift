@@ -295,7 +295,7 @@ public final class Environment: Sendable {
         case .environmentVariable:
             return try keyFromVariable()
         case .explicitFile(let path):
-            guard FileSystem.exists(path) else { throw .missingKey(keyFile: path) }
+            guard FileSystem.exists(path) else { throw .missingExplicitKey(keyFile: path, scopeKeyFile: location.scopeDirectory + "/vault.key") }
             return try readKeyFile(path)
         case .scopeFile(let path):
             if !FileSystem.exists(path) {

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// What MageVault writes into a git work tree, and how: ignore rules that keep keys, their
 /// temporaries and the lock file out of commits, and the merge driver and diff text
 /// converter for the log. Paths are quoted for each reader (the shell that runs a driver,
@@ -15,7 +21,10 @@ public enum GitWorkTree {
     /// marks the log in `.gitattributes`, then asks `git check-attr` whether the mark really
     /// applies. Refuses, changing nothing, when `currentDirectory` is not in a work tree or the
     /// log is not inside it; fails (saying what to fix) when git does not apply the mark.
-    public static func setup(_ location: EnvironmentLocation, currentDirectory: String) throws(VaultError) -> SetupReport {
+    ///
+    /// The drivers run `program` (see `driverProgram`): git hands a driver to the shell with
+    /// the user's `PATH`, where a bare `mage-vault` may not be found.
+    public static func setup(_ location: EnvironmentLocation, currentDirectory: String, program: String = "mage-vault") throws(VaultError) -> SetupReport {
         guard let root = Environment.gitWorkTree(containing: EnvironmentLocation.absolute(currentDirectory)) else {
             throw .git("not inside a git work tree: run 'mage-vault git setup' in your checkout")
         }
@@ -29,11 +38,12 @@ public enum GitWorkTree {
             lines.append("added the key files, their temporaries and the lock file to \(gitignore): the log may be committed, keys never")
         }
         let options = "--data-dir \(shellQuoted(location.dataDirectory)) --vault \(shellQuoted(location.logFile))"
+        let command = program == "mage-vault" ? program : shellQuoted(program)
         let settings = [
             ("merge.mage-vault.name", "MageVault vault log"),
             // git expands %O, %A, %B (and %% to %) in a driver, then hands it to sh.
-            ("merge.mage-vault.driver", "mage-vault git merge %O %A %B " + options.replacingPercent()),
-            ("diff.mage-vault.textconv", "mage-vault git diff-text \(options)"),
+            ("merge.mage-vault.driver", "\(command.replacingPercent()) git merge %O %A %B " + options.replacingPercent()),
+            ("diff.mage-vault.textconv", "\(command) git diff-text \(options)"),
         ]
         for (key, value) in settings {
             guard ProgramRunner.status(of: ["git", "-C", root, "config", key, value]) == 0 else {
@@ -61,7 +71,26 @@ public enum GitWorkTree {
             alreadyThere
                 ? "\(attributes) already marks \(relative)"
                 : "marked \(relative) in \(attributes) (commit it, so every clone merges the log safely)")
+        if program != "mage-vault" {
+            lines.append(
+                "note: 'mage-vault' on PATH is not this program, so git runs \(program) for merges and diffs; "
+                    + "run 'mage-vault git setup' again if you move it")
+        }
         return SetupReport(lines: lines)
+    }
+
+    /// The program git's drivers should run: `mage-vault` when `searchPath` (a `PATH`)
+    /// finds `executable` itself under that name, else `executable`'s absolute path. A
+    /// driver that names a program git cannot find fails every merge of the log as a plain
+    /// conflict, with no word of why.
+    public static func driverProgram(executable: String, searchPath: String?) -> String {
+        let target = FileSystem.resolvedPath(executable)
+        for directory in (searchPath ?? "").split(separator: ":") where directory.hasPrefix("/") {
+            let candidate = "\(directory)/mage-vault"
+            guard access(candidate, X_OK) == 0 else { continue }
+            return FileSystem.resolvedPath(candidate) == target ? "mage-vault" : executable
+        }
+        return executable
     }
 
     /// `text` as one word for `sh`: in single quotes, each `'` written as `'\''`.

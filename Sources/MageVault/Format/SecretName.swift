@@ -8,6 +8,10 @@ public enum InputError: Error, Equatable, Sendable, CustomStringConvertible {
     case forbiddenCharacterInName(position: Int, codePoint: UInt32)
     /// The value is empty.
     case emptyValue
+    /// Standard input was empty: nothing was piped to `set`.
+    case nothingPiped
+    /// The file a value was to be read from is empty.
+    case emptyFile(path: String)
     /// The value is larger than a record may hold.
     case valueTooLarge(bytes: Int)
     /// The value is not valid UTF-8 text.
@@ -24,6 +28,10 @@ public enum InputError: Error, Equatable, Sendable, CustomStringConvertible {
             "a secret name cannot contain '/' or control characters; character \(position) is "
                 + "U+\(Hex.string(codePoint, width: 4).uppercased())"
         case .emptyValue: "the value is empty; nothing was stored"
+        case .nothingPiped:
+            "no value was piped (standard input was empty); nothing was written. Pipe the value "
+                + "(printf '%s' \"$VALUE\" | mage-vault set NAME), pass --from-file FILE, or run set on a terminal to be asked for it"
+        case .emptyFile(let path): "\(path) is empty; a value is 1 byte to 1 MiB. Nothing was written"
         case .valueTooLarge(let bytes):
             "the value is \(bytes) bytes; a secret value is at most \(SecretValue.maximumByteCount) bytes (1 MiB)"
         case .valueNotUTF8: "the value is not valid UTF-8 text; nothing was stored"

@@ -27,14 +27,19 @@ public enum FileSystem {
         return "/"
     }
 
+    /// The running program's executable (from `/proc/self/exe`, symbolic links resolved),
+    /// or nil when the system does not say.
+    public static func executablePath() -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// The folder of the running program's executable (from `/proc/self/exe`, symbolic
     /// links resolved), where its companion programs are installed.
     public static func executableDirectory() -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard count > 0 else { return "." }
-        let path = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        guard let slash = path.lastIndex(of: "/") else { return "." }
+        guard let path = executablePath(), let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
@@ -229,7 +234,7 @@ public enum FileSystem {
     static func writeTemporary(beside path: String, mode: mode_t, contents: UnsafeRawBufferPointer) throws(SystemError) -> String {
         let temporary = temporaryPath(beside: path)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw SystemError("open", temporary) }
+        guard fd >= 0 else { throw SystemError.cannotCreate(path) }
         var failure: SystemError? = nil
         if fchmod(fd, mode) != 0 {
             failure = SystemError("fchmod", temporary)

@@ -62,6 +62,44 @@ public enum SecretInput {
         return line.withUnsafeBytes { SecureBytes(copying: UnsafeRawBufferPointer(rebasing: $0[..<length])) }
     }
 
+    /// Reads the value `set` stores: from `file` when given, else at a no-echo prompt
+    /// showing `prompt` when standard input is a terminal, else from standard input to its
+    /// end. With `stripNewline`, one trailing `\n` (or `\r\n`) of a piped or file value is
+    /// dropped. The value is checked here (`SecretValue.validate`), before the caller opens
+    /// or creates anything, so that a refused value changes nothing; an empty one is told by
+    /// where it came from ("no value was piped").
+    public static func readValue(file: String?, prompt: String, stripNewline: Bool) throws(VaultError) -> GivenValue {
+        let limit = SecretValue.maximumByteCount
+        let raw: SecureBytes
+        let prompted: Bool
+        if let file {
+            raw = try readFile(file, limit: limit)
+            prompted = false
+        } else if standardInputIsTerminal {
+            raw = try Self.prompt(prompt, limit: limit)
+            prompted = true
+        } else {
+            raw = try readStandardInput(limit: limit)
+            prompted = false
+        }
+        if raw.count == 0, !prompted { throw .invalidInput(file.map { .emptyFile(path: $0) } ?? .nothingPiped) }
+        let endsWithNewline = raw.withUnsafeBytes { $0.last == UInt8(ascii: "\n") }
+        var value = raw
+        if stripNewline, !prompted, endsWithNewline {
+            value = raw.withUnsafeBytes { bytes in
+                var kept = UnsafeRawBufferPointer(rebasing: bytes.dropLast())
+                if kept.last == UInt8(ascii: "\r") { kept = UnsafeRawBufferPointer(rebasing: kept.dropLast()) }
+                return SecureBytes(copying: kept)
+            }
+        }
+        let problem = value.withUnsafeBytes { bytes -> InputError? in
+            do throws(InputError) { try SecretValue.validate(bytes) } catch { return error }
+            return nil
+        }
+        if let problem { throw .invalidInput(problem) }
+        return GivenValue(bytes: value, prompted: prompted, endedWithNewline: endsWithNewline)
+    }
+
     private static func readAll(_ fd: Int32, path: String, limit: Int) throws(VaultError) -> SecureBytes {
         var length = 0
         var failure: VaultError? = nil
@@ -88,6 +126,16 @@ public enum SecretInput {
         }
         return buffer.withUnsafeBytes { SecureBytes(copying: UnsafeRawBufferPointer(rebasing: $0[..<length])) }
     }
+}
+
+/// A value given to `set`, read and checked (`SecretInput.readValue`).
+public struct GivenValue {
+    /// The value to store, in secure memory.
+    public let bytes: SecureBytes
+    /// Whether it was typed at the prompt (which never keeps the Enter key).
+    public let prompted: Bool
+    /// Whether the bytes as given ended with a newline (before any `--strip-newline`).
+    public let endedWithNewline: Bool
 }
 
 /// Writes bytes to standard output or standard error, whole.

@@ -44,6 +44,20 @@ public struct SystemError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "Check the permissions of the file and of its folder, or the mount")
     }
 
+    /// A file that could not be created at `path` (the path as the caller gave it) because
+    /// its temporary copy beside it could not be: told by the folder the user named, never by
+    /// the temporary's own name, which the user never chose and cannot find.
+    public static func cannotCreate(_ path: String, code: Int32 = errno) -> SystemError {
+        let folder = FileSystem.parentDirectory(of: path)
+        let explanation =
+            switch code {
+            case ENOENT: "cannot create \(path): the folder \(folder) does not exist; create it first, or choose another place. Nothing was written"
+            case ENOTDIR: "cannot create \(path): \(folder) is not a folder. Nothing was written"
+            default: "cannot create \(path) in the folder \(folder): \(String(cString: strerror(code))). Nothing was written"
+            }
+        return SystemError("open", path, code: code, explanation: explanation)
+    }
+
     /// True for "you may not" errors, as opposed to "it went wrong".
     public var isPermissionProblem: Bool { code == EACCES || code == EPERM || code == EROFS }
 

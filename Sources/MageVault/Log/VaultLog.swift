@@ -385,7 +385,7 @@ public final class VaultLog {
         }
         let temporary = FileSystem.temporaryPath(beside: destination)
         let out = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard out >= 0 else { throw .system(SystemError("open", temporary)) }
+        guard out >= 0 else { throw .system(SystemError.cannotCreate(requested)) }
         var failure: SystemError? = nil
         var written: UInt64 = 0
         var buffer = [UInt8](repeating: 0, count: 1 << 20)

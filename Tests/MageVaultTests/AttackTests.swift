@@ -219,6 +219,9 @@ struct AttackTests {
         // beta's newest value exists only under the new key: the old one is read, with a warning.
         #expect(try stale.secretValue(named: "beta") == "made-up-old")
         #expect(stale.skippedRecords.contains { $0.unknownKeyRecords == 2 })
+        // list: the names it can read, the notice, and no "damaged" verdict for the new key's records.
+        #expect(try stale.secrets().map(\.name) == ["beta", "gamma"])
+        #expect(stale.damagedSecrets.isEmpty)
         #expect(try stale.verify().isHealthy)
         _ = try stale.recover()
         #expect(try contents(path) == before)  // nothing set aside

@@ -328,9 +328,17 @@ public final class Vault {
                 {
                     heads.append(head)
                 } else if skippedRecords.count > skippedBefore {
-                    // None opens: no older record was used instead, so not a warning but damage.
-                    damagedSecrets.append(skippedRecords[skippedBefore])
                     skippedRecords.removeSubrange(skippedBefore...)
+                    // None opens: no older record was used instead, so not a warning but damage,
+                    // unless every record is under a key id the scope does not hold (another
+                    // machine's rekey, perhaps): the scope-wide notice already says so.
+                    if let held = candidates.first(where: { scope.keys(for: $0.header.keyID) != nil }) {
+                        var reason: [SkippedRecord] = []
+                        _ = Authentication.newest(
+                            [held], in: scope, named: nil, vault: vault, path: log.path, wholeValue: false, skipped: &reason, read: lineOf)
+                        damagedSecrets.append(
+                            reason.first ?? SkippedRecord(path: log.path, offset: held.offset, reason: "does not open"))
+                    }
                 }
             }
         }

@@ -70,6 +70,9 @@ public final class Vault {
     var index: Index
     var scannedTo: UInt64 = 0
     var tornBytes: UInt64 = 0
+    /// How many `locked` calls are running: a nested step must not take the lock again
+    /// (flock on the same file would convert it, not stack it).
+    var lockDepth = 0
     /// Scopes whose key was shown right by a record that opened, though records under key ids
     /// they do not hold exist (by uuid: the key id shown right).
     var confirmedKeys: [EnvironmentID: UInt32] = [:]
@@ -441,6 +444,8 @@ public final class Vault {
     /// Runs `body` holding the log's lock (shared or exclusive), typed errors kept.
     func locked<R>(exclusive: Bool, _ body: () throws(VaultError) -> R) throws(VaultError) -> R {
         let outcome: Result<R, VaultError>
+        lockDepth += 1
+        defer { lockDepth -= 1 }
         do { outcome = try log.withLock(exclusive: exclusive, body) } catch { throw Self.translate(error) }
         return try outcome.get()
     }
@@ -533,14 +538,27 @@ public final class Vault {
 
     func confirmKeyOnce(at position: Int) throws(VaultError) {
         var scope = resolution[position]
-        guard let tally = index.tallies[scope.id], tally.keyIDs.contains(where: { scope.keys(for: $0) == nil }) else { return }
+        guard var tally = index.tallies[scope.id], tally.keyIDs.contains(where: { scope.keys(for: $0) == nil }) else { return }
         if confirmedKeys[scope.id] == scope.keys.keyID { return }
-        if let reloaded = Environment.reloaded(scope), reloaded.ring.map(\.keyID) != scope.ring.map(\.keyID) {
+        // Read the key files again under the log's lock (taken shared unless a caller holds it):
+        // a rekey holds it exclusively from the new log to the new key file, so what is read
+        // under it is one consistent state of log, key and retired keys.
+        let reloaded: Environment?
+        if lockDepth > 0 {
+            reloaded = Environment.reloaded(scope)
+        } else {
+            reloaded = try locked(exclusive: false) { () throws(VaultError) -> Environment? in
+                try refreshLocked()
+                return Environment.reloaded(scope)
+            }
+        }
+        if let reloaded, reloaded.ring.map(\.keyID) != scope.ring.map(\.keyID) {
             resolution[position] = reloaded
             if position == 0 { environment = reloaded }
             scope = reloaded
-            guard tally.keyIDs.contains(where: { scope.keys(for: $0) == nil }) else { return }
         }
+        guard let current = index.tallies[scope.id], current.keyIDs.contains(where: { scope.keys(for: $0) == nil }) else { return }
+        tally = current
         // One record of each held key id, then (should those be forged) every record of the scope.
         var samples: [Candidate] = []
         for (keyID, sample) in tally.samples where scope.keys(for: keyID) != nil {

@@ -10,13 +10,14 @@ struct Set: ParsableCommand {
             The value is never taken from the command line. On a terminal, set asks for it \
             without echoing. From a pipe or --from-file, the bytes are stored exactly as \
             given, a trailing newline included (so `printf '%s' "$V" | mage-vault set NAME`, \
-            or pass --strip-newline). Values are UTF-8 text of 1 byte to 1 MiB.
+            or pass --strip-newline). Values are UTF-8 text of at most 1 MiB; an empty value \
+            (Mage allows them) needs --allow-empty, so that an empty pipe stores nothing by accident.
             """
     )
 
     @OptionGroup var options: LocationOptions
 
-    @Argument(help: "The secret's name (1-255 bytes, no '/' or control characters).")
+    @Argument(help: "The secret's name (1-255 bytes, no control characters).")
     var name: String
 
     @Option(name: .customLong("from-file"), help: ArgumentHelp("Read the value from this file.", valueName: "file"))
@@ -24,6 +25,9 @@ struct Set: ParsableCommand {
 
     @Flag(name: .customLong("strip-newline"), help: "Drop one trailing newline (\\n or \\r\\n) from a piped or file value.")
     var stripNewline = false
+
+    @Flag(name: .customLong("allow-empty"), help: "Store an empty value (Mage allows them); without it an empty value is refused.")
+    var allowEmpty = false
 
     func validate() throws {
         do { _ = try SecretName(name) } catch { throw ValidationError("\(error)") }
@@ -44,15 +48,22 @@ struct Set: ParsableCommand {
             prompted = false
         }
         let endsWithNewline = raw.withUnsafeBytes { $0.last == UInt8(ascii: "\n") }
-        let vault = try options.openVault(create: true)
-        try raw.withUnsafeBytes { bytes in
+        func stored(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
             var value = bytes
             if stripNewline, value.last == UInt8(ascii: "\n") {
                 value = UnsafeRawBufferPointer(rebasing: value.dropLast())
                 if value.last == UInt8(ascii: "\r") { value = UnsafeRawBufferPointer(rebasing: value.dropLast()) }
             }
-            try vault.setSecret(named: name, value: value)
+            return value
         }
+        // Before anything is opened or created: a refused command changes nothing.
+        if !allowEmpty, raw.withUnsafeBytes({ stored($0).isEmpty }) {
+            throw CommandFailure(
+                message: "the value is empty; nothing was stored (pass --allow-empty to store an empty value, as Mage allows)",
+                code: ExitStatus.usage)
+        }
+        let vault = try options.openVault(create: true)
+        try raw.withUnsafeBytes { bytes in try vault.setSecret(named: name, value: stored(bytes)) }
         if !prompted, endsWithNewline, !stripNewline {
             printError("mage-vault: note: the value ends with a newline, stored as given; pass --strip-newline to drop it")
         }

@@ -64,8 +64,10 @@ public enum MageDatabase {
     /// A column's bytes as text (SQLite stores Python's `str` as UTF-8); nil for NULL.
     private static func text(_ statement: OpaquePointer, _ column: Int32) -> String? {
         guard sqlite3_column_type(statement, column) != SQLITE_NULL else { return nil }
+        // SQLite's order: the pointer first, then its size.
+        let bytes = sqlite3_column_blob(statement, column)
         let count = Int(sqlite3_column_bytes(statement, column))
-        guard let bytes = sqlite3_column_blob(statement, column) else { return "" }
+        guard let bytes, count > 0 else { return "" }
         return String(decoding: UnsafeRawBufferPointer(start: bytes, count: count), as: UTF8.self)
     }
 }

@@ -410,7 +410,7 @@ struct MaintenanceCommandTests: ToolSuite {
         #expect(imported.status == 0)
         #expect(imported.text.contains("imported 2 secrets"))
         let jsonFile = directory.file("secrets.json")
-        try write(Array(#"{"API_KEY": "made-up key", "bad/name": "x"}"#.utf8), to: jsonFile)
+        try write(Array(#"{"API_KEY": "made-up key", "bad\tname": "x"}"#.utf8), to: jsonFile)  // a tab: not a name
         let before = try contents(log)
         let refused = try tool("import", jsonFile)
         #expect(refused.status == 2)

@@ -121,6 +121,18 @@ struct MageAPIDialectTests: ToolSuite {
         #expect(empty.output.isEmpty)
     }
 
+    @Test("set --allow-empty stores Mage's empty value; get prints nothing and exits 0; history and list see it")
+    func emptyValueFromTheCommandLine() throws {
+        #expect(try tool("set", "blank", input: "").status == 2)
+        #expect(!FileManager.default.fileExists(atPath: data), "a refused set created files")
+        #expect(try tool("set", "blank", "--allow-empty", input: "").status == 0)
+        let got = try tool("get", "blank")
+        #expect(got.status == 0 && got.output.isEmpty)
+        #expect(try tool("list").text.contains("blank"))
+        #expect(try tool("set", "blank", input: "made-up-now").status == 0)
+        #expect(try tool("get", "blank", "--version", "1").output.isEmpty)
+    }
+
     @Test("A body and a query naming different scopes, or an incomplete entity, are refused and nothing is written")
     func conflictingScopesAreRefused() throws {
         let server = try ServerProcess(["--data-dir", data])

@@ -1,5 +1,5 @@
 # MageVault — `make demo` runs the scenario, `make test` runs every test.
-# Both install what they need (libsodium-dev, pkg-config; strace for the tests) with apt-get when it is missing.
+# Both install what they need (libsodium-dev, libsqlite3-dev, pkg-config; strace for the tests) with apt-get when it is missing.
 
 SWIFT  ?= swift
 PREFIX ?= /usr/local
@@ -9,12 +9,13 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
 
-# libsodium through pkg-config is the only system dependency.
+# System libraries through pkg-config: libsodium (the vault's cryptography) and SQLite (only
+# mage-vault-migrate links it, to read Mage's database).
 deps:
-	@if ! pkg-config --exists libsodium 2>/dev/null; then \
-		echo "Installing libsodium-dev and pkg-config with apt-get..."; \
+	@if ! pkg-config --exists libsodium 2>/dev/null || ! pkg-config --exists sqlite3 2>/dev/null; then \
+		echo "Installing libsodium-dev, libsqlite3-dev and pkg-config with apt-get..."; \
 		$(SUDO) apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsodium-dev pkg-config; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsodium-dev libsqlite3-dev pkg-config; \
 	fi
 
 # strace: a test watches `set` write, then fdatasync, then exit (see UntrustedInputTests).
@@ -129,17 +130,20 @@ bench-python: lib mage-venv
 
 # A release binary with the Swift runtime linked in statically starts in a few milliseconds.
 # `mage-vault serve` runs mage-vault-serve, installed beside it (the web server's HTTP stack
-# is kept out of mage-vault, which every pipeline step starts).
+# is kept out of mage-vault, which every pipeline step starts); `mage-vault migrate` runs
+# mage-vault-migrate the same way (SQLite and AES stay out of mage-vault too).
 install: static-libs
 	$(STATIC) $(SWIFT) build -c release --static-swift-stdlib --product mage-vault
 	$(STATIC) $(SWIFT) build -c release --static-swift-stdlib --product mage-vault-serve
+	$(STATIC) $(SWIFT) build -c release --static-swift-stdlib --product mage-vault-migrate
 	install -d "$(DESTDIR)$(PREFIX)/bin"
 	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/mage-vault" "$(DESTDIR)$(PREFIX)/bin/mage-vault"
 	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/mage-vault-serve" "$(DESTDIR)$(PREFIX)/bin/mage-vault-serve"
-	@echo "installed $(DESTDIR)$(PREFIX)/bin/mage-vault and mage-vault-serve"
+	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/mage-vault-migrate" "$(DESTDIR)$(PREFIX)/bin/mage-vault-migrate"
+	@echo "installed $(DESTDIR)$(PREFIX)/bin/mage-vault, mage-vault-serve and mage-vault-migrate"
 
 uninstall:
-	rm -f "$(DESTDIR)$(PREFIX)/bin/mage-vault" "$(DESTDIR)$(PREFIX)/bin/mage-vault-serve"
+	rm -f "$(DESTDIR)$(PREFIX)/bin/mage-vault" "$(DESTDIR)$(PREFIX)/bin/mage-vault-serve" "$(DESTDIR)$(PREFIX)/bin/mage-vault-migrate"
 
 clean:
 	rm -rf .build

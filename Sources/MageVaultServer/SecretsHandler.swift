@@ -10,9 +10,9 @@ import MageVault
 /// | route | does |
 /// |---|---|
 /// | `GET /` | the Secrets page (`?project=&pipeline=` picks the scope) |
-/// | `GET /api/secrets` | `{"secrets": [{"name", "scope", "project_uuid", "pipeline_uuid", "updated_at"}], "environment": {…}}`, never values |
-/// | `POST /api/secrets` | `{"secret": {"name", "value"}}` sets a secret: 201 when new, 200 when it replaced a value |
-/// | `DELETE /api/secrets/NAME` | deletes it: 200, or 404 when the scope has no such secret |
+/// | `GET /api/secrets` | `{"secrets": [{"id", "name", "scope", "project_uuid", "pipeline_uuid", "updated_at"}], "metadata": {"count", "next"}, "environment": {…}}`, never values; Mage's `_limit` and `_offset` page it |
+/// | `POST /api/secrets` | `{"secret": {"name", "value", "entity"?, "project_uuid"?, "pipeline_uuid"?}}` sets a secret in the scope the body (or else the query) names: 201 when new, 200 when it replaced a value |
+/// | `DELETE /api/secrets/NAME_OR_ID` | deletes it: 200, or 404 when the scope has no such secret |
 ///
 /// Every API route takes `project` and `pipeline` (or Mage's `project_uuid` and
 /// `pipeline_uuid`) query parameters for the scope. Errors are
@@ -46,7 +46,7 @@ struct SecretsHandler: Sendable {
         do { scope = try Self.scope(of: request) } catch { return Reply.error(.badRequest, error.description) }
         if path == "/api/secrets" {
             switch request.method {
-            case "GET": return await list(scope)
+            case "GET": return await list(scope, request)
             case "POST":
                 if let problem = access.crossSiteProblem(request, credential: credential) { return Reply.error(.forbidden, problem) }
                 return await create(request, scope: scope)
@@ -59,6 +59,17 @@ struct SecretsHandler: Sendable {
             return Reply.error(.badRequest, "the secret's name in the path is not valid percent-encoded UTF-8")
         }
         return await delete(name, scope: scope)
+    }
+
+    /// Mage's paging parameters, `_limit` and `_offset` (non-negative integers).
+    static func paging(of request: WebRequest) -> (limit: Int?, offset: Int)? {
+        func number(_ name: String) -> Int?? {
+            guard let text = request.query.first(where: { $0.name == name })?.value else { return .some(nil) }
+            guard let value = Int(text), value >= 0 else { return nil }
+            return .some(value)
+        }
+        guard let limit = number("_limit"), let offset = number("_offset") else { return nil }
+        return (limit, offset ?? 0)
     }
 
     // MARK: Routes
@@ -91,11 +102,18 @@ struct SecretsHandler: Sendable {
         }
     }
 
-    private func list(_ scope: Scope) async -> WebResponse {
+    private func list(_ scope: Scope, _ request: WebRequest) async -> WebResponse {
+        guard let (limit, offset) = Self.paging(of: request) else {
+            return Reply.error(.badRequest, "_limit and _offset take whole numbers of at least 0")
+        }
         do {
             let (info, secrets) = try await store.list(scope)
-            let items = secrets.map { Self.secretJSON(name: $0.name, scope: $0.scope, updated: $0.updated) }
-            return Reply.json(.ok, "{\"secrets\":[\(items.joined(separator: ","))],\"environment\":\(Self.environmentJSON(info))}")
+            let page = secrets.dropFirst(offset).prefix(limit ?? Int.max)
+            let items = page.map { Self.secretJSON(name: $0.0.name, scope: $0.0.scope, updated: $0.0.updated, id: $0.id) }
+            // Mage's metadata: how many secrets there are, and whether a later page has more.
+            let metadata = "{\"count\":\(secrets.count),\"next\":\(offset + page.count < secrets.count)}"
+            return Reply.json(
+                .ok, "{\"secrets\":[\(items.joined(separator: ","))],\"metadata\":\(metadata),\"environment\":\(Self.environmentJSON(info))}")
         } catch {
             return Reply.failure(error)
         }
@@ -119,6 +137,10 @@ struct SecretsHandler: Sendable {
         do { secret = try JSONDecoder().decode(CreateRequest.self, from: Data(body)).secret } catch {
             return Reply.error(.badRequest, Self.describe(error))
         }
+        let target: Scope
+        do { target = try Self.scope(of: secret, query: scope, queryNamesScope: request.query.contains { Self.scopeParameters.contains($0.name) }) } catch {
+            return Reply.error(.badRequest, error.description)
+        }
         // The decoder keeps the first of two same-named members, most JSON readers the last:
         // refuse rather than store a value the sender may not have meant.
         let repeated = JSONText.repeatedMemberNames(in: body)
@@ -128,17 +150,17 @@ struct SecretsHandler: Sendable {
                 "the body gives \(repeated.joined(separator: ", ")) more than once; send each field once: {\"secret\": {\"name\": \"…\", \"value\": \"…\"}}")
         }
         do {
-            let (created, updated) = try await store.set(scope, name: secret.name, value: secret.value)
-            return Reply.json(created ? .created : .ok, "{\"secret\":\(Self.secretJSON(name: secret.name, scope: scope, updated: updated))}")
+            let (created, updated, id) = try await store.set(target, name: secret.name, value: secret.value)
+            return Reply.json(created ? .created : .ok, "{\"secret\":\(Self.secretJSON(name: secret.name, scope: target, updated: updated, id: id))}")
         } catch {
             return Reply.failure(error)
         }
     }
 
-    private func delete(_ name: String, scope: Scope) async -> WebResponse {
+    private func delete(_ nameOrID: String, scope: Scope) async -> WebResponse {
         do {
-            guard try await store.delete(scope, name: name) else {
-                return Reply.error(.notFound, "no secret named '\(name)' in the \(scope) scope")
+            guard let name = try await store.delete(scope, nameOrID: nameOrID) else {
+                return Reply.error(.notFound, "no secret named (or with the id) '\(nameOrID)' in the \(scope) scope")
             }
             return Reply.json(.ok, "{\"secret\":\(Self.secretJSON(name: name, scope: scope, updated: nil))}")
         } catch {
@@ -153,6 +175,10 @@ struct SecretsHandler: Sendable {
         struct Secret: Decodable {
             let name: String
             let value: String
+            /// Mage's scope fields: `entity` is `global`, `project` or `pipeline`.
+            let entity: String?
+            let project_uuid: String?
+            let pipeline_uuid: String?
         }
         let secret: Secret
     }
@@ -175,6 +201,36 @@ struct SecretsHandler: Sendable {
         }
     }
 
+    /// The query parameters that name a scope.
+    static let scopeParameters: Set<String> = ["project", "pipeline", "project_uuid", "pipeline_uuid"]
+
+    /// The scope a `POST` writes to: the one the body names with Mage's `entity`,
+    /// `project_uuid` and `pipeline_uuid` (as Mage's `create_secret` takes them), else the
+    /// query's. A body and a query that name different scopes are refused, never guessed.
+    static func scope(of secret: CreateRequest.Secret, query: Scope, queryNamesScope: Bool) throws(VaultError) -> Scope {
+        let named: Scope?
+        switch secret.entity {
+        case nil:
+            named = secret.project_uuid == nil && secret.pipeline_uuid == nil
+                ? nil : try Scope(project: secret.project_uuid, pipeline: secret.pipeline_uuid)
+        case "global"?: named = .global
+        case "project"?:
+            guard let project = secret.project_uuid else { throw .invalidScope("entity 'project' needs project_uuid in the body") }
+            named = try Scope(project: project, pipeline: nil)
+        case "pipeline"?:
+            guard let project = secret.project_uuid, let pipeline = secret.pipeline_uuid else {
+                throw .invalidScope("entity 'pipeline' needs project_uuid and pipeline_uuid in the body")
+            }
+            named = try Scope(project: project, pipeline: pipeline)
+        case let other?: throw .invalidScope("entity must be 'global', 'project' or 'pipeline', not '\(other)'")
+        }
+        guard let named else { return query }
+        if queryNamesScope, named != query {
+            throw .invalidScope("the body names the \(named) scope and the query the \(query) scope; nothing was stored")
+        }
+        return named
+    }
+
     /// The scope named by the query: `project`/`pipeline` or Mage's `project_uuid`/`pipeline_uuid`.
     static func scope(of request: WebRequest) throws(VaultError) -> Scope {
         func value(_ names: String...) -> String? {
@@ -187,8 +243,8 @@ struct SecretsHandler: Sendable {
 
     // MARK: JSON
 
-    static func secretJSON(name: String, scope: Scope, updated: Timestamp?) -> String {
-        var fields = ["\"name\":\(JSONText.quoted(name))"] + scopeFields(scope)
+    static func secretJSON(name: String, scope: Scope, updated: Timestamp?, id: String? = nil) -> String {
+        var fields = (id.map { ["\"id\":\(JSONText.quoted($0))"] } ?? []) + ["\"name\":\(JSONText.quoted(name))"] + scopeFields(scope)
         if let updated { fields.append("\"updated_at\":\"\(updated.iso8601)\"") }
         return "{" + fields.joined(separator: ",") + "}"
     }

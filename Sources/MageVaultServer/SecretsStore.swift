@@ -37,9 +37,17 @@ final class SecretsStore: Sendable {
         scope == base.scope ? base : base.with(scope: scope)
     }
 
-    /// The visible secrets of `scope` (through its parents) and what the page says of it.
-    func list(_ scope: Scope) async throws(VaultError) -> (EnvironmentInfo, [SecretSummary]) {
+    /// The visible secrets of `scope` (through its parents), each with its record id, and
+    /// what the page says of it.
+    func list(_ scope: Scope) async throws(VaultError) -> (EnvironmentInfo, [(SecretSummary, id: String)]) {
         try await run { () throws(VaultError) in try self.read(scope, listing: true) }
+    }
+
+    /// A secret's `id` in the API: its name's keyed tag in the scope that holds it (32 hex
+    /// digits). It stays the same when the value changes, reveals nothing of the name
+    /// without the scope's key, and is what the log's clear header already shows.
+    static func id(of name: String, in environment: Environment) -> String? {
+        (try? SecretName(name)).map { environment.keys.tag(of: $0).description }
     }
 
     /// What the page says of `scope`, without listing (or decrypting) anything.
@@ -47,7 +55,7 @@ final class SecretsStore: Sendable {
         try await run { () throws(VaultError) in try self.read(scope, listing: false).0 }
     }
 
-    private func read(_ scope: Scope, listing: Bool) throws(VaultError) -> (EnvironmentInfo, [SecretSummary]) {
+    private func read(_ scope: Scope, listing: Bool) throws(VaultError) -> (EnvironmentInfo, [(SecretSummary, id: String)]) {
         let location = self.location(of: scope)
         let chain: [Environment]
         do throws(VaultError) {
@@ -60,12 +68,19 @@ final class SecretsStore: Sendable {
         }
         let uuid = chain[0].location.scope == scope ? chain[0].id : nil
         guard listing else { return (info(location, uuid: uuid), []) }
-        return (info(location, uuid: uuid), try Vault(resolution: chain, history: history).secrets())
+        let secrets = try Vault(resolution: chain, history: history).secrets()
+        return (
+            info(location, uuid: uuid),
+            secrets.map { secret in
+                let holder = chain.first { $0.location.scope == secret.scope } ?? chain[0]
+                return (secret, Self.id(of: secret.name, in: holder) ?? "")
+            }
+        )
     }
 
     /// Sets `name` in `scope` (creating the scope's uuid and key when missing). Returns
-    /// whether the name had no value before, and when the new value was written.
-    func set(_ scope: Scope, name: String, value: String) async throws(VaultError) -> (created: Bool, updated: Timestamp?) {
+    /// whether the name had no value before, when the new value was written, and its id.
+    func set(_ scope: Scope, name: String, value: String) async throws(VaultError) -> (created: Bool, updated: Timestamp?, id: String?) {
         try await run { () throws(VaultError) in
             try Self.validate(name)
             var bytes = Array(value.utf8)
@@ -75,18 +90,26 @@ final class SecretsStore: Sendable {
             let vault = try Vault(resolution: Environment.resolutionChain(self.location(of: scope), create: true), history: self.history)
             let before = try vault.ownSecretUpdated(named: name)
             try vault.setSecret(named: name, value: value)
-            return (before == nil, try vault.ownSecretUpdated(named: name))
+            return (before == nil, try vault.ownSecretUpdated(named: name), Self.id(of: name, in: vault.environment))
         }
     }
 
-    /// Deletes `name` from `scope`; false when the scope has no such secret.
-    func delete(_ scope: Scope, name: String) async throws(VaultError) -> Bool {
+    /// Deletes the secret of `scope` named `nameOrID`, or, when no secret has that name,
+    /// the one whose record `id` it is (as Mage's API deletes by id). Returns the name
+    /// deleted; nil when the scope has no such secret.
+    func delete(_ scope: Scope, nameOrID: String) async throws(VaultError) -> String? {
         try await run { () throws(VaultError) in
-            try Self.validate(name)
+            try Self.validate(nameOrID)
             let location = self.location(of: scope)
-            guard Environment.exists(location) else { return false }
+            guard Environment.exists(location) else { return nil }
             let vault = try Vault(resolution: Environment.resolutionChain(location, create: false), history: self.history)
-            return try vault.deleteSecret(named: name)
+            if try vault.deleteSecret(named: nameOrID) { return nameOrID }
+            guard nameOrID.utf8.count == 32, nameOrID.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
+                return nil
+            }
+            let own = try vault.secrets().filter { $0.scope == vault.environment.location.scope }
+            guard let match = own.first(where: { Self.id(of: $0.name, in: vault.environment) == nameOrID }) else { return nil }
+            return try vault.deleteSecret(named: match.name) ? match.name : nil
         }
     }
 

@@ -19,7 +19,7 @@ struct MageVaultCommand: ParsableCommand {
         subcommands: [
             Init.self, Set.self, Get.self, List.self, Delete.self, Env.self, Import.self, History.self, Rollback.self,
             Render.self, Exec.self, Export.self, Verify.self, Recover.self, Compact.self, Backup.self, Restore.self,
-            ScopeCommand.self, Rekey.self, GitCommand.self, Serve.self,
+            ScopeCommand.self, Rekey.self, GitCommand.self, Serve.self, Migrate.self,
         ]
     )
 

@@ -12,7 +12,10 @@ struct Render: ParsableCommand {
             several per line, inside longer strings) and leaves every other byte as it is. \
             Secrets resolve like 'get': pipeline, then project, then global. A missing secret \
             or unset variable is an error naming it and its line, and nothing is written, \
-            unless --allow-missing (then it renders empty). Other expressions are left as \
+            unless --allow-missing (then it renders empty) or --missing none (then it renders \
+            None with a warning, as Mage does). mage_secret_var with Mage's full signature \
+            ('name', 'project', project_uuid='P'; 'name', entity='pipeline', \
+            project_uuid='P', pipeline_uuid='Q') reads exactly that scope, as Mage does. Other expressions are left as \
             they are with a warning, or refused with --strict. -o creates the output with \
             mode 0600, atomically: it holds secrets.
             """
@@ -24,8 +27,15 @@ struct Render: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Write here (mode 0600) instead of standard output.", valueName: "file"))
     var output: String?
 
-    @Flag(name: .customLong("allow-missing"), help: "Render a missing secret or unset variable as empty.")
+    @Flag(name: .customLong("allow-missing"), help: "Render a missing secret or unset variable as empty (--missing empty).")
     var allowMissing = false
+
+    @Option(help: ArgumentHelp("What a missing secret or unset variable becomes: fail (default), empty, or none (Mage's None, with a warning).", valueName: "policy"))
+    var missing: MissingPolicy?
+
+    func validate() throws {
+        if allowMissing, let missing, missing != .empty { throw ValidationError("--allow-missing and --missing \(missing.rawValue) disagree; pass one") }
+    }
 
     @Flag(help: "Refuse expressions other than mage_secret_var, env_var and json_value.")
     var strict = false
@@ -43,10 +53,16 @@ struct Render: ParsableCommand {
         let rendering: ConfigTemplate.Rendering
         do {
             rendering = try ConfigTemplate(text: text).render(
-                allowMissing: allowMissing, strict: strict,
+                missing: missing ?? (allowMissing ? .empty : .fail), strict: strict,
                 secret: { name in
                     if vault == nil { vault = try options.openForReading() }
                     return try vault!.secretValue(named: name)
+                },
+                scopedSecret: { name, scope in
+                    // Mage reads exactly the named scope; a scope the vault does not have holds nothing.
+                    let location = scope == options.location.scope ? options.location : options.location.with(scope: scope)
+                    guard Environment.exists(location) else { return nil }
+                    return try Vault(environment: Environment.open(location, create: false)).secretValue(named: name)
                 },
                 variable: { variables[$0] })
         } catch let error as TemplateError {
@@ -65,3 +81,5 @@ struct Render: ParsableCommand {
         }
     }
 }
+
+extension MissingPolicy: ExpressibleByArgument {}

@@ -10,11 +10,12 @@ struct Set: ParsableCommand {
             The value is never taken from the command line. On a terminal, set asks for it \
             without echoing. From a pipe or --from-file, the bytes are stored exactly as \
             given, a trailing newline included (so `printf '%s' "$V" | mage-vault set NAME`, \
-            or pass --strip-newline). Values are UTF-8 text of 1 byte to 1 MiB.
+            or pass --strip-newline). Values are UTF-8 text of at most 1 MiB; an empty value \
+            (Mage allows them) needs --allow-empty, so that an empty pipe stores nothing by accident.
             """
     )
 
-    @Argument(help: "The secret's name (1-255 bytes, no '/' or control characters).")
+    @Argument(help: "The secret's name (1-255 bytes, no control characters).")
     var name: String
 
     /// Whatever follows the name (a value typed as an argument, or an unknown option, which
@@ -27,6 +28,9 @@ struct Set: ParsableCommand {
 
     @Flag(name: .customLong("strip-newline"), help: "Drop one trailing newline (\\n or \\r\\n) from a piped or file value.")
     var stripNewline = false
+
+    @Flag(name: .customLong("allow-empty"), help: "Store an empty value (Mage allows them); without it an empty value is refused.")
+    var allowEmpty = false
 
     @OptionGroup var options: LocationOptions
 
@@ -44,7 +48,8 @@ struct Set: ParsableCommand {
 
     func run() throws {
         // Read and checked before anything is opened: a refused value creates no uuid, key or log.
-        let given = try SecretInput.readValue(file: fromFile, prompt: "Value for \(name) (not echoed): ", stripNewline: stripNewline)
+        let given = try SecretInput.readValue(
+            file: fromFile, prompt: "Value for \(name) (not echoed): ", stripNewline: stripNewline, allowEmpty: allowEmpty)
         let vault = try options.openVault(create: true)
         try given.bytes.withUnsafeBytes { try vault.setSecret(named: name, value: $0) }
         if !given.prompted, given.endedWithNewline, !stripNewline {

@@ -217,10 +217,13 @@ struct DurabilityTests {
         try ours.setSecret(named: "existing", value: "made-up")
         let path = ours.environment.location.logFile
         let before = try contents(path)
-        #expect(throws: VaultError.invalidImportEntry(position: 2, .forbiddenCharacterInName(position: 2, codePoint: 0x2F))) {
-            try ours.importSecrets([("good", "made-up"), ("b/d", "made-up"), ("other", "made-up")])
+        #expect(throws: VaultError.invalidImportEntry(position: 2, .forbiddenCharacterInName(position: 2, codePoint: 0x09))) {
+            try ours.importSecrets([("good", "made-up"), ("b\td", "made-up"), ("other", "made-up")])
         }
-        #expect(throws: VaultError.invalidImportEntry(position: 1, .emptyValue)) { try ours.importSecrets([("empty", "")]) }
+        let big = String(repeating: "v", count: (1 << 20) + 1)
+        #expect(throws: VaultError.invalidImportEntry(position: 2, .valueTooLarge(bytes: (1 << 20) + 1))) {
+            try ours.importSecrets([("good", "made-up"), ("big", big)])
+        }
         #expect(try contents(path) == before)
         let many = (1...500).map { (name: "KEY_\($0)", value: "made-up value \($0)") }
         #expect(try ours.importSecrets(many) == 500)

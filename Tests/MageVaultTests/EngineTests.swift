@@ -199,11 +199,10 @@ struct EngineTests {
         let (dev, _, _) = try scenario()
         let path = dev.environment.location.logFile
         let before = try contents(path)
-        for name in ["", String(repeating: "n", count: 256), "a/b", "nul\0", "new\nline", "tab\t", "esc\u{1B}"] {
+        for name in ["", String(repeating: "n", count: 256), "nul\0", "new\nline", "tab\t", "esc\u{1B}"] {
             #expect(throws: VaultError.self) { try dev.setSecret(named: name, value: "made-up") }
             #expect(throws: VaultError.self) { try dev.deleteSecret(named: name) }
         }
-        #expect(throws: VaultError.invalidInput(.emptyValue)) { try dev.setSecret(named: "ok", value: "") }
         let big = String(repeating: "v", count: (1 << 20) + 1)
         #expect(throws: VaultError.invalidInput(.valueTooLarge(bytes: (1 << 20) + 1))) { try dev.setSecret(named: "ok", value: big) }
         let notUTF8: [UInt8] = [0x66, 0xFF, 0x6F]

@@ -219,20 +219,22 @@ struct FormatTests {
         #expect(throws: FormatError.unsupportedVersion("2")) { try line.withUnsafeBytes { try FileHeader.parse($0) } }
     }
 
-    @Test("Names: empty, too long, '/', NUL, newline and other control characters are refused")
+    @Test("Names: empty, too long, NUL, newline and other control characters are refused; '/' and spaces are Mage's and allowed")
     func nameRules() {
         #expect(throws: InputError.emptyName) { try SecretName("") }
         #expect(throws: InputError.nameTooLong(bytes: 256)) { try SecretName(String(repeating: "a", count: 256)) }
         #expect(throws: Never.self) { try SecretName(String(repeating: "é", count: 127)) }  // 254 bytes
-        for forbidden in ["a/b", "a\0b", "a\nb", "a\rb", "a\tb", "\u{7F}", "\u{85}", "\u{1B}[31m"] {
+        for forbidden in ["a\0b", "a\nb", "a\rb", "a\tb", "\u{7F}", "\u{85}", "\u{1B}[31m"] {
             #expect(throws: InputError.self) { try SecretName(forbidden) }
         }
-        #expect(throws: Never.self) { try SecretName("postgres password ü 🔑") }
+        for allowed in ["postgres password ü 🔑", "team/api_key", "/", "a / b /", " leading and trailing "] {
+            #expect(throws: Never.self) { try SecretName(allowed) }
+        }
     }
 
-    @Test("Values: empty, over 1 MiB, or not UTF-8 are refused")
+    @Test("Values: over 1 MiB or not UTF-8 are refused; the empty value is a value, as in Mage")
     func valueRules() {
-        #expect(throws: InputError.emptyValue) { try [UInt8]().withUnsafeBytes { try SecretValue.validate($0) } }
+        #expect(throws: Never.self) { try [UInt8]().withUnsafeBytes { try SecretValue.validate($0) } }
         let big = [UInt8](repeating: 0x61, count: (1 << 20) + 1)
         #expect(throws: InputError.valueTooLarge(bytes: (1 << 20) + 1)) { try big.withUnsafeBytes { try SecretValue.validate($0) } }
         let exact = [UInt8](repeating: 0x61, count: 1 << 20)

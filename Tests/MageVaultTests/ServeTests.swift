@@ -171,9 +171,7 @@ struct ServeTests: ToolSuite {
             (#"{"secret": {"name": "a", "value": 42}}"#, 400, "secret.value must be a string"),
             (#"{"secret": {"name": null, "value": "made-up-b"}}"#, 400, "secret.name must be a string"),
             (#"{"secret": "a"}"#, 400, "secret must be an object"),
-            (#"{"secret": {"name": "a", "value": ""}}"#, 400, "empty"),
             (#"{"secret": {"name": "", "value": "made-up-b"}}"#, 400, "empty"),
-            (#"{"secret": {"name": "a/b", "value": "made-up-b"}}"#, 400, "'/'"),
             (#"{"secret": {"name": "tab\there", "value": "made-up-b"}}"#, 400, "control"),
             (#"{"secret": {"name": "\#(longName)", "value": "made-up-b"}}"#, 400, "255"),
             (#"{"secret": {"name": "big", "value": "\#(String(repeating: "v", count: (1 << 20) + 1))"}}"#, 400, "1 MiB"),
@@ -197,8 +195,8 @@ struct ServeTests: ToolSuite {
             #expect(try client.bearer(token, "GET", target).status == 400)
         }
         let slash = try client.bearer(token, "DELETE", "/api/secrets/a%2Fb")
-        #expect(slash.status == 400)
-        #expect(slash.errorMessage?.contains("'/'") == true)
+        #expect(slash.status == 404)  // a name with '/' is valid (Mage's), and there is none
+        #expect(slash.errorMessage?.contains("a/b") == true)
         #expect(try client.bearer(token, "DELETE", "/api/secrets/nothing-here").status == 404)
         #expect(try client.bearer(token, "DELETE", "/api/secrets/existing?project=never-made").status == 404)
         #expect(try snapshot() == before)

@@ -174,15 +174,17 @@ public enum LogMerge {
                 throw .clockExhausted(path: ours)
             }
             latest = next
+            // The operation is carried, not inferred from the value: an empty value is a value.
             let value: [UInt8]
+            let operation: Operation
             if chosen.header.operation == .set, let opened = try open(side, chosen.line, chosen.header, environment, vault) {
-                value = Array(opened.value.utf8)
+                (value, operation) = (Array(opened.value.utf8), .set)
             } else {
-                value = []
+                (value, operation) = ([], .delete)
             }
             let (_, record) = value.withUnsafeBytes { raw in
                 RecordCodec.seal(
-                    value.isEmpty ? .delete : .set, name: name, value: raw, environment: environment.id, keys: environment.keys,
+                    operation, name: name, value: raw, environment: environment.id, keys: environment.keys,
                     timestamp: next, id: RecordID.random(), vault: vault)
             }
             merged += record

@@ -6,7 +6,8 @@ public enum InputError: Error, Equatable, Sendable, CustomStringConvertible {
     case nameTooLong(bytes: Int)
     /// The name holds a character that cannot be part of a name; `position` counts characters from 1.
     case forbiddenCharacterInName(position: Int, codePoint: UInt32)
-    /// The value is empty.
+    /// The value is empty. Not raised by ``SecretValue/validate(_:)`` any more (Mage stores
+    /// empty values, so the vault does too); kept so that callers' switches keep compiling.
     case emptyValue
     /// Standard input was empty: nothing was piped to `set`.
     case nothingPiped
@@ -25,13 +26,14 @@ public enum InputError: Error, Equatable, Sendable, CustomStringConvertible {
         case .nameTooLong(let bytes):
             "a secret name is at most \(SecretName.maximumByteCount) bytes of UTF-8; this one is \(bytes)"
         case .forbiddenCharacterInName(let position, let codePoint):
-            "a secret name cannot contain '/' or control characters; character \(position) is "
+            "a secret name cannot contain control characters; character \(position) is "
                 + "U+\(Hex.string(codePoint, width: 4).uppercased())"
-        case .emptyValue: "the value is empty; nothing was stored"
+        case .emptyValue: "the value is empty; nothing was stored (pass --allow-empty to store an empty value, as Mage allows)"
         case .nothingPiped:
             "no value was piped (standard input was empty); nothing was written. Pipe the value "
-                + "(printf '%s' \"$VALUE\" | mage-vault set NAME), pass --from-file FILE, or run set on a terminal to be asked for it"
-        case .emptyFile(let path): "\(path) is empty; a value is 1 byte to 1 MiB. Nothing was written"
+                + "(printf '%s' \"$VALUE\" | mage-vault set NAME), pass --from-file FILE, or run set on a terminal to be asked for it "
+                + "(an empty value is stored only with --allow-empty)"
+        case .emptyFile(let path): "\(path) is empty; nothing was written (an empty value is stored only with --allow-empty)"
         case .valueTooLarge(let bytes):
             "the value is \(bytes) bytes; a secret value is at most \(SecretValue.maximumByteCount) bytes (1 MiB)"
         case .valueNotUTF8: "the value is not valid UTF-8 text; nothing was stored"
@@ -40,9 +42,9 @@ public enum InputError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// A valid secret name: 1 to 255 bytes of UTF-8 (Mage's column limit), with no `/` and no
-/// control character (C0, DEL or C1), so that a name is always printable on one line and
-/// usable as a path component by scopes.
+/// A valid secret name: 1 to 255 bytes of UTF-8 (Mage's column limit) with no control
+/// character (C0, DEL or C1), so that a name is always printable on one line. Spaces and
+/// `/` are allowed: Mage's API accepts them and real Mage databases hold such names.
 public struct SecretName: Hashable, Sendable, CustomStringConvertible {
     /// Longest name in bytes of UTF-8.
     public static let maximumByteCount = 255
@@ -57,7 +59,7 @@ public struct SecretName: Hashable, Sendable, CustomStringConvertible {
         guard bytes <= Self.maximumByteCount else { throw .nameTooLong(bytes: bytes) }
         for (index, scalar) in string.unicodeScalars.enumerated() {
             let value = scalar.value
-            if value < 0x20 || (0x7F...0x9F).contains(value) || scalar == "/" {
+            if value < 0x20 || (0x7F...0x9F).contains(value) {
                 throw .forbiddenCharacterInName(position: index + 1, codePoint: value)
             }
         }
@@ -67,7 +69,8 @@ public struct SecretName: Hashable, Sendable, CustomStringConvertible {
     public var description: String { string }
 }
 
-/// The rules for a secret value: non-empty UTF-8, at most 1 MiB.
+/// The rules for a secret value: UTF-8, at most 1 MiB. The empty value is a value (Mage
+/// stores it and `get_secret_value` returns `''`), not an absence.
 public enum SecretValue {
     /// Largest value in bytes. Mage keeps values in a text column; 1 MiB is far above any
     /// credential and keeps every record a line that tools handle comfortably.
@@ -75,7 +78,6 @@ public enum SecretValue {
 
     /// Checks a value given as bytes.
     public static func validate(_ bytes: UnsafeRawBufferPointer) throws(InputError) {
-        guard !bytes.isEmpty else { throw .emptyValue }
         guard bytes.count <= maximumByteCount else { throw .valueTooLarge(bytes: bytes.count) }
         guard String(validating: bytes, as: UTF8.self) != nil else { throw .valueNotUTF8 }
     }

@@ -68,7 +68,7 @@ public enum SecretInput {
     /// dropped. The value is checked here (`SecretValue.validate`), before the caller opens
     /// or creates anything, so that a refused value changes nothing; an empty one is told by
     /// where it came from ("no value was piped").
-    public static func readValue(file: String?, prompt: String, stripNewline: Bool) throws(VaultError) -> GivenValue {
+    public static func readValue(file: String?, prompt: String, stripNewline: Bool, allowEmpty: Bool = false) throws(VaultError) -> GivenValue {
         let limit = SecretValue.maximumByteCount
         let raw: SecureBytes
         let prompted: Bool
@@ -82,7 +82,7 @@ public enum SecretInput {
             raw = try readStandardInput(limit: limit)
             prompted = false
         }
-        if raw.count == 0, !prompted { throw .invalidInput(file.map { .emptyFile(path: $0) } ?? .nothingPiped) }
+        if raw.count == 0, !prompted, !allowEmpty { throw .invalidInput(file.map { .emptyFile(path: $0) } ?? .nothingPiped) }
         let endsWithNewline = raw.withUnsafeBytes { $0.last == UInt8(ascii: "\n") }
         var value = raw
         if stripNewline, !prompted, endsWithNewline {
@@ -92,6 +92,7 @@ public enum SecretInput {
                 return SecureBytes(copying: kept)
             }
         }
+        if value.count == 0, !allowEmpty { throw .invalidInput(.emptyValue) }
         let problem = value.withUnsafeBytes { bytes -> InputError? in
             do throws(InputError) { try SecretValue.validate(bytes) } catch { return error }
             return nil

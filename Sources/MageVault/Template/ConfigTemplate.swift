@@ -2,6 +2,10 @@
 public indirect enum TemplateExpression: Equatable, Sendable {
     /// `mage_secret_var('name')`: a secret, resolved like `get`.
     case secret(String)
+    /// `mage_secret_var('name', 'project', project_uuid='P')` and the other forms of Mage's
+    /// full signature `get_secret_value(name, entity, pipeline_uuid, project_uuid)`: the
+    /// secret of exactly that scope, with no fallback to a parent (as Mage reads it).
+    case scopedSecret(String, scope: Scope)
     /// `env_var('NAME')`: an environment variable of the process.
     case environmentVariable(String)
     /// `json_value(<expression>, 'key.path')`: a value inside the JSON text the inner
@@ -33,6 +37,16 @@ public enum TemplateError: Error, Equatable, Sendable, CustomStringConvertible {
             "line \(line): env_var('\(name)') is refused: MageVault reads keys and passphrases from \(name) and never writes it out; store what you need as a secret and use mage_secret_var"
         }
     }
+}
+
+/// What a render does with a secret that no scope has, or a variable that is not set.
+public enum MissingPolicy: String, Sendable, CaseIterable {
+    /// An error naming it and its line; nothing is rendered (the default).
+    case fail
+    /// Renders it as the empty string (`--allow-missing`).
+    case empty
+    /// Renders it as `None` with a warning, as Mage's Jinja rendering of `None` does (`--missing none`).
+    case none
 }
 
 /// Renders Mage's config templates (`io_config.yaml`, `metadata.yaml`, …): replaces
@@ -67,10 +81,23 @@ public struct ConfigTemplate: Sendable {
 
     /// Renders with `secret` and `variable` as lookups (nil: missing). With
     /// `allowMissing`, a missing name renders as empty; with `strict`, an expression that
-    /// is not understood is an error instead of a warning.
+    /// is not understood is an error instead of a warning. A `mage_secret_var` naming its
+    /// scope finds nothing (see the overload with `scopedSecret`).
     public func render(
         allowMissing: Bool = false, strict: Bool = false, secret: (String) throws -> String?,
         variable: (String) -> String?
+    ) throws -> Rendering {
+        try render(missing: allowMissing ? .empty : .fail, strict: strict, secret: secret, scopedSecret: { _, _ in nil }, variable: variable)
+    }
+
+    /// Renders with `secret` (a name resolved through the scopes, like `get`),
+    /// `scopedSecret` (a name in exactly one scope, for Mage's full `mage_secret_var`
+    /// signature) and `variable` as lookups (nil: missing); `missing` says what a missing
+    /// one becomes. With `strict`, an expression that is not understood is an error
+    /// instead of a warning.
+    public func render(
+        missing: MissingPolicy, strict: Bool = false, secret: (String) throws -> String?,
+        scopedSecret: (String, Scope) throws -> String?, variable: (String) -> String?
     ) throws -> Rendering {
         var output = ""
         var warnings: [String] = []
@@ -85,31 +112,50 @@ public struct ConfigTemplate: Sendable {
                 output += text[placeholder.range]
                 continue
             }
-            output += try evaluate(expression, line: placeholder.line, allowMissing: allowMissing, secret: secret, variable: variable)
+            output += try evaluate(
+                expression, line: placeholder.line, missing: missing, warnings: &warnings, secret: secret, scopedSecret: scopedSecret,
+                variable: variable) ?? missingText(missing)
         }
         output += text[cursor...]
         return Rendering(output: output, warnings: warnings)
     }
 
+    /// What a missing value renders as when `missing` lets it render.
+    private func missingText(_ missing: MissingPolicy) -> String { missing == .none ? "None" : "" }
+
+    /// The expression's text; nil when something is missing and `missing` lets it render
+    /// (a warning says so for `.none`); throws when it does not.
     private func evaluate(
-        _ expression: TemplateExpression, line: Int, allowMissing: Bool, secret: (String) throws -> String?,
-        variable: (String) -> String?
-    ) throws -> String {
+        _ expression: TemplateExpression, line: Int, missing: MissingPolicy, warnings: inout [String],
+        secret: (String) throws -> String?, scopedSecret: (String, Scope) throws -> String?, variable: (String) -> String?
+    ) throws -> String? {
+        func absent(_ error: TemplateError, _ what: String, _ warnings: inout [String]) throws -> String? {
+            switch missing {
+            case .fail: throw error
+            case .empty: return nil
+            case .none:
+                warnings.append("line \(line): \(what); rendered as None")
+                return nil
+            }
+        }
         switch expression {
         case .secret(let name):
             if let value = try secret(name) { return value }
-            if allowMissing { return "" }
-            throw TemplateError.missingSecret(name: name, line: line)
+            return try absent(.missingSecret(name: name, line: line), "no secret named '\(name)'", &warnings)
+        case .scopedSecret(let name, let scope):
+            if let value = try scopedSecret(name, scope) { return value }
+            return try absent(.missingSecret(name: name, line: line), "no secret named '\(name)' in \(scope)", &warnings)
         case .environmentVariable(let name):
             guard !KeyVariable.contains(name) else { throw TemplateError.keyVariable(name: name, line: line) }
             if let value = variable(name) { return value }
-            if allowMissing { return "" }
-            throw TemplateError.unsetVariable(name: name, line: line)
+            return try absent(.unsetVariable(name: name, line: line), "environment variable \(name) is not set", &warnings)
         case .jsonValue(let inner, let path):
-            let json = try evaluate(inner, line: line, allowMissing: allowMissing, secret: secret, variable: variable)
+            guard
+                let json = try evaluate(
+                    inner, line: line, missing: missing, warnings: &warnings, secret: secret, scopedSecret: scopedSecret, variable: variable)
+            else { return nil }
             if let value = JSONText.value(in: json, at: path) { return value }
-            if allowMissing { return "" }
-            throw TemplateError.jsonPathNotFound(path: path, line: line)
+            return try absent(.jsonPathNotFound(path: path, line: line), "json_value found nothing at '\(path)'", &warnings)
         }
     }
 
@@ -173,13 +219,11 @@ struct ExpressionParser {
 
     mutating func expression() throws -> TemplateExpression {
         skipSpaces()
-        let start = index
-        while index < text.endIndex, text[index].isLetter || text[index] == "_" { index = text.index(after: index) }
-        let function = text[start..<index]
+        let function = identifier()
         try expect("(")
         let result: TemplateExpression
         switch function {
-        case "mage_secret_var": result = .secret(try string())
+        case "mage_secret_var": result = try secretCall()
         case "env_var": result = .environmentVariable(try string())
         case "json_value":
             let inner = try expression()
@@ -189,6 +233,58 @@ struct ExpressionParser {
         }
         try expect(")")
         return result
+    }
+
+    /// The arguments of `mage_secret_var`, after its `(`: Mage's `get_secret_value(name,
+    /// entity='global', pipeline_uuid=None, project_uuid=None)`, positional or by keyword.
+    mutating func secretCall() throws -> TemplateExpression {
+        let name = try string()
+        let positions = ["entity", "pipeline_uuid", "project_uuid"]
+        var arguments: [String: String] = [:]
+        var position = 0
+        var sawKeyword = false
+        while true {
+            skipSpaces()
+            guard index < text.endIndex, text[index] == "," else { break }
+            index = text.index(after: index)
+            skipSpaces()
+            let save = index
+            let keyword = identifier()
+            skipSpaces()
+            if !keyword.isEmpty, index < text.endIndex, text[index] == "=" {
+                index = text.index(after: index)
+                guard positions.contains(String(keyword)), arguments[String(keyword)] == nil else { throw Failure() }
+                arguments[String(keyword)] = try string()
+                sawKeyword = true
+            } else {
+                index = save
+                guard !sawKeyword, position < positions.count else { throw Failure() }
+                arguments[positions[position]] = try string()
+                position += 1
+            }
+        }
+        guard let entity = arguments["entity"] else {
+            guard arguments.isEmpty else { throw Failure() }
+            return .secret(name)
+        }
+        switch entity {
+        case "global": return .scopedSecret(name, scope: .global)
+        case "project":
+            guard let project = arguments["project_uuid"], let scope = try? Scope(project: project, pipeline: nil) else { throw Failure() }
+            return .scopedSecret(name, scope: scope)
+        case "pipeline":
+            guard let project = arguments["project_uuid"], let pipeline = arguments["pipeline_uuid"],
+                let scope = try? Scope(project: project, pipeline: pipeline)
+            else { throw Failure() }
+            return .scopedSecret(name, scope: scope)
+        default: throw Failure()
+        }
+    }
+
+    mutating func identifier() -> Substring {
+        let start = index
+        while index < text.endIndex, text[index].isLetter || text[index] == "_" { index = text.index(after: index) }
+        return text[start..<index]
     }
 
     mutating func expect(_ character: Character) throws {

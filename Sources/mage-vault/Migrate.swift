@@ -1,0 +1,28 @@
+import ArgumentParser
+import MageVault
+import MageVaultCommandLine
+
+/// Runs `mage-vault-migrate`, installed beside this binary, with the same arguments: Mage's
+/// SQLite database and Fernet's AES live in a program of their own so that they do not
+/// slow every start of this one (a cold `get` runs at every pipeline step).
+struct Migrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Carry Mage's secrets (its database and key files) into the vault (see `mage-vault migrate --help`).",
+        discussion: "Runs mage-vault-migrate from the folder this binary is in; its --help lists the options."
+    )
+
+    @Argument(parsing: .captureForPassthrough, help: "Options for mage-vault-migrate: --database, --repo, --rename, --dry-run, --data-dir, --vault…")
+    var arguments: [String] = []
+
+    func run() throws {
+        let program = FileSystem.executableDirectory() + "/mage-vault-migrate"
+        guard FileSystem.exists(program) else {
+            throw CommandFailure(
+                message: "\(program) is missing: `make install` installs it beside mage-vault (or run `swift build --product mage-vault-migrate`)",
+                code: ExitStatus.io)
+        }
+        let failure = ProgramRunner.replaceProcess(command: [program] + arguments, adding: [])
+        throw CommandFailure(message: failure.message, code: ExitStatus.io)
+    }
+}

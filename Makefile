@@ -5,7 +5,7 @@ SWIFT  ?= swift
 PREFIX ?= /usr/local
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps test-deps static-libs build lib wheel wheel-test mage-venv demo test browser-test crashtest bench bench-python install uninstall clean
+.PHONY: all deps test-deps static-libs build lib wheel wheel-test mage-venv mage-test demo test browser-test crashtest bench bench-python install uninstall clean
 
 all: build
 
@@ -62,6 +62,24 @@ mage-venv:
 		echo "Installing mage-ai==0.9.80 into $(MAGE_VENV) (once)..."; \
 		python3 -m venv "$(MAGE_VENV)" && "$(MAGE_VENV)/bin/pip" install --quiet --disable-pip-version-check mage-ai==0.9.80; \
 	fi
+
+# Real Mage with the vault as its secrets backend (MAGE_SECRETS_BACKEND=mage-vault), and without
+# it. The debug library and Sources/python go into a virtualenv derived from the Mage one (made
+# afresh each run in .build/, it sees Mage's site-packages through a .pth and holds mage_vault
+# and its start-up hook as the wheel installs them): the Mage virtualenv itself is never changed.
+MAGE_TEST_VENV := $(CURDIR)/.build/mage-test-venv
+mage-test: deps mage-venv
+	$(SWIFT) build --product magevault
+	$(SWIFT) build --product mage-vault
+	@rm -rf "$(MAGE_TEST_VENV)" && "$(MAGE_VENV)/bin/python" -m venv --without-pip "$(MAGE_TEST_VENV)"
+	@site="$$("$(MAGE_TEST_VENV)/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"; \
+		mage_site="$$("$(MAGE_VENV)/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"; \
+		echo "import site; site.addsitedir('$$mage_site')" > "$$site/00-mage-venv.pth"; \
+		ln -s "$(CURDIR)/Sources/python/mage_vault" "$$site/mage_vault"; \
+		cp Sources/python/mage_vault_mage.pth "$$site/"
+	bin="$$($(SWIFT) build --show-bin-path)"; \
+		MAGE_PYTHON="$(MAGE_TEST_VENV)/bin/python" MAGE_VAULT_LIB="$$bin/libmagevault.so" MAGE_VAULT_BIN="$$bin/mage-vault" \
+		timeout 900 python3 -m unittest discover -s Tests/mage -v
 
 # A fresh virtualenv with only the wheel: the command and the package work, with the
 # toolchain's libraries out of reach.

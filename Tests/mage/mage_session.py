@@ -80,11 +80,15 @@ report["block"] = functions[0]()
 report["block_bound"] = block_globals["get_secret_value"].__module__
 
 # 4. The secrets API's handler (what /api/secrets runs, in this process): create, list,
-# fetch one, delete, list again; a name Mage accepts that the vault refuses.
+# fetch one, update, delete, list again; a name Mage accepts that the vault refuses.
 async def api():
     created = await SecretResource.process_create({"name": given["api_name"], "value": given["api_value"]}, None)
     listed = [resource.model.name for resource in await SecretResource.process_collection({}, {}, None)]
     value_after_create = get_secret_value(given["api_name"], suppress_warning=True)
+    member = await SecretResource.process_member(given["api_name"], None)
+    await member.process_update({"value": given["api_value_updated"]})  # PUT /api/secrets/NAME
+    db_connection.session.commit()
+    value_after_update = get_secret_value(given["api_name"], suppress_warning=True)
     member = await SecretResource.process_member(given["api_name"], None)
     await member.process_delete()
     listed_after = [resource.model.name for resource in await SecretResource.process_collection({}, {}, None)]
@@ -98,6 +102,7 @@ async def api():
         "created_row_value": created.model.value,  # a row object that must not carry the value
         "listed": listed,
         "value_after_create": value_after_create,
+        "value_after_update": value_after_update,
         "value_after_delete": get_secret_value(given["api_name"], suppress_warning=True),
         "listed_after_delete": listed_after,
         "slash_name": slash,

@@ -90,7 +90,9 @@ wheel-test: wheel
 		printf 'made-up-wheel' | env -i HOME="$$data" PATH=/usr/bin:/bin .build/wheel-venv/bin/mage-vault set from_cli --data-dir "$$data/d"; \
 		test "$$(env -i HOME="$$data" PATH=/usr/bin:/bin .build/wheel-venv/bin/mage-vault get from_cli --data-dir "$$data/d")" = made-up-wheel; \
 		test "$$(env -i HOME="$$data" MAGE_DATA_DIR="$$data/d" .build/wheel-venv/bin/python -c 'import mage_vault; print(mage_vault.get_secret_value("from_cli"))')" = made-up-wheel; \
-		rm -rf "$$data"; echo "wheel: the command and the package work from a fresh virtualenv"
+		test "$$(env -i HOME="$$data" MAGE_SECRETS_BACKEND=mage-vault .build/wheel-venv/bin/python -c 'import sys; print("mage_vault.mage" in sys.modules)' 2>&1)" = True; \
+		test "$$(env -i HOME="$$data" .build/wheel-venv/bin/python -c 'import sys; print("mage_vault" in sys.modules)' 2>&1)" = False; \
+		rm -rf "$$data"; echo "wheel: the command, the package and the Mage start-up hook work from a fresh virtualenv"
 
 # DESIGN.md's scenario: development and production share one log; both tables read back
 # through the tool.

@@ -26,6 +26,7 @@ from mage_ai.orchestration.db.models.secrets import Secret  # noqa: E402
 db_connection.start_session()
 Base.metadata.create_all(db_connection.session.get_bind(), tables=[Secret.__table__])
 
+from mage_ai.api.presenters.SecretPresenter import SecretPresenter  # noqa: E402
 from mage_ai.api.resources.SecretResource import SecretResource  # noqa: E402
 from mage_ai.data_preparation.shared import secrets as mage_secrets  # noqa: E402
 from mage_ai.data_preparation.shared.secrets import create_secret, delete_secret, get_secret_value  # noqa: E402
@@ -83,6 +84,7 @@ report["block_bound"] = block_globals["get_secret_value"].__module__
 # fetch one, update, delete, list again; a name Mage accepts that the vault refuses.
 async def api():
     created = await SecretResource.process_create({"name": given["api_name"], "value": given["api_value"]}, None)
+    presented = dict(await SecretPresenter.present_resource(created, None))  # the response's "secret"
     listed = [resource.model.name for resource in await SecretResource.process_collection({}, {}, None)]
     value_after_create = get_secret_value(given["api_name"], suppress_warning=True)
     member = await SecretResource.process_member(given["api_name"], None)
@@ -99,6 +101,7 @@ async def api():
         slash = f"{type(error).__name__}: {getattr(error, 'code', '')}"
     return {
         "created_name": created.model.name,
+        "presented": presented,
         "created_row_value": created.model.value,  # a row object that must not carry the value
         "listed": listed,
         "value_after_create": value_after_create,

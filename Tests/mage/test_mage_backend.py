@@ -135,6 +135,9 @@ class MageBackendTests(unittest.TestCase):
     def test_switch_on_the_secrets_api_creates_lists_and_deletes_in_the_vault(self):
         api = self.on_report["api"]
         self.assertEqual(api["created_name"], GIVEN["api_name"])
+        self.assertEqual(sorted(api["presented"]), ["id", "name"])
+        self.assertEqual(api["presented"]["name"], GIVEN["api_name"])
+        self.assertIsInstance(api["presented"]["id"], int)
         self.assertIsNone(api["created_row_value"], "the API's row object carries a value")
         self.assertEqual(sorted(api["listed"]), sorted([GIVEN["api_name"], GIVEN["global_name"], GIVEN["seeded_name"]]))
         self.assertSecret(api["value_after_create"], GIVEN["api_value"], "value created through the API")
@@ -174,6 +177,7 @@ class MageBackendTests(unittest.TestCase):
         on, off = self.on_report, self.off_report
         self.assertTrue(off["config"] == on["config"], "ConfigFileLoader renders differently without the vault")
         self.assertTrue(off["block"] == on["block"], "a block reads differently without the vault")
+        self.assertEqual(sorted(off["api"]["presented"]), sorted(on["api"]["presented"]))
         for key in ("created_name", "value_after_create", "value_after_delete"):
             self.assertTrue(off["api"][key] == on["api"][key], f"the API's {key} differs without the vault")
         # Mage lists in row order, the vault by name: the same names.

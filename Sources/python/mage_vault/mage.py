@@ -231,12 +231,14 @@ _SECRETS_FUNCTIONS: Dict[str, Callable] = {
 
 
 def _patch_secrets(module) -> None:
-    if getattr(module, "__mage_vault_originals__", None) is not None:
+    # Mage's own functions still in place (all of them at first, again after a reload).
+    originals = {name: getattr(module, name) for name, function in _SECRETS_FUNCTIONS.items()
+                 if getattr(module, name, function) is not function}
+    if not originals:
         return
-    originals = {name: getattr(module, name) for name in _SECRETS_FUNCTIONS if hasattr(module, name)}
     for name, function in _SECRETS_FUNCTIONS.items():
         setattr(module, name, function)
-    module.__mage_vault_originals__ = originals
+    module.__mage_vault_originals__ = {**getattr(module, "__mage_vault_originals__", {}), **originals}
     # Anyone who copied a name before this patch (only possible when install() runs late).
     _rebind(originals)
 

@@ -22,7 +22,8 @@ How it gets in (the README's "Use it from Mage" says it at length):
 
 Behaviour kept from Mage: a lookup reads its own scope only; a missing secret (or a name
 the vault can never hold, or an environment that has no vault yet) is `None` after Mage's
-warning line. Stricter, on purpose: a damaged vault or a wrong key raises `VaultError`
+warning line; so is a secret of a scope without a key file, as Mage reads a scope
+without its `key` file. Stricter, on purpose: a damaged vault or a wrong key raises `VaultError`
 instead of reading as `None` (a pipeline must not run on with a missing password because
 the file was tampered with); names with `/` or control characters, names over 255 bytes,
 empty values and values over 1 MiB are refused (`VaultError`, a 400 from the API), as
@@ -53,7 +54,8 @@ RESOURCE_MODULE = "mage_ai.api.resources.SecretResource"
 
 # The vault's exit-code class for input it refuses (a name it can never hold, an empty value).
 _BAD_INPUT = 2
-# ... and for "not there" (no uuid or key file yet: nothing was ever stored in this scope).
+# ... and for "not there": the scope has no key file (Mage's uuid from before the switch, or
+# a key not copied in), which Mage, missing its own key file, reads as no secrets too.
 _NOT_FOUND = 1
 
 _install_lock = threading.Lock()

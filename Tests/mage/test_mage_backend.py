@@ -83,6 +83,11 @@ class MageSession:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def _read(path):
+    with open(path, encoding="utf-8") as file:
+        return file.read()
+
+
 def _hide(text):
     for value in VALUES:
         text = text.replace(value, "<made-up value>")
@@ -163,6 +168,35 @@ class MageBackendTests(unittest.TestCase):
         self.assertEqual(self.on.tool("get", GIVEN["api_name"]).returncode, 1, "the API's delete left the value")
         self.assertFalse(os.path.exists(os.path.join(self.on.data_dir, "secrets", "key")),
                          "Mage's own Fernet key was made: its encryption path ran")
+
+    def test_switch_on_over_an_existing_mage_install_keeps_its_uuid_and_leaves_its_rows(self):
+        # The data dir and database of the switch-off session, copied, then the switch turned on.
+        session = MageSession("mage-vault")
+        try:
+            shutil.rmtree(session.root)
+            shutil.copytree(self.off.root, session.root)
+            mage_uuid = _read(os.path.join(session.data_dir, "secrets", "uuid"))
+            probe = (
+                "import json, sys\n"
+                "from mage_ai.orchestration.db import db_connection\n"
+                "db_connection.start_session()\n"
+                "from mage_ai.data_preparation.shared.secrets import create_secret, get_secret_value\n"
+                "before = get_secret_value(sys.argv[1], suppress_warning=True)\n"
+                "create_secret(sys.argv[2], sys.argv[3])\n"
+                "print(json.dumps({'before_is_none': before is None, 'after': get_secret_value(sys.argv[2]) == sys.argv[3]}))\n"
+            )
+            result = subprocess.run([MAGE_PYTHON, "-c", probe, GIVEN["global_name"], "added_after_switch", GIVEN["api_value"]],
+                                    capture_output=True, env=session.env, timeout=SESSION_TIMEOUT)
+            self.assertEqual(result.returncode, 0, _hide(result.stderr.decode())[-3000:])
+            # Mage's rows are not read in this mode (they are moved in first); new ones go to the vault.
+            self.assertEqual(json.loads(result.stdout), {"before_is_none": True, "after": True})
+            self.assertEqual(_read(os.path.join(session.data_dir, "secrets", "uuid")), mage_uuid,
+                             "the vault did not adopt Mage's uuid")
+            self.assertTrue(os.path.exists(os.path.join(session.data_dir, "secrets", "key")), "Mage's key file was touched")
+            listed = session.tool("list", "--json")
+            self.assertEqual([entry["name"] for entry in json.loads(listed.stdout)], ["added_after_switch"])
+        finally:
+            session.remove()
 
     # --- the switch off: Mage as before ----------------------------------------------------
 

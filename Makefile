@@ -5,7 +5,7 @@ SWIFT  ?= swift
 PREFIX ?= /usr/local
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps test-deps static-libs build lib wheel wheel-test mage-venv demo test browser-test crashtest bench bench-python install uninstall clean
+.PHONY: all deps test-deps static-libs build lib wheel wheel-test mage-venv mage-test demo test browser-test crashtest bench bench-python install uninstall clean
 
 all: build
 
@@ -64,6 +64,24 @@ mage-venv:
 		python3 -m venv "$(MAGE_VENV)" && "$(MAGE_VENV)/bin/pip" install --quiet --disable-pip-version-check mage-ai==0.9.80; \
 	fi
 
+# Real Mage with the vault as its secrets backend (MAGE_SECRETS_BACKEND=mage-vault), and without
+# it. The debug library and Sources/python go into a virtualenv derived from the Mage one (made
+# afresh each run in .build/, it sees Mage's site-packages through a .pth and holds mage_vault
+# and its start-up hook as the wheel installs them): the Mage virtualenv itself is never changed.
+MAGE_TEST_VENV := $(CURDIR)/.build/mage-test-venv
+mage-test: deps mage-venv
+	$(SWIFT) build --product magevault
+	$(SWIFT) build --product mage-vault
+	@rm -rf "$(MAGE_TEST_VENV)" && "$(MAGE_VENV)/bin/python" -m venv --without-pip "$(MAGE_TEST_VENV)"
+	@site="$$("$(MAGE_TEST_VENV)/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"; \
+		mage_site="$$("$(MAGE_VENV)/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"; \
+		echo "import site; site.addsitedir('$$mage_site')" > "$$site/00-mage-venv.pth"; \
+		ln -s "$(CURDIR)/Sources/python/mage_vault" "$$site/mage_vault"; \
+		cp Sources/python/mage_vault_mage.pth "$$site/"
+	bin="$$($(SWIFT) build --show-bin-path)"; \
+		MAGE_PYTHON="$(MAGE_TEST_VENV)/bin/python" MAGE_VAULT_LIB="$$bin/libmagevault.so" MAGE_VAULT_BIN="$$bin/mage-vault" \
+		timeout 900 python3 -m unittest discover -s Tests/mage -v
+
 # A fresh virtualenv with only the wheel: the command and the package work, with the
 # toolchain's libraries out of reach.
 wheel-test: wheel
@@ -73,7 +91,9 @@ wheel-test: wheel
 		printf 'made-up-wheel' | env -i HOME="$$data" PATH=/usr/bin:/bin .build/wheel-venv/bin/mage-vault set from_cli --data-dir "$$data/d"; \
 		test "$$(env -i HOME="$$data" PATH=/usr/bin:/bin .build/wheel-venv/bin/mage-vault get from_cli --data-dir "$$data/d")" = made-up-wheel; \
 		test "$$(env -i HOME="$$data" MAGE_DATA_DIR="$$data/d" .build/wheel-venv/bin/python -c 'import mage_vault; print(mage_vault.get_secret_value("from_cli"))')" = made-up-wheel; \
-		rm -rf "$$data"; echo "wheel: the command and the package work from a fresh virtualenv"
+		test "$$(env -i HOME="$$data" MAGE_SECRETS_BACKEND=mage-vault .build/wheel-venv/bin/python -c 'import sys; print("mage_vault.mage" in sys.modules)' 2>&1)" = True; \
+		test "$$(env -i HOME="$$data" .build/wheel-venv/bin/python -c 'import sys; print("mage_vault" in sys.modules)' 2>&1)" = False; \
+		rm -rf "$$data"; echo "wheel: the command, the package and the Mage start-up hook work from a fresh virtualenv"
 
 # DESIGN.md's scenario: development and production share one log; both tables read back
 # through the tool.

@@ -1,5 +1,6 @@
 """Builds the mage_vault wheel without a build backend (PEP 427): the package, the shared
-library beside it, and the static `mage-vault` binary in `<name>.data/scripts/`, which pip
+library beside it, the Mage start-up hook `mage_vault_mage.pth` (at the root, so it lands in
+site-packages), and the static `mage-vault` binary in `<name>.data/scripts/`, which pip
 installs as the `mage-vault` command. The tag is `py3-none-<platform>`: the library is
 loaded with ctypes, so it fits every CPython 3 of the platform.
 
@@ -15,6 +16,7 @@ import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NAME, DIST = "mage_vault", "mage_vault"
+PTH = "mage_vault_mage.pth"
 
 
 def version() -> str:
@@ -55,6 +57,9 @@ def main() -> None:
     for file in sorted(os.listdir(package)):
         if file.endswith(".py"):
             entries.append((f"{NAME}/{file}", open(os.path.join(package, file), "rb").read(), 0o644))
+    # The start-up hook for Mage (mage_vault/mage.py): installed into site-packages itself,
+    # where Python's site module runs its guarded import line at every start.
+    entries.append((PTH, open(os.path.join(HERE, PTH), "rb").read(), 0o644))
     entries.append((f"{NAME}/libmagevault.so", open(arguments.library, "rb").read(), 0o755))
     entries.append((f"{data_dir}/scripts/mage-vault", open(arguments.binary, "rb").read(), 0o755))
     readme = open(os.path.join(HERE, "README.md"), encoding="utf-8").read()

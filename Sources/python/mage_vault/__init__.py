@@ -64,8 +64,9 @@ def _encode(text: Optional[str]) -> Optional[bytes]:
     return None if text is None else text.encode("utf-8")
 
 
-def _handle(project: Optional[str], pipeline: Optional[str], write: bool) -> ctypes.c_void_p:
-    data_dir = os.environ.get("MAGE_DATA_DIR") or None
+def _handle(project: Optional[str], pipeline: Optional[str], write: bool, data_dir: Optional[str] = None) -> ctypes.c_void_p:
+    """The open vault of a scope; `data_dir` None means `$MAGE_DATA_DIR`, else the library's default."""
+    data_dir = data_dir or os.environ.get("MAGE_DATA_DIR") or None
     key = (data_dir, project, pipeline, write)
     with _handles_lock:
         handle = _handles.get(key)
@@ -90,13 +91,18 @@ def get_secret_value(
     `get_secret_value`), or None when that scope has no such secret. `repo_name` is
     accepted for Mage's signature; the vault has no legacy rows to look it up in."""
     project, pipeline = _scope(entity, project_uuid, pipeline_uuid)
+    value = _get(name, project, pipeline)
+    if value is None and not kwargs.get("suppress_warning", False):
+        print(f"WARNING: Could not find secret value for secret {name}.")
+    return value
+
+
+def _get(name: str, project: Optional[str], pipeline: Optional[str], data_dir: Optional[str] = None) -> Optional[str]:
     lib = load()
     value = ctypes.POINTER(ctypes.c_uint8)()
     length = ctypes.c_size_t()
-    found = check(lib.mgv_get(_handle(project, pipeline, False), name.encode("utf-8"), ctypes.byref(value), ctypes.byref(length)))
+    found = check(lib.mgv_get(_handle(project, pipeline, False, data_dir), name.encode("utf-8"), ctypes.byref(value), ctypes.byref(length)))
     if not found:
-        if not kwargs.get("suppress_warning", False):
-            print(f"WARNING: Could not find secret value for secret {name}.")
         return None
     try:
         return ctypes.string_at(value, length.value).decode("utf-8")
@@ -115,8 +121,12 @@ def create_secret(
     """Sets the secret `name` to `value` in the scope named by `entity` (creating the
     scope's uuid and key files when missing); returns once it is on disk."""
     project, pipeline = _scope(entity, project_uuid, pipeline_uuid)
+    _set(name, value, project, pipeline)
+
+
+def _set(name: str, value: str, project: Optional[str], pipeline: Optional[str], data_dir: Optional[str] = None) -> None:
     data = value.encode("utf-8")
-    check(load().mgv_set(_handle(project, pipeline, True), name.encode("utf-8"), data, len(data)))
+    check(load().mgv_set(_handle(project, pipeline, True, data_dir), name.encode("utf-8"), data, len(data)))
 
 
 def delete_secret(
@@ -129,7 +139,11 @@ def delete_secret(
 ) -> bool:
     """Deletes the secret `name` from the scope named by `entity`; False when there was none."""
     project, pipeline = _scope(entity, project_uuid, pipeline_uuid)
-    return check(load().mgv_delete(_handle(project, pipeline, False), name.encode("utf-8"))) == 1
+    return _delete(name, project, pipeline)
+
+
+def _delete(name: str, project: Optional[str], pipeline: Optional[str], data_dir: Optional[str] = None) -> bool:
+    return check(load().mgv_delete(_handle(project, pipeline, False, data_dir), name.encode("utf-8"))) == 1
 
 
 def list_secrets(
@@ -139,10 +153,14 @@ def list_secrets(
 ) -> List[str]:
     """The names of the scope's secrets, sorted by their UTF-8 bytes (never values)."""
     project, pipeline = _scope(entity, project_uuid, pipeline_uuid)
+    return _list(project, pipeline)
+
+
+def _list(project: Optional[str], pipeline: Optional[str], data_dir: Optional[str] = None) -> List[str]:
     lib = load()
     names = ctypes.POINTER(ctypes.c_uint8)()
     length = ctypes.c_size_t()
-    check(lib.mgv_list(_handle(project, pipeline, False), ctypes.byref(names), ctypes.byref(length)))
+    check(lib.mgv_list(_handle(project, pipeline, False, data_dir), ctypes.byref(names), ctypes.byref(length)))
     try:
         raw = ctypes.string_at(names, length.value) if length.value else b""
     finally:

@@ -55,13 +55,19 @@ wheel: lib
 		strip -o $$stage/mage-vault "$$bin/mage-vault"; \
 		python3 Sources/python/build_wheel.py --library $$stage/libmagevault.so --binary $$stage/mage-vault --output dist
 
-# Mage itself (mage-ai 0.9.80 from PyPI), for the benchmark's Python rows and the tests that
-# run real Mage: a virtualenv outside the repository, made once and kept.
+# Mage itself (mage-ai 0.9.80 from PyPI), for the benchmark's Python rows, the fixtures and the
+# tests that run real Mage: a virtualenv outside the repository, made once and kept. pip's
+# resolver backtracks for a very long time over mage-ai's whole dependency set, so mage-ai goes
+# in without it, with what its secrets, database and config-loading code imports.
 MAGE_VENV ?= $(HOME)/.cache/magevault/mage-venv
+MAGE_DEPS := 'sqlalchemy>2,<2.1' cryptography==42.0.4 alembic pyyaml Jinja2 python-dateutil==2.8.2 pytz simplejson \
+	inflection==0.5.1 ruamel.yaml==0.17.17 aiofiles==22.1.0 numpy 'pandas<3' polars==1.30.0 scipy
 mage-venv:
-	@if ! "$(MAGE_VENV)/bin/python" -c 'import mage_ai' 2>/dev/null; then \
+	@if ! "$(MAGE_VENV)/bin/python" -c 'import mage_ai.data_preparation.shared.secrets' 2>/dev/null; then \
 		echo "Installing mage-ai==0.9.80 into $(MAGE_VENV) (once)..."; \
-		python3 -m venv "$(MAGE_VENV)" && "$(MAGE_VENV)/bin/pip" install --quiet --disable-pip-version-check mage-ai==0.9.80; \
+		python3 -m venv "$(MAGE_VENV)" && \
+		"$(MAGE_VENV)/bin/pip" install --quiet --disable-pip-version-check --no-deps mage-ai==0.9.80 && \
+		"$(MAGE_VENV)/bin/pip" install --quiet --disable-pip-version-check $(MAGE_DEPS); \
 	fi
 
 # Real Mage with the vault as its secrets backend (MAGE_SECRETS_BACKEND=mage-vault), and without

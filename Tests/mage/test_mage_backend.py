@@ -149,7 +149,7 @@ class MageBackendTests(unittest.TestCase):
         self.assertSecret(api["value_after_update"], GIVEN["api_value_updated"], "value updated through the API")
         self.assertIsNone(api["value_after_delete"])
         self.assertNotIn(GIVEN["api_name"], api["listed_after_delete"])
-        self.assertEqual(api["slash_name"], "ApiError: 400", "a name the vault cannot hold is Mage's 400")
+        self.assertEqual(api["control_name"], "ApiError: 400", "a name the vault cannot hold is Mage's 400")
 
     def test_switch_on_values_are_in_the_vault_and_nowhere_in_mages_database(self):
         self.assertEqual(self.on_report["db_rows"], [])
@@ -217,7 +217,7 @@ class MageBackendTests(unittest.TestCase):
         # Mage lists in row order, the vault by name: the same names.
         for key in ("listed", "listed_after_delete"):
             self.assertEqual(sorted(off["api"][key]), sorted(on["api"][key]))
-        self.assertEqual(off["api"]["slash_name"], "created", "Mage's own API takes a '/' in a name")
+        self.assertEqual(off["api"]["control_name"], "created", "Mage's own API takes a control character in a name")
         # Mage's own PUT writes the new value into the row unencrypted, which its reads then
         # cannot decrypt: None. (With the vault the update is sealed and read back.)
         self.assertIsNone(off["api"]["value_after_update"])

@@ -100,7 +100,7 @@ class MageVaultPackageTests(unittest.TestCase):
     def test_errors_carry_the_tools_message_and_class_never_a_value(self):
         mage_vault.create_secret("guarded", "made-up-secret-value")
         with self.assertRaises(VaultError) as bad_name:
-            mage_vault.create_secret("bad/name", "made-up-secret-value")
+            mage_vault.create_secret("bad\tname", "made-up-secret-value")
         self.assertEqual(bad_name.exception.code, 2)
         self.assertNotIn("made-up-secret-value", str(bad_name.exception))
         with self.assertRaises(VaultError) as bad_entity:

@@ -37,6 +37,8 @@ struct MageVaultCommand: ParsableCommand {
         if let get = QuickGet(arguments) {
             exitReporting(as: Self.self) { try get.run() }
         }
-        runWithExitCodes(Self.self) { try CommandWords.check(arguments, root: Self.self, helpElsewhere: ["serve"]) }
+        runWithExitCodes(Self.self) {
+            SiblingProgram.handingOver(try CommandWords.check(arguments, root: Self.self, helpElsewhere: ["serve"]))
+        }
     }
 }

@@ -15,14 +15,8 @@ struct Migrate: ParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "Options for mage-vault-migrate: --database, --repo, --rename, --dry-run, --data-dir, --vault…")
     var arguments: [String] = []
 
+
     func run() throws {
-        let program = FileSystem.executableDirectory() + "/mage-vault-migrate"
-        guard FileSystem.exists(program) else {
-            throw CommandFailure(
-                message: "\(program) is missing: `make install` installs it beside mage-vault (or run `swift build --product mage-vault-migrate`)",
-                code: ExitStatus.io)
-        }
-        let failure = ProgramRunner.replaceProcess(command: [program] + arguments, adding: [])
-        throw CommandFailure(message: failure.message, code: ExitStatus.io)
+        try SiblingProgram.run("mage-vault-migrate", arguments)
     }
 }

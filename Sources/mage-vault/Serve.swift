@@ -15,17 +15,8 @@ struct Serve: ParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "Options for mage-vault-serve: --port, --host, --allow-remote, --data-dir, --project, --pipeline…")
     var arguments: [String] = []
 
-    /// Location options given before `serve` (`mage-vault --data-dir X serve`), passed on.
-    @OptionGroup(visibility: .private) var options: LocationOptions
 
     func run() throws {
-        let program = FileSystem.executableDirectory() + "/mage-vault-serve"
-        guard FileSystem.exists(program) else {
-            throw CommandFailure(
-                message: "\(program) is missing: `make install` installs it beside mage-vault (or run `swift build --product mage-vault-serve`)",
-                code: ExitStatus.io)
-        }
-        let failure = ProgramRunner.replaceProcess(command: [program] + options.arguments + arguments, adding: [])
-        throw CommandFailure(message: failure.message, code: ExitStatus.io)
+        try SiblingProgram.run("mage-vault-serve", arguments)
     }
 }

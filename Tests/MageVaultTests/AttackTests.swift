@@ -46,6 +46,18 @@ struct AttackTests {
         return withFreshChecksum(bytes)
     }
 
+    /// Another machine (or branch) of `environment`: its uuid and its key as they are now, held
+    /// in memory (a later rekey here does not reach it), writing to `log`, a copy of the log
+    /// as it is now.
+    func branch(of environment: Environment, machine: String, log: String) throws -> Vault {
+        let copy = try copyIdentity(of: environment, into: directory.file(machine))
+        try write(try contents(environment.location.logFile), to: log)
+        return try Vault(
+            environment: Environment(
+                location: EnvironmentLocation(dataDirectory: directory.file(machine), vaultFile: log, variables: [:]),
+                id: copy.id, keys: copy.keys))
+    }
+
     func append(_ line: [UInt8], to path: String) throws {
         try write(try contents(path) + line + [0x0A], to: path)
     }
@@ -198,13 +210,9 @@ struct AttackTests {
         try dev.setSecret(named: "beta", value: "made-up-old")
         let path = dev.environment.location.logFile
         // Machine 2: the same environment, the old key, its own copy of the log (a branch).
-        let other = try copyIdentity(of: dev.environment, into: directory.file("machine2"))
         let branchLog = directory.file("branch.log")
-        try write(try contents(path), to: branchLog)
-        let onBranch = try Vault(
-            environment: Environment(
-                location: EnvironmentLocation(dataDirectory: directory.file("machine2"), vaultFile: branchLog, variables: [:]),
-                id: other.id, keys: other.keys))
+        let onBranch = try branch(of: dev.environment, machine: "machine2", log: branchLog)
+        let other = onBranch.environment
         try onBranch.setSecret(named: "gamma", value: "made-up-gamma")
         // Machine 1 rekeys and writes a newer value; machine 2 then merges it in.
         try dev.rekey(to: KeyMaterial.random())
@@ -255,12 +263,7 @@ struct AttackTests {
         let base = directory.file("base.log"), theirs = directory.file("theirs.log")
         try write(try contents(path), to: base)
         // Theirs: the old key writes alpha.
-        let branch = try copyIdentity(of: dev.environment, into: directory.file("branch"))
-        try write(try contents(base), to: theirs)
-        let onBranch = try Vault(
-            environment: Environment(
-                location: EnvironmentLocation(dataDirectory: directory.file("branch"), vaultFile: theirs, variables: [:]),
-                id: branch.id, keys: branch.keys))
+        let onBranch = try branch(of: dev.environment, machine: "branch", log: theirs)
         try onBranch.setSecret(named: "alpha", value: "made-up-theirs")
         // Ours: rekey, then write alpha.
         try dev.rekey(to: KeyMaterial.random())
@@ -325,14 +328,9 @@ struct AttackTests {
         try dev.setSecret(named: "kept", value: "made-up-3")
         let path = dev.environment.location.logFile
         // Branch B: the log and the old key as they were before the rekey.
-        let branch = try copyIdentity(of: dev.environment, into: directory.file("branch"))
         let branchLog = directory.file("branch.log")
         let ancestor = try contents(path)
-        try write(ancestor, to: branchLog)
-        let onBranch = try Vault(
-            environment: Environment(
-                location: EnvironmentLocation(dataDirectory: directory.file("branch"), vaultFile: branchLog, variables: [:]),
-                id: branch.id, keys: branch.keys))
+        let onBranch = try branch(of: dev.environment, machine: "branch", log: branchLog)
         // Branch A rekeys; branch B writes with the old key.
         try dev.rekey(to: KeyMaterial.random())
         try onBranch.setSecret(named: "changed", value: "made-up-4")

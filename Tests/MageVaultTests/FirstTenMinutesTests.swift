@@ -68,10 +68,12 @@ struct FirstTenMinutesTests: ToolSuite {
         #expect(completed.text == "get\n--data-dir\n", "\(completed.text) \(completed.error)")
     }
 
-    @Test("serve passes location options given before it on to mage-vault-serve")
+    @Test("serve passes location options given before it, or after it, on to mage-vault-serve")
     func serveTakesOptionsBeforeIt() throws {
-        let served = try run("/usr/bin/timeout", ["3", toolPath, "--data-dir", data, "serve", "--port", "0"])
-        #expect(served.text.hasPrefix("Serving the secrets of \(data) (global scope)."), "\(served.text) \(served.error)")
+        for arguments in [["--data-dir", data, "serve", "--port", "0"], ["serve", "--data-dir", data, "--port", "0"]] {
+            let served = try run("/usr/bin/timeout", ["3", toolPath] + arguments)
+            #expect(served.text.hasPrefix("Serving the secrets of \(data) (global scope)."), "\(arguments): \(served.text) \(served.error)")
+        }
     }
 
     @Test("set NAME VALUE is refused without repeating the value, says how to give one, and creates nothing")

@@ -22,6 +22,13 @@ struct CompactionPlan {
     var keptRecords = 0
     var droppedRecords = 0
 
+    /// A plan that keeps `records` (ranges in any order) of `total` records, and the header.
+    init(header: Range<UInt64>, keeping records: [Range<UInt64>], of total: Int) {
+        kept = [header] + records.sorted { $0.lowerBound < $1.lowerBound }
+        keptRecords = records.count
+        droppedRecords = total - records.count
+    }
+
     /// `isAuthentic(slot)` opens a record of an environment whose key is held (nil when
     /// the key is absent); `sameBytes(a, b)` compares two lines.
     init(
@@ -157,6 +164,45 @@ extension Vault {
     /// headers, then opens (authenticates) the newest records of the secrets that have more
     /// than `history`, with the keys of this vault's scopes.
     func plan(limit: UInt64) throws(VaultError) -> CompactionPlan {
+        if limit == scannedTo, let plan = try planFromIndex() { return plan }
+        return try scanPlan(limit: limit)
+    }
+
+    /// With one version kept and every environment's key here, the plan is the index: each
+    /// `(uuid, tag)`'s newest record, once it opens wherever older ones would be dropped,
+    /// found without parsing the log again. Nil whenever that does not hold (more versions,
+    /// a keyless environment, ties, a newest record that does not open): then the log is
+    /// scanned and every group planned one by one.
+    func planFromIndex() throws(VaultError) -> CompactionPlan? {
+        guard history == 1, let header = index.headerLine, index.ties.isEmpty else { return nil }
+        let held = Dictionary(resolution.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        guard index.tallies.keys.allSatisfy({ held[$0] != nil }) else { return nil }
+        let entries = index.allEntries()
+        let superseding = entries.filter { $0.records > 1 }  // their newest must open before older ones go
+        var authentic = true
+        let vault = vaultID
+        do {
+            try log.readLines(superseding.map { ($0.offset, Int($0.length)) }) { position, line in
+                guard authentic else { return }
+                let entry = superseding[position]
+                guard let scope = held[entry.newest.environment], let keys = scope.keys(for: entry.newest.keyID),
+                    (try? RecordCodec.openName(line: line, header: entry.newest, keys: keys, vault: vault)) != nil
+                else {
+                    authentic = false
+                    return
+                }
+            }
+        } catch {
+            throw Self.translate(error)
+        }
+        guard authentic else { return nil }
+        return CompactionPlan(
+            header: header, keeping: entries.map { $0.offset..<($0.offset + UInt64($0.length) + 1) }, of: index.recordCount)
+    }
+
+    /// Scans the first `limit` bytes of the open log into a compaction plan, authenticating
+    /// the newest records of the secrets that have more than `history`.
+    func scanPlan(limit: UInt64) throws(VaultError) -> CompactionPlan {
         var header: Range<UInt64> = 0..<0
         var slots: [RecordSlot] = []
         slots.reserveCapacity(index.recordCount)
@@ -186,9 +232,9 @@ extension Vault {
             isAuthentic: { slot in
                 guard let scope = held[slot.header.environment], let line = bytes(slot) else { return nil }
                 var ignored: [SkippedRecord] = []
-                return Authentication.newest(
-                    [Candidate(header: slot.header, offset: slot.range.lowerBound, line: line)], in: scope, named: nil, vault: vault,
-                    path: log.path, wholeValue: false, skipped: &ignored) != nil
+                return Authentication.open(
+                    Candidate(header: slot.header, offset: slot.range.lowerBound, line: line), line: line, in: scope, named: nil,
+                    vault: vault, path: log.path, wholeValue: false, skipped: &ignored) != nil
             },
             sameBytes: { a, b in bytes(a).map { $0 == bytes(b) } ?? false },
             newerOnTie: { a, b in

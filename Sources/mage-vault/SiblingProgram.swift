@@ -1,0 +1,46 @@
+import MageVault
+import MageVaultCommandLine
+
+/// A program installed beside `mage-vault` that a subcommand hands itself over to (`serve`
+/// runs `mage-vault-serve`, `migrate` runs `mage-vault-migrate`): what would slow every start
+/// of `mage-vault` (an HTTP stack, SQLite and AES) lives in a program of its own.
+enum SiblingProgram {
+    /// The subcommands that hand every argument after their word to their program.
+    static let words: Swift.Set<String> = ["serve", "migrate"]
+
+    /// `arguments` with location options given before `serve` or `migrate` (`mage-vault
+    /// --data-dir X serve …`) moved after its word, where the program it runs reads them:
+    /// the subcommand passes everything after its word through untouched.
+    static func handingOver(_ arguments: [String]) -> [String] {
+        let options: Swift.Set<String> = ["--data-dir", "--vault", "--key-file", "--project", "--pipeline"]
+        var position = 0
+        while position < arguments.count {
+            let word = arguments[position]
+            if words.contains(word) {
+                guard position > 0 else { return arguments }
+                return [word] + arguments[..<position] + arguments[(position + 1)...]
+            }
+            if let equals = word.firstIndex(of: "="), options.contains(String(word[..<equals])) {
+                position += 1
+            } else if options.contains(word) {
+                position += 2
+            } else {
+                return arguments
+            }
+        }
+        return arguments
+    }
+
+    /// Replaces this process with the program `name` from this binary's folder, given
+    /// `arguments`; throws (exit 6) when it is missing or cannot be started.
+    static func run(_ name: String, _ arguments: [String]) throws {
+        let program = FileSystem.executableDirectory() + "/" + name
+        guard FileSystem.exists(program) else {
+            throw CommandFailure(
+                message: "\(program) is missing: `make install` installs it beside mage-vault (or run `swift build --product \(name)`)",
+                code: ExitStatus.io)
+        }
+        let failure = ProgramRunner.replaceProcess(command: [program] + arguments, adding: [])
+        throw CommandFailure(message: failure.message, code: ExitStatus.io)
+    }
+}

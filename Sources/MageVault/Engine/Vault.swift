@@ -256,42 +256,27 @@ public final class Vault {
     /// holds (a name has one tag per key). The index's newest record is opened first; only
     /// when it does not open (or ties with another line) are the other records read.
     func newestAuthentic(named secret: SecretName, in scope: Environment, wholeValue: Bool) throws(VaultError) -> AuthenticRecord? {
-        if scope.retiredKeys.isEmpty {
-            // One key, one tag: the index's newest record, opened; its tag under this key
-            // names the secret, so a record that opens is this name's.
-            let key = IndexKey(environment: scope.id, tag: scope.keys.tag(of: secret))
-            guard let head = index.entry(environment: key.environment, tag: key.tag) else { return nil }
-            if !index.ties.contains(key) {
-                var ignored: [SkippedRecord] = []
-                if let found = Authentication.open(
-                    Candidate(header: head.newest, offset: head.offset, length: Int(head.length)), line: try readLine(head), in: scope,
-                    named: nil, vault: vaultID, path: log.path, wholeValue: wholeValue, skipped: &ignored)
-                {
-                    return found
-                }
-            }
-            return Authentication.newest(
-                try scanCandidates([key])[scope.id] ?? [], in: scope, named: Array(secret.string.utf8), vault: vaultID,
-                path: log.path, wholeValue: wholeValue, skipped: &skippedRecords, read: lineOf)
-        }
-        let keys = scope.ring.map { IndexKey(environment: scope.id, tag: $0.tag(of: secret)) }
+        // A name has one tag per key the scope holds: nearly always one.
+        let keys =
+            scope.retiredKeys.isEmpty
+            ? [IndexKey(environment: scope.id, tag: scope.keys.tag(of: secret))]
+            : scope.ring.map { IndexKey(environment: scope.id, tag: $0.tag(of: secret)) }
         let heads = keys.compactMap { key in index.entry(environment: key.environment, tag: key.tag).map { (key, $0) } }
         guard !heads.isEmpty else { return nil }
         let name = Array(secret.string.utf8)
         if heads.count == 1, !index.ties.contains(heads[0].0) {
             let head = heads[0].1
-            let candidate = Candidate(header: head.newest, offset: head.offset, line: try readLine(head))
-            var skipped: [SkippedRecord] = []
-            if let found = Authentication.newest(
-                [candidate], in: scope, named: name, vault: vaultID, path: log.path, wholeValue: wholeValue, skipped: &skipped)
+            var ignored: [SkippedRecord] = []  // the slow path below reports it, if it does not open
+            if let found = Authentication.open(
+                Candidate(header: head.newest, offset: head.offset, length: Int(head.length)), line: try readLine(head), in: scope,
+                named: name, vault: vaultID, path: log.path, wholeValue: wholeValue, skipped: &ignored)
             {
                 return found
             }
         }
-        let candidates = try scanCandidates(Set(keys))
         return Authentication.newest(
-            candidates[scope.id] ?? [], in: scope, named: name, vault: vaultID, path: log.path, wholeValue: wholeValue,
-            skipped: &skippedRecords, read: lineOf)
+            try scanCandidates(Set(keys))[scope.id] ?? [], in: scope, named: name, vault: vaultID, path: log.path,
+            wholeValue: wholeValue, skipped: &skippedRecords, read: lineOf)
     }
 
     /// The newest authentic record of every `(uuid, tag)` of `scope` (names only).
@@ -571,11 +556,14 @@ public final class Vault {
             }
         }
         var ignored: [SkippedRecord] = []
-        for sample in samples {
-            if Authentication.newest([sample], in: scope, named: nil, vault: vaultID, path: log.path, wholeValue: false, skipped: &ignored) != nil {
-                confirmedKeys[scope.id] = scope.keys.keyID
-                return
-            }
+        func opens(_ candidate: Candidate) -> Bool {
+            guard let line = lineOf(candidate) else { return false }
+            return Authentication.open(
+                candidate, line: line, in: scope, named: nil, vault: vaultID, path: log.path, wholeValue: false, skipped: &ignored) != nil
+        }
+        if samples.contains(where: opens) {
+            confirmedKeys[scope.id] = scope.keys.keyID
+            return
         }
         var all: [Candidate] = []
         do {
@@ -587,13 +575,9 @@ public final class Vault {
         } catch {
             throw Self.translate(error)
         }
-        for candidate in all {
-            if Authentication.newest(
-                [candidate], in: scope, named: nil, vault: vaultID, path: log.path, wholeValue: false, skipped: &ignored, read: lineOf) != nil
-            {
-                confirmedKeys[scope.id] = scope.keys.keyID
-                return
-            }
+        if all.contains(where: opens) {
+            confirmedKeys[scope.id] = scope.keys.keyID
+            return
         }
         throw .wrongKey(keyFile: scope.location.keySource.description)
     }

@@ -179,6 +179,34 @@ struct TemplateTests {
         #expect(JSONText.value(in: "not json", at: "a") == nil)
     }
 
+    @Test("JSON is read strictly (RFC 8259) by our own reader, escapes and numbers as Foundation read them")
+    func strictJSON() throws {
+        func parsed(_ text: String) -> String? { JSONText.parse(Array(text.utf8)).map(\.json) }
+        #expect(parsed(#" {"b": [1, 2.5, -0, 1.0, 1e2, true, null], "a": "x\u00e9\ud83d\ude00\n\"\/"} "#)
+            == #"{"a":"xé😀\n\"/","b":[1,2.5,0,1,100,true,null]}"#)
+        #expect(parsed("9223372036854775807") == "9223372036854775807")
+        #expect(parsed(#""\u00E9""#) == #""é""#, "upper-case hex digits")
+        for bad in [
+            "{\"a\": 1,}", "[1,]", "{\"a\" 1}", "// c\n{}", "01", "1.", ".5", "-", "+1", "1e", "NaN", "tru", "nul",
+            "\"tab\there\"", "\"\\x\"", "\"\\ud800\"", "\"\\udc00\"", "\"\\ud800\\u0041\"", "{} x", "\"open", "", " ",
+            String(repeating: "[", count: 600) + String(repeating: "]", count: 600),
+        ] {
+            #expect(parsed(bad) == nil, "\(bad.prefix(40))")
+        }
+        #expect(JSONText.parse([0x22, 0xFF, 0x22]) == nil, "not UTF-8")
+        #expect(parsed(String(repeating: "[", count: 100) + String(repeating: "]", count: 100)) != nil)
+        // Repeated names, found at any depth, each once, even in text that fails later.
+        #expect(JSONText.repeatedMemberNames(in: Array(#"{"a":1,"b":{"c":1,"\u0063":2},"a":2,"a":3,"l":[{"d":0,"d":1}]}"#.utf8))
+            == ["b.c", "a", "l[0].d"])
+        #expect(JSONText.repeatedMemberNames(in: Array(#"{"a":1,"a":2,"#.utf8)) == ["a"])
+        // An import file: an object of strings, nothing else.
+        #expect(try SecretsFile.parse(Array(#"{"b":"2","a":""}"#.utf8)).map { "\($0.name)=\($0.value)" } == ["a=", "b=2"])
+        for bad in [#"{"a":1}"#, #"["a"]"#, #"{"a":"1",}"#, #""a""#] {
+            #expect(throws: SecretsFileError.notAJSONObjectOfStrings) { try SecretsFile.parse(Array(bad.utf8), format: .json) }
+        }
+        #expect(throws: SecretsFileError.repeatedNames(["a"])) { try SecretsFile.parse(Array(#"{"a":"1","a":"2"}"#.utf8)) }
+    }
+
     @Test("The masker replaces every value, across any chunking, and holds back only what could be a value")
     func masking() {
         let values = ["made-up-secret", "made", "pw"]

@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-    import FoundationEssentials
-#else
-    import Foundation
-#endif
-
 /// Why an import file was refused. Messages give the line, never a value.
 public enum SecretsFileError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A `.env` line that is not `NAME=value`.
@@ -42,8 +36,8 @@ public enum SecretsFile {
 
     /// Parses `bytes`; with no `format`, a file whose first non-blank character is `{` is
     /// JSON, anything else `.env`. Entries come in file order (JSON: sorted by name). A name
-    /// given twice is refused, naming it (dotenv keeps the last value, Foundation's JSON
-    /// reader the first: whichever we kept, some file would import a value its author did
+    /// given twice is refused, naming it (dotenv keeps the last value, some JSON readers
+    /// the first: whichever we kept, some file would import a value its author did
     /// not mean).
     public static func parse(_ bytes: [UInt8], format: Format? = nil) throws(SecretsFileError) -> [(name: String, value: String)] {
         guard let text = String(validating: bytes, as: UTF8.self) else { throw .notUTF8 }
@@ -73,13 +67,16 @@ public enum SecretsFile {
     }
 
     private static func parseJSON(_ bytes: [UInt8]) throws(SecretsFileError) -> [(name: String, value: String)] {
-        guard let object = try? JSONDecoder().decode([String: String].self, from: Data(bytes)) else {
-            throw .notAJSONObjectOfStrings
+        guard case .object(let members)? = JSONText.parse(bytes) else { throw .notAJSONObjectOfStrings }
+        var entries: [(name: String, value: String)] = []
+        for (name, member) in members {
+            guard case .string(let value) = member else { throw .notAJSONObjectOfStrings }
+            entries.append((name, value))
         }
-        // The decoder keeps one of two same-named members silently; find them in the text.
+        // Of two same-named members one would be kept silently; find them in the text.
         let repeated = JSONText.repeatedMemberNames(in: bytes)
         guard repeated.isEmpty else { throw .repeatedNames(repeated) }
-        return object.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
+        return entries.sorted { $0.name < $1.name }
     }
 
     /// dotenv's rules: blank lines and `#` comments skipped; an optional `export `; the

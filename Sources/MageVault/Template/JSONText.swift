@@ -1,42 +1,10 @@
-#if canImport(FoundationEssentials)
-    import FoundationEssentials
-#else
-    import Foundation
-#endif
-
 /// The little JSON that templates and output need: reading a value at a dotted path
 /// (`json_value`), and quoting a string (`list --json`).
 public enum JSONText {
-    indirect enum Value: Decodable {
+    /// A JSON value as `parse` reads it.
+    indirect enum Value {
         case null, bool(Bool), integer(Int64), number(Double), string(String)
         case array([Value]), object([String: Value])
-
-        init(from decoder: any Decoder) throws {
-            if var items = try? decoder.unkeyedContainer() {
-                var values: [Value] = []
-                while !items.isAtEnd { values.append(try items.decode(Value.self)) }
-                self = .array(values)
-                return
-            }
-            if let container = try? decoder.container(keyedBy: AnyKey.self) {
-                var members: [String: Value] = [:]
-                for key in container.allKeys { members[key.stringValue] = try container.decode(Value.self, forKey: key) }
-                self = .object(members)
-                return
-            }
-            let single = try decoder.singleValueContainer()
-            if single.decodeNil() {
-                self = .null
-            } else if let value = try? single.decode(Bool.self) {
-                self = .bool(value)
-            } else if let value = try? single.decode(Int64.self) {
-                self = .integer(value)
-            } else if let value = try? single.decode(Double.self) {
-                self = .number(value)
-            } else {
-                self = .string(try single.decode(String.self))
-            }
-        }
 
         /// Text as a template shows it: a string as itself, anything else as JSON.
         var rendered: String {
@@ -60,18 +28,11 @@ public enum JSONText {
         }
     }
 
-    struct AnyKey: CodingKey {
-        let stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { return nil }
-    }
-
     /// The value at `path` (keys and array indexes separated by dots, as Mage's
     /// `json_value` takes them) in the JSON `text`; nil when the text is not JSON or the
     /// path leads nowhere.
     public static func value(in text: String, at path: String) -> String? {
-        guard var current = try? JSONDecoder().decode(Value.self, from: Data(text.utf8)) else { return nil }
+        guard var current = parse(Array(text.utf8)) else { return nil }
         for component in path.split(separator: ".", omittingEmptySubsequences: false) where !path.isEmpty {
             switch current {
             case .object(let members):

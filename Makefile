@@ -30,6 +30,13 @@ test-deps: deps
 # pkg-config file of our own points the link at a folder holding the archive alone.
 STATIC_LIBS := $(CURDIR)/.build/static-libs
 STATIC      := PKG_CONFIG_PATH=$(STATIC_LIBS)
+# The shipped programs are static position-independent executables: the Swift runtime,
+# libstdc++ and glibc linked in, so a start maps one file and resolves no library (no
+# search path, no symbol lookup), while the program still loads at a random address (ASLR,
+# which -static-executable would give up). glibc's static-pie start refuses a RUNPATH,
+# hence --disable-local-rpath; GNU gold cannot link static-pie, lld (in the toolchain) can.
+RELEASE     := $(STATIC) $(SWIFT) build -c release --static-swift-stdlib --disable-local-rpath \
+	-Xswiftc -use-ld=lld -Xswiftc -Xclang-linker -Xswiftc -static-pie
 static-libs: deps
 	@mkdir -p "$(STATIC_LIBS)"
 	@ln -sf "$$(pkg-config --variable=libdir libsodium)/libsodium.a" "$(STATIC_LIBS)/libsodium.a"
@@ -48,8 +55,8 @@ lib: static-libs
 # The Python wheel: the mage_vault package, libmagevault.so and the static mage-vault
 # command, in dist/.
 wheel: lib
-	$(STATIC) $(SWIFT) build -c release --static-swift-stdlib --product mage-vault
-	@! readelf -d "$$($(SWIFT) build -c release --show-bin-path)/mage-vault" | grep -E 'NEEDED.*(libswift|libFoundation|libdispatch|libsodium)'
+	$(RELEASE) --product mage-vault
+	@! readelf -d "$$($(SWIFT) build -c release --show-bin-path)/mage-vault" | grep -q NEEDED
 	@bin="$$($(SWIFT) build -c release --show-bin-path)"; stage=.build/wheel-stage; mkdir -p $$stage; \
 		strip --strip-unneeded -o $$stage/libmagevault.so "$$bin/libmagevault.so"; \
 		strip -o $$stage/mage-vault "$$bin/mage-vault"; \
@@ -139,9 +146,14 @@ crashtest: test-deps
 # The benchmark: every workload against its floor, measured in the same run, for vaults of
 # 1k to 1M records; writes BENCHMARKS.md from its own output. SIZES=1000,10000 for a quick run.
 bench: static-libs
-	$(STATIC) $(SWIFT) build -c release --static-swift-stdlib --product mage-vault
-	$(STATIC) $(SWIFT) build -c release --static-swift-stdlib --product mage-vault-floor
-	$(STATIC) $(SWIFT) build -c release --product mage-vault-bench
+	@if ! command -v age >/dev/null 2>&1 || ! command -v age-keygen >/dev/null 2>&1; then \
+		echo "Installing age with apt-get (the benchmark times it beside mage-vault)..."; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq age; \
+	fi
+	$(RELEASE) --product mage-vault
+	$(RELEASE) --product mage-vault-floor
+	$(RELEASE) --product mage-vault-bench
 	bin="$$($(SWIFT) build -c release --show-bin-path)"; \
 		"$$bin/mage-vault-bench" --sizes $${SIZES:-1000,10000,100000,1000000} \
 		--tool "$$bin/mage-vault" --floor "$$bin/mage-vault-floor" --output BENCHMARKS.md
@@ -149,19 +161,20 @@ bench: static-libs
 
 # The Python rows alone: Mage's own get_secret_value against mage_vault's, same run.
 bench-python: lib mage-venv
-	$(STATIC) $(SWIFT) build -c release --static-swift-stdlib --product mage-vault
+	$(RELEASE) --product mage-vault
 	bin="$$($(SWIFT) build -c release --show-bin-path)"; \
 		python3 Tests/bench/python_rows.py --mage-python "$(MAGE_VENV)/bin/python" --library "$$bin/libmagevault.so" \
 		--tool "$$bin/mage-vault" --secrets 10000 --output BENCHMARKS.md
 
-# A release binary with the Swift runtime linked in statically starts in a few milliseconds.
+# A release binary with everything linked in statically (see RELEASE) starts in about two milliseconds.
 # `mage-vault serve` runs mage-vault-serve, installed beside it (the web server's HTTP stack
 # is kept out of mage-vault, which every pipeline step starts); `mage-vault migrate` runs
 # mage-vault-migrate the same way (SQLite and AES stay out of mage-vault too).
 install: static-libs
-	$(STATIC) $(SWIFT) build -c release --static-swift-stdlib --product mage-vault
-	$(STATIC) $(SWIFT) build -c release --static-swift-stdlib --product mage-vault-serve
-	$(STATIC) $(SWIFT) build -c release --static-swift-stdlib --product mage-vault-migrate
+	$(RELEASE) --product mage-vault
+	$(RELEASE) --product mage-vault-serve
+	$(RELEASE) --product mage-vault-migrate
+	@! readelf -d "$$($(SWIFT) build -c release --show-bin-path)/mage-vault" | grep -q NEEDED
 	install -d "$(DESTDIR)$(PREFIX)/bin"
 	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/mage-vault" "$(DESTDIR)$(PREFIX)/bin/mage-vault"
 	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/mage-vault-serve" "$(DESTDIR)$(PREFIX)/bin/mage-vault-serve"

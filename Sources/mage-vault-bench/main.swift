@@ -123,21 +123,52 @@ func peakResidentBytes() -> Int {
     return 0
 }
 
+/// Starts `command` (a path and its arguments) with the given standard input and output
+/// (`-1`: /dev/null), closing `close` in the child; returns its pid.
+func spawn(_ command: [String], input: Int32 = -1, output: Int32 = -1, close others: [Int32] = []) -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    if input >= 0 { posix_spawn_file_actions_adddup2(&actions, input, 0) } else { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
+    if output >= 0 { posix_spawn_file_actions_adddup2(&actions, output, 1) } else { posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0) }
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    for descriptor in others + [input, output] where descriptor > 2 { posix_spawn_file_actions_addclose(&actions, descriptor) }
+    let argv = command.map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var child: pid_t = 0
+    precondition(posix_spawn(&child, command[0], &actions, nil, argv, environ) == 0, "cannot start \(command[0])")
+    return child
+}
+
+func wait(_ child: pid_t, _ what: String) {
+    var status: Int32 = 0
+    waitpid(child, &status, 0)
+    precondition(status == 0, "\(what) failed")
+}
+
+/// `first | second`, as a shell runs a pipeline (both started at once, joined by a pipe),
+/// without the shell's own start.
+func pipeline(_ first: [String], _ second: [String]) {
+    var ends: [Int32] = [0, 0]
+    precondition(pipe(&ends) == 0)
+    let writer = spawn(first, output: ends[1], close: [ends[0]])
+    let reader = spawn(second, input: ends[0], close: [ends[1]])
+    close(ends[0])
+    close(ends[1])
+    wait(writer, first[0])
+    wait(reader, second[0])
+}
+
+/// The absolute path of `program` on $PATH, or nil.
+func onPath(_ program: String) -> String? {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    return path.split(separator: ":").map { "\($0)/\(program)" }.first { access($0, X_OK) == 0 }
+}
+
 /// Starts `executable` with posix_spawn (output discarded) and waits: the cost of a new
 /// process as a shell pays it, without Foundation's own overhead.
 func spawnAndWait(_ executable: String, _ arguments: [String]) {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-    var child: pid_t = 0
-    precondition(posix_spawn(&child, executable, &actions, nil, argv, environ) == 0)
-    var status: Int32 = 0
-    waitpid(child, &status, 0)
-    precondition(status == 0, "\(executable) failed")
-    argv.forEach { free($0) }
-    posix_spawn_file_actions_destroy(&actions)
+    wait(spawn([executable] + arguments), executable)
 }
 
 func runChild(_ executable: String, _ arguments: [String]) throws -> String {
@@ -189,6 +220,90 @@ if !toolPath.isEmpty, !floorPath.isEmpty {
     let (tool, floor) = interleaved(200, { spawnAndWait(toolPath, ["get", "secret_500", "--data-dir", directory]) }, { spawnAndWait(floorPath, []) })
     record("cold get (new process)", size: 10_000, tool, floor: floor, target: "≤ floor + 3 ms", check: { $0 - $1 <= 0.003 })
     try? FileManager.default.removeItem(atPath: directory)
+}
+
+// MARK: Against age: the same 1,000 secrets, every figure a whole new process
+
+/// age 1.1.1 keeping the same secrets as one `.env` file encrypted to an X25519 identity, as
+/// a user of it would: get = decrypt | grep, list = decrypt | cut, add one = decrypt, append
+/// a line, encrypt to a new file, rename it over the old (no sync: age does not sync; our
+/// set does, fdatasync included). Runs interleaved, so both see the same moments of a noisy
+/// machine; the ratios are of medians from the same run.
+struct AgeRow {
+    let command: String
+    let age: Sample
+    let tool: Sample
+    let target: Double
+}
+var ageRows: [AgeRow] = []
+var ageNote = ""
+
+if !toolPath.isEmpty, let age = option("--age") ?? onPath("age"), let keygen = onPath("age-keygen"), let grep = onPath("grep"),
+    let cut = onPath("cut")
+{
+    let directory = temporaryDirectory()
+    let data = directory + "/data"
+    let plain = (0..<1000).map { "secret_\($0)=made-up value \($0) of a typical length\n" }.joined()
+    try plain.write(toFile: directory + "/plain.env", atomically: true, encoding: .utf8)
+    let identity = directory + "/identity.txt", file = directory + "/secrets.age", value = directory + "/value"
+    spawnAndWait(toolPath, ["import", directory + "/plain.env", "--data-dir", data])
+    spawnAndWait(keygen, ["-o", identity])
+    let recipient = try runChild(keygen, ["-y", identity]).trimmingCharacters(in: .whitespacesAndNewlines)
+    spawnAndWait(age, ["-e", "-r", recipient, "-o", file, directory + "/plain.env"])
+    try "made-up added value".write(toFile: value, atomically: true, encoding: .utf8)
+    try? FileManager.default.removeItem(atPath: directory + "/plain.env")
+    let version = try runChild(age, ["--version"]).trimmingCharacters(in: .whitespacesAndNewlines)
+    ageNote = "age \(version) (\(age)) against `\(toolPath)`"
+
+    var added = 0
+    func ageAdd() {
+        var ends: [Int32] = [0, 0]
+        precondition(pipe(&ends) == 0)
+        let decrypt = spawn([age, "-d", "-i", identity, file], output: ends[1], close: [ends[0]])
+        let encrypt = spawn([age, "-e", "-r", recipient, "-o", file + ".new"], input: ends[0], close: [ends[1]])
+        close(ends[0])
+        wait(decrypt, "age -d")
+        added += 1
+        let line = Array("added_\(added)=made-up added value\n".utf8)
+        precondition(line.withUnsafeBytes { write(ends[1], $0.baseAddress, $0.count) } == line.count)
+        close(ends[1])
+        wait(encrypt, "age -e")
+        precondition(rename(file + ".new", file) == 0)
+    }
+    func toolAdd() {
+        added += 1
+        let input = open(value, O_RDONLY)
+        let child = spawn([toolPath, "set", "added_\(added)", "--data-dir", data], input: input)
+        close(input)
+        wait(child, "mage-vault set")
+    }
+    let rounds = 100
+    for _ in 0..<5 {  // warm the page cache
+        spawnAndWait(toolPath, ["get", "secret_500", "--data-dir", data])
+        pipeline([age, "-d", "-i", identity, file], [grep, "^secret_500="])
+    }
+    let measured: [(String, () -> Void, () -> Void, Double)] = [
+        ("cold get", { pipeline([age, "-d", "-i", identity, file], [grep, "^secret_500="]) },
+         { spawnAndWait(toolPath, ["get", "secret_500", "--data-dir", data]) }, 0.6),
+        ("list of 1k names", { pipeline([age, "-d", "-i", identity, file], [cut, "-d=", "-f1"]) },
+         { spawnAndWait(toolPath, ["list", "--data-dir", data]) }, 1.0),
+        ("add one", ageAdd, toolAdd, 0.7),
+        ("start: --version", { spawnAndWait(age, ["--version"]) }, { spawnAndWait(toolPath, ["--version"]) }, 1.0),
+        ("start: help (against age --version)", { spawnAndWait(age, ["--version"]) }, { spawnAndWait(toolPath, ["help"]) }, 1.0),
+    ]
+    for (command, ageRun, toolRun, target) in measured {
+        let (ageSample, toolSample) = interleaved(rounds, ageRun, toolRun)
+        ageRows.append(AgeRow(command: command, age: ageSample, tool: toolSample, target: target))
+        let ratio = toolSample.median / ageSample.median
+        print(String(format: "vs age: %-36@ age %7@ ms  mage-vault %7@ ms  ratio %5.2f  ≤ %.1f×  %@", command as NSString,
+                     milliseconds(ageSample.median) as NSString, milliseconds(toolSample.median) as NSString, ratio, target,
+                     (ratio <= target ? "meets" : "MISSES") as NSString))
+    }
+    let trueSample = measure(rounds) { spawnAndWait("/bin/true", []) }
+    ageNote += String(format: "; `/bin/true` (a process's least cost here): %@ ms", milliseconds(trueSample.median))
+    try? FileManager.default.removeItem(atPath: directory)
+} else if !toolPath.isEmpty {
+    print("vs age: age or age-keygen is not on PATH (make bench installs Debian's age); rows skipped")
 }
 
 // MARK: Durable set, against seal + write + fdatasync of the same bytes
@@ -373,6 +488,17 @@ if let outputPath {
         }
         let ratio = row.sample.median / row.floor.median
         text += "| \(row.workload) | \(row.size) | \(milliseconds(row.sample.median)) ms | \(milliseconds(row.sample.minimum)) ms | \(milliseconds(row.sample.maximum)) ms | \(milliseconds(row.floor.median)) ms | \(String(format: "%.2f", ratio))× | \(row.perRecord.map { microseconds($0) + " µs" } ?? "") | \(row.target) | \(row.meets! ? "yes" : "**no**") |\n"
+    }
+    if !ageRows.isEmpty {
+        text += "\nAgainst age, on the same 1,000 secrets (every figure a whole new process, \(ageNote); medians of the same "
+        text += "interleaved run; age's get is `age -d | grep`, its list `age -d | cut`, its add one decrypt, append, encrypt, "
+        text += "rename, without the fdatasync our set makes):\n\n"
+        text += "| command | age | mage-vault | ratio | target | meets |\n|---|---|---|---|---|---|\n"
+        for row in ageRows {
+            let ratio = row.tool.median / row.age.median
+            text += "| \(row.command) | \(milliseconds(row.age.median)) ms | \(milliseconds(row.tool.median)) ms | "
+            text += String(format: "%.2f× | ≤ %.1f× | %@ |\n", ratio, row.target, ratio <= row.target ? "yes" : "**no**")
+        }
     }
     text += "\nBytes on disk:\n\n" + notes.map { "- \($0)" }.joined(separator: "\n") + "\n"
     if !parts.isEmpty {

@@ -203,7 +203,7 @@ public enum CompletionScript {
             "complete -c \(name) -f",
         ]
         for option in OptionSpec.location {
-            lines.append("complete -c \(name) -l \(option.name) -r\(option.isFile ? " -F" : "") -d \(fishQuoted(option.help))")
+            lines.append("complete -c \(name) -l \(option.name) \(option.isFile ? "-r -F" : "-x") -d \(fishQuoted(option.help))")
         }
         for node in all {
             let condition = "-n \(fishQuoted("\(helper)_at '\(node.path)'"))"
@@ -213,14 +213,14 @@ public enum CompletionScript {
             if node.path.isEmpty {
                 lines.append("complete -c \(name) \(condition) -a help -d 'Show help for a command.'")
                 lines.append("complete -c \(name) \(condition) -l version -d 'Show the version.'")
-                lines.append("complete -c \(name) \(condition) -l generate-completion-script -r -a 'bash zsh fish' -d 'Print a completion script.'")
+                lines.append("complete -c \(name) \(condition) -l generate-completion-script -x -a 'bash zsh fish' -d 'Print a completion script.'")
             }
             guard !node.command.passesThrough else { continue }
             for option in node.command.options {
                 var line = "complete -c \(name) \(condition) -l \(option.name)"
                 if let short = option.short { line += " -s \(short)" }
-                if !option.isFlag { line += " -r" }
-                if option.isFile { line += " -F" }
+                // -x: a value, not a file (fish would offer files for -r alone); -r -F: a file.
+                if !option.isFlag { line += option.isFile ? " -r -F" : " -x" }
                 if case .choice(let choices) = option.value { line += " -a \(fishQuoted(choices.joined(separator: " ")))" }
                 lines.append(line + " -d \(fishQuoted(option.help))")
             }

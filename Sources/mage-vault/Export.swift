@@ -11,7 +11,7 @@ struct Export: Command {
             values as 'import' reads them back.
             """,
         options: [
-            OptionSpec("format", value: .choice(SecretsFile.Format.allCases.map(\.rawValue)), help: "env or json.", defaultValue: "env"),
+            OptionSpec("format", value: .choice(SecretsFile.Format.allCases.map { $0.rawValue }), help: "env or json.", defaultValue: "env"),
             .flag("plaintext", help: "Confirm that plain-text secrets may be written."),
             OptionSpec("output", short: "o", valueName: "file", help: "Write here (mode 0600) instead of standard output.", isFile: true),
         ]

@@ -14,7 +14,7 @@ struct Import: Command {
         arguments: [ArgumentSpec("file", help: "The file to import ('-' for standard input).", isFile: true)],
         options: [
             .quiet,
-            OptionSpec("format", value: .choice(SecretsFile.Format.allCases.map(\.rawValue)), help: "env or json (default: JSON when the file starts with '{')."),
+            OptionSpec("format", value: .choice(SecretsFile.Format.allCases.map { $0.rawValue }), help: "env or json (default: JSON when the file starts with '{')."),
         ]
     )
 

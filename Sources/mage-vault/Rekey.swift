@@ -7,7 +7,7 @@ struct PassphraseOptions {
     static let specs: [OptionSpec] = [
         .flag("passphrase", help: "Protect the key with a passphrase (Argon2id); no key material is stored on disk."),
         OptionSpec(
-            "kdf-limits", value: .choice(KDFLimits.allCases.map(\.rawValue)), help: "Argon2id cost: interactive, moderate (default) or sensitive.",
+            "kdf-limits", value: .choice(KDFLimits.allCases.map { $0.rawValue }), help: "Argon2id cost: interactive, moderate (default) or sensitive.",
             defaultValue: KDFLimits.moderate.rawValue),
     ]
 

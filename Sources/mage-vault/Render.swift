@@ -23,7 +23,7 @@ struct Render: Command {
             OptionSpec("output", short: "o", valueName: "file", help: "Write here (mode 0600) instead of standard output.", isFile: true),
             .flag("allow-missing", help: "Render a missing secret or unset variable as empty (--missing empty)."),
             OptionSpec(
-                "missing", value: .choice(MissingPolicy.allCases.map(\.rawValue)), valueName: "policy",
+                "missing", value: .choice(MissingPolicy.allCases.map { $0.rawValue }), valueName: "policy",
                 help: "What a missing secret or unset variable becomes: fail (default), empty, or none (Mage's None, with a warning)."),
             .flag("strict", help: "Refuse expressions other than mage_secret_var, env_var and json_value."),
         ]

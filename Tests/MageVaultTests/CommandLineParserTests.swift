@@ -251,7 +251,7 @@ struct CommandLineParserTests {
             }
             for child in command.subcommands {
                 #expect(bash.contains("'\(command.name) \(child.name)')"), "\(command.name) \(child.name)")
-                #expect(fish.contains("-n '__mage_vault_at \\'\(command.name) \(child.name)\\''"), "\(command.name) \(child.name)")
+                #expect(fish.contains("-n '__mage_vault_at \\'\(command.name)\\'' -a '\(child.name)'"), "\(command.name) \(child.name)")
             }
         }
         #expect(zsh.contains("'git merge')"))

@@ -185,6 +185,7 @@ public final class ProgressReporter {
     public let enabled: Bool
     private var shown = -1
 
+    /// A reporter drawing `label` when `enabled`.
     public init(label: String, enabled: Bool) {
         self.label = label
         self.enabled = enabled

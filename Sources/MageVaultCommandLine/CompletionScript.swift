@@ -4,7 +4,12 @@
 public enum CompletionScript {
     /// A shell that `--generate-completion-script` writes for.
     public enum Shell: String, CaseIterable, Sendable {
-        case bash, zsh, fish
+        /// bash (with or without the bash-completion package).
+        case bash
+        /// zsh's completion system (`compinit`).
+        case zsh
+        /// fish.
+        case fish
     }
 
     /// The script for `shell` completing `root`'s command line.

@@ -142,6 +142,7 @@ public struct CommandLineParser: Sendable {
             if var topics = helpTopics {
                 let node = topics.last ?? root
                 guard !node.subcommands.isEmpty else { continue }  // words after the topic are ignored
+                if topics.isEmpty, argument == "help" { continue }  // `help help`: the program's help
                 guard let child = node.subcommand(named: argument) else {
                     throw CommandWords.unknown(argument, in: topics, root: root, help: true)
                 }

@@ -151,7 +151,12 @@ public enum CompletionScript {
                 (( file_arguments )) && _files
             }
 
-            \(function(root)) "$@"
+            # Autoloaded from $fpath, the file is the function: complete now. Sourced, register it.
+            if [[ "${funcstack[1]}" = \(function(root)) ]]; then
+                \(function(root)) "$@"
+            else
+                compdef \(function(root)) \(root.name)
+            fi
 
             """
     }

@@ -15,8 +15,7 @@ public enum HelpText {
         var sections: [String] = []
         var overview = wrap("OVERVIEW: " + command.abstract, width: width).joined(separator: "\n")
         if !command.discussion.isEmpty {
-            overview += "\n\n" + command.discussion.split(separator: "\n", omittingEmptySubsequences: false)
-                .flatMap { wrap(String($0), width: width) }.joined(separator: "\n")
+            overview += "\n\n" + lines(of: command.discussion).flatMap { wrap($0, width: width) }.joined(separator: "\n")
         }
         sections.append(overview)
         sections.append("USAGE: " + usage(of: path))
@@ -81,32 +80,75 @@ public enum HelpText {
         let lines = wrap(help, width: width - column)
         let indent = String(repeating: " ", count: column)
         let first = "  " + label
+        let firstWidth = first.unicodeScalars.count
         var out: [String]
-        if first.count + 2 > column {
+        if firstWidth + 2 > column {
             out = [first] + lines.map { indent + $0 }
         } else {
-            out = [first + String(repeating: " ", count: column - first.count) + (lines.first ?? "")]
+            out = [first + String(repeating: " ", count: column - firstWidth) + (lines.first ?? "")]
             out += lines.dropFirst().map { indent + $0 }
         }
         return out.joined(separator: "\n")
     }
 
     /// `text` broken at spaces into lines of at most `width` characters (a longer word
-    /// stands alone on its line).
+    /// stands alone on its line). It counts Unicode scalars, not Characters: every help text
+    /// is one scalar per character, and grapheme breaking would cost each help screen a
+    /// good part of a millisecond.
     static func wrap(_ text: String, width: Int) -> [String] {
         var lines: [String] = []
         var line = ""
-        for word in text.split(separator: " ", omittingEmptySubsequences: true) {
-            if line.isEmpty {
-                line = String(word)
-            } else if line.count + 1 + word.count <= width {
-                line += " " + word
+        var lineWidth = 0
+        for (word, wordWidth) in words(of: text) {
+            if lineWidth == 0 {
+                line = word
+                lineWidth = wordWidth
+            } else if lineWidth + 1 + wordWidth <= width {
+                line.append(" ")
+                line.append(word)
+                lineWidth += 1 + wordWidth
             } else {
                 lines.append(line)
-                line = String(word)
+                line = word
+                lineWidth = wordWidth
             }
         }
-        if !line.isEmpty || lines.isEmpty { lines.append(line) }
+        if lineWidth > 0 || lines.isEmpty { lines.append(line) }
+        return lines
+    }
+
+    /// The words of `text` (split at spaces) with their widths.
+    static func words(of text: String) -> [(String, Int)] {
+        var words: [(String, Int)] = []
+        var word = String.UnicodeScalarView()
+        var count = 0
+        for scalar in text.unicodeScalars {
+            if scalar == " " {
+                if count > 0 { words.append((String(word), count)) }
+                word = String.UnicodeScalarView()
+                count = 0
+            } else {
+                word.append(scalar)
+                count += 1
+            }
+        }
+        if count > 0 { words.append((String(word), count)) }
+        return words
+    }
+
+    /// The lines of `text` (split at newlines, empty ones kept).
+    static func lines(of text: String) -> [String] {
+        var lines: [String] = []
+        var line = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if scalar == "\n" {
+                lines.append(String(line))
+                line = String.UnicodeScalarView()
+            } else {
+                line.append(scalar)
+            }
+        }
+        lines.append(String(line))
         return lines
     }
 }

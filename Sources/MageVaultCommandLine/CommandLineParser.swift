@@ -168,15 +168,16 @@ public struct CommandLineParser: Sendable {
         if let topics = helpTopics {
             // `help serve`: the program serve runs knows its options.
             if topics.count == 1, topics[0].passesThrough {
-                return .run(path: [root] + topics, ParsedArguments(command: topics[0], arguments: [topics[0].arguments[0].name: ["--help"]]))
+                return .run(path: [root] + topics, ParsedArguments(command: topics[0], arguments: [topics[0].passthroughName: ["--help"]]))
             }
             return .help(path: [root] + topics)
         }
         if let passedThrough {
-            return .run(path: path, ParsedArguments(command: command, arguments: [command.arguments[0].name: passedThrough]))
+            return .run(path: path, ParsedArguments(command: command, arguments: [command.passthroughName: passedThrough]))
         }
         if command.passesThrough {
-            return .run(path: path, ParsedArguments(command: command, arguments: [command.arguments[0].name: words + (afterTerminator.map { ["--"] + $0 } ?? [])]))
+            let given = words + (afterTerminator.map { ["--"] + $0 } ?? [])
+            return .run(path: path, ParsedArguments(command: command, arguments: [command.passthroughName: given]))
         }
         if versionRequested {
             // Alone, or after nothing but command words (`list --version`), as before.

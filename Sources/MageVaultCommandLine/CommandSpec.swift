@@ -66,6 +66,9 @@ public struct CommandSpec: Sendable {
     /// Whether an argument takes every word after the command's own word as it is
     /// (`serve`, `migrate`: another program parses them).
     public var passesThrough: Bool { arguments.contains { $0.kind == .passthrough } }
+
+    /// The name of the argument that takes every word as it is (when `passesThrough`).
+    var passthroughName: String { arguments.first { $0.kind == .passthrough }?.name ?? "" }
 }
 
 /// An option: `--name value`, `--name=value`, `-n value`, or a flag (`--json`, `-q`).

@@ -13,7 +13,6 @@ let package = Package(
         .executable(name: "mage-vault-migrate", targets: ["mage-vault-migrate"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // `serve`. FlyingFox builds in ≈10 s to Hummingbird's ≈75 s, but it imports
         // FoundationNetworking, which cannot be linked with --static-swift-stdlib without
         // libcurl's development files; Hummingbird (SwiftNIO) links statically as is.
@@ -65,17 +64,17 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
         ),
-        // What both programs share: location options, exit codes, progress.
+        // What the programs share: the command-line parser, help and completion (no reflection,
+        // so a start pays nothing for them), location options, exit codes, progress.
         .target(
             name: "MageVaultCommandLine",
-            dependencies: ["MageVault", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["MageVault"]
         ),
         .executableTarget(
             name: "mage-vault",
             dependencies: [
                 "MageVault",
                 "MageVaultCommandLine",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // `mage-vault serve` runs this program: the HTTP stack stays out of `mage-vault`.
@@ -83,7 +82,6 @@ let package = Package(
             name: "mage-vault-serve",
             dependencies: [
                 "MageVault", "MageVaultCommandLine", "MageVaultServer",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // The C interface: `@_cdecl` functions over the library; the header is magevault.h.
@@ -93,12 +91,11 @@ let package = Package(
             name: "mage-vault-migrate",
             dependencies: [
                 "MageVault", "MageVaultCommandLine", "MageVaultMigration",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // `make bench`: the benchmark, and the trivial binary whose start is a cold get's floor.
         .executableTarget(name: "mage-vault-bench", dependencies: ["MageVault"]),
         .executableTarget(name: "mage-vault-floor", dependencies: ["MageVault"]),
-        .testTarget(name: "MageVaultTests", dependencies: ["MageVault", "MageVaultServer", "MageVaultMigration"]),
+        .testTarget(name: "MageVaultTests", dependencies: ["MageVault", "MageVaultServer", "MageVaultMigration", "MageVaultCommandLine", "mage-vault"]),
     ]
 )

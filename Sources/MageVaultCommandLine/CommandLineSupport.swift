@@ -1,37 +1,57 @@
-import ArgumentParser
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import MageVault
 
-/// Parses `Command`'s arguments (the program's own, unless `arguments` is given), runs it,
-/// and exits with the code the README documents for each kind of failure (usage errors exit
-/// with 2, like most Unix tools, not ArgumentParser's 64).
-public func runWithExitCodes<Command: ParsableCommand>(_ command: Command.Type, arguments: (() throws -> [String])? = nil) -> Never {
-    exitReporting(as: Command.self) {
-        var parsed = try Command.parseAsRoot(arguments.map { try $0() })
-        try parsed.run()
+/// Parses `arguments` (the program's own when nil) against `root`, then prints the help,
+/// the version or a completion script, or runs the chosen command; exits with the code the
+/// README documents for each kind of failure (usage errors exit with 2, like most Unix tools).
+public func runCommandLine(_ root: CommandSpec, version: String, arguments: [String]? = nil) -> Never {
+    exitReporting {
+        let parser = CommandLineParser(root: root)
+        switch try parser.parse(arguments ?? Array(CommandLine.arguments.dropFirst())) {
+        case .help(let path):
+            Array(HelpText.text(for: path).utf8).withUnsafeBytes { Output.standardOutput($0) }
+        case .version:
+            Output.standardOutput(line: version)
+        case .completionScript(let shell):
+            Array(CompletionScript.text(for: root, shell: shell).utf8).withUnsafeBytes { Output.standardOutput($0) }
+        case .run(let path, let parsed):
+            guard let perform = path[path.count - 1].perform else { preconditionFailure("\(path.map(\.name)) has nothing to run") }
+            do {
+                try perform(parsed)
+            } catch let error as ValidationError {
+                throw UsageError(message: error.message, path: path)
+            }
+        }
     }
 }
 
 /// Runs `body` and exits: 0 when it returns, else with the documented code for what it
-/// threw, its message on standard error (ArgumentParser's errors as `Command` words them).
-/// An argument that is not UTF-8 is refused before `body` runs (`RawArguments`).
-public func exitReporting<Command: ParsableCommand>(as command: Command.Type, _ body: () throws -> Void) -> Never {
+/// threw, its message on standard error. An argument that is not UTF-8 is refused before
+/// `body` runs (`RawArguments`).
+public func exitReporting(_ body: () throws -> Void) -> Never {
     func fail(_ message: String, code: Int32) -> Never {
         printError(message.hasPrefix("Error:") || message.hasPrefix("Usage:") ? message : "mage-vault: \(message)")
-        Command.exit(withError: ExitCode(code))
+        exit(code)
     }
     do {
         // Before anything reads CommandLine.arguments' repaired strings.
         if let notUTF8 = RawArguments.firstNotUTF8() { throw CommandFailure(message: "\(notUTF8)", code: ExitStatus.usage) }
         try body()
-        Command.exit()
+        exit(0)
     } catch let error as VaultError {
         fail(error.description, code: ExitStatus.code(for: error.kind))
     } catch let error as CommandFailure {
         fail(error.message, code: error.code)
+    } catch let error as UsageError {
+        fail(error.text, code: ExitStatus.usage)
+    } catch let error as ValidationError {
+        fail("Error: \(error.message)", code: ExitStatus.usage)
     } catch {
-        let code = Command.exitCode(for: error)
-        if code == .success { Command.exit(withError: error) }  // --help, --version: printed, exit 0.
-        fail(Command.fullMessage(for: error), code: code == .validationFailure ? ExitStatus.usage : code.rawValue)
+        fail("\(error)", code: EXIT_FAILURE)
     }
 }
 
@@ -78,32 +98,26 @@ public struct CommandFailure: Error {
 }
 
 /// Where the environment and its log are: shared by every subcommand.
-public struct LocationOptions: ParsableArguments {
-    /// Options as ArgumentParser fills them in.
-    public init() {}
-
+/// Their spec is `OptionSpec.location`.
+public struct LocationOptions: Sendable {
     /// `--data-dir`.
-    @Option(name: .customLong("data-dir"), help: ArgumentHelp("The data directory (default: $MAGE_DATA_DIR, else ~/.mage_data).", valueName: "dir"))
     public var dataDirectory: String?
-
     /// `--vault`.
-    @Option(name: .customLong("vault"), help: ArgumentHelp("A log file shared on purpose (default: $MAGE_VAULT_FILE, else <data dir>/secrets/vault.log).", valueName: "file"))
     public var vaultFile: String?
-
     /// `--key-file`.
-    @Option(name: .customLong("key-file"), help: ArgumentHelp("The scope's key file (default: $MAGE_VAULT_KEY_FILE, else <scope>/vault.key; $MAGE_VAULT_KEY, the key's base64, comes first).", valueName: "file"))
     public var keyFile: String?
-
     /// `--project`.
-    @Option(help: ArgumentHelp("A project scope (secrets/projects/<project>/).", valueName: "project"))
     public var project: String?
-
     /// `--pipeline`.
-    @Option(help: ArgumentHelp("A pipeline scope of --project (…/pipelines/<pipeline>/).", valueName: "pipeline"))
     public var pipeline: String?
 
-    /// Refuses a bad project or pipeline name before anything runs.
-    public func validate() throws {
+    /// The options as parsed; refuses a bad project or pipeline name before anything runs.
+    public init(_ parsed: ParsedArguments) throws {
+        dataDirectory = parsed.value("data-dir")
+        vaultFile = parsed.value("vault")
+        keyFile = parsed.value("key-file")
+        project = parsed.value("project")
+        pipeline = parsed.value("pipeline")
         do { _ = try Scope(project: project, pipeline: pipeline) } catch { throw ValidationError("\(error)") }
     }
 
@@ -147,13 +161,15 @@ public struct LocationOptions: ParsableArguments {
 }
 
 /// `--quiet` and the progress line that long operations draw on a terminal.
-public struct ProgressOptions: ParsableArguments {
-    /// Options as ArgumentParser fills them in.
-    public init() {}
-
+/// Its spec is `OptionSpec.quiet`.
+public struct ProgressOptions: Sendable {
     /// `--quiet`.
-    @Flag(name: .shortAndLong, help: "Show no progress (it is shown only on a terminal anyway).")
-    public var quiet = false
+    public var quiet: Bool
+
+    /// The option as parsed.
+    public init(_ parsed: ParsedArguments) {
+        quiet = parsed.flag("quiet")
+    }
 
     /// A progress reporter labelled `label`: silent unless standard error is a terminal.
     public func reporter(_ label: String) -> ProgressReporter {
@@ -169,6 +185,7 @@ public final class ProgressReporter {
     public let enabled: Bool
     private var shown = -1
 
+    /// A reporter drawing `label` when `enabled`.
     public init(label: String, enabled: Bool) {
         self.label = label
         self.enabled = enabled

@@ -1,57 +1,6 @@
-import ArgumentParser
-
-/// The words of a command line, checked before ArgumentParser parses it, for the slips it
-/// words badly: an unknown command or help topic (ArgumentParser says "2 unexpected
-/// arguments", or prints the top-level help and exits 0), which should name the nearest
-/// command; and `--version` after a subcommand, which ArgumentParser answers with the tool's
-/// version, exit 0, where a user meant something else (`get NAME --version 1`).
+/// How the parser words an unknown command or help topic: it names the nearest command
+/// (`gte` → `get`) and where the list is, exit 2.
 public enum CommandWords {
-    /// The tool's own options that take a value (the location options, accepted before the
-    /// subcommand as well as after it): the word after one is its value, never a command.
-    public static let valueOptions: Swift.Set<String> = ["--data-dir", "--vault", "--key-file", "--project", "--pipeline"]
-
-    /// `arguments` (without the program's path) as ArgumentParser should see them, or a
-    /// usage failure (exit 2) for an unknown command, subcommand or help topic, naming the
-    /// nearest one. `help C` for a command in `helpElsewhere` becomes `C --help`: such a
-    /// command runs another program, whose help lists the options.
-    public static func check(_ arguments: [String], root: any ParsableCommand.Type, helpElsewhere: Swift.Set<String> = []) throws -> [String] {
-        guard let first = nextWord(arguments, from: 0) else { return arguments }
-        let word = arguments[first]
-        if word == "help" {
-            var node: any ParsableCommand.Type = root
-            var path: [String] = []
-            var position = first + 1
-            while let index = nextWord(arguments, from: position), !node.configuration.subcommands.isEmpty {
-                let topic = arguments[index]
-                guard let child = subcommand(named: topic, of: node) else {
-                    throw unknown(topic, in: node, root: root, help: true)
-                }
-                path.append(topic)
-                node = child
-                position = index + 1
-            }
-            if path.count == 1, helpElsewhere.contains(path[0]) { return [path[0], "--help"] }
-            return arguments
-        }
-        guard let command = subcommand(named: word, of: root) else { throw unknown(word, in: root, root: root, help: false) }
-        var commandWords: Swift.Set = [first]
-        if !command.configuration.subcommands.isEmpty, let index = nextWord(arguments, from: first + 1) {
-            guard subcommand(named: arguments[index], of: command) != nil else { throw unknown(arguments[index], in: command, root: root, help: false) }
-            commandWords.insert(index)
-        }
-        // `--version` anywhere else would print the tool's version and exit 0, whatever else
-        // the line says: `get NAME --version 1` must not hand "0.1.0" to a script as a value.
-        let terminator = arguments.firstIndex(of: "--") ?? arguments.endIndex
-        let others = arguments.indices.filter { !commandWords.contains($0) && arguments[$0] != "--version" }
-        if !helpElsewhere.contains(word), arguments[..<terminator].contains("--version"), !others.isEmpty {
-            throw CommandFailure(
-                message: "--version shows the tool's version and takes nothing else ('\(name(of: root)) --version'); nothing was run. "
-                    + "An earlier version of a secret is 'get NAME --at-version N' (see 'history NAME')",
-                code: ExitStatus.usage)
-        }
-        return arguments
-    }
-
     /// The closest of `candidates` to `word` by edit distance (a swap of two neighbours
     /// counts as one edit, so `gte` finds `get`), or the one `word` begins; nil when none is
     /// close enough to be what was meant.
@@ -83,38 +32,17 @@ public enum CommandWords {
         return distance[a.count][b.count]
     }
 
-    /// The index of the first word at or after `start` that is neither an option nor the value
-    /// of one of `valueOptions`; nil at `--` or the end.
-    static func nextWord(_ arguments: [String], from start: Int) -> Int? {
-        var index = start
-        while index < arguments.count {
-            let argument = arguments[index]
-            if argument == "--" { return nil }
-            if argument.hasPrefix("-"), argument != "-" {
-                index += valueOptions.contains(argument) || argument == "--generate-completion-script" ? 2 : 1
-                continue
-            }
-            return index
-        }
-        return nil
-    }
-
-    static func name(of command: any ParsableCommand.Type) -> String {
-        command.configuration.commandName ?? command._commandName
-    }
-
-    static func subcommand(named word: String, of command: any ParsableCommand.Type) -> (any ParsableCommand.Type)? {
-        command.configuration.subcommands.first { name(of: $0) == word || $0.configuration.aliases.contains(word) }
-    }
-
-    static func unknown(_ word: String, in command: any ParsableCommand.Type, root: any ParsableCommand.Type, help: Bool) -> CommandFailure {
-        let isRoot = ObjectIdentifier(command) == ObjectIdentifier(root)
-        let names = command.configuration.subcommands.filter { $0.configuration.shouldDisplay }.map(name(of:)) + (isRoot ? ["help"] : [])
-        let group = isRoot ? name(of: root) : "\(name(of: root)) \(name(of: command))"
+    /// The failure for `word`, which is not a subcommand of the group at `path` (below the
+    /// root; empty for the root itself).
+    static func unknown(_ word: String, in path: [CommandSpec], root: CommandSpec, help: Bool) -> CommandFailure {
+        let group = path.last ?? root
+        let isRoot = path.isEmpty
+        let names = group.subcommands.filter { !$0.isHidden }.map(\.name) + (isRoot ? ["help"] : [])
+        let groupName = ([root] + path).map(\.name).joined(separator: " ")
         let suggestion = nearest(to: word, in: names).map { " Did you mean '\($0)'?" } ?? ""
-        let listing = isRoot ? "'\(name(of: root)) help' lists the commands" : "'\(name(of: root)) help \(name(of: command))' lists them"
+        let listing = isRoot ? "'\(root.name) help' lists the commands" : "'\(root.name) help \(path.map(\.name).joined(separator: " "))' lists them"
         return CommandFailure(
-            message: "\(help ? "no help for '\(word)': it" : "'\(word)'") is not a \(group) command.\(suggestion) \(listing)",
+            message: "\(help ? "no help for '\(word)': it" : "'\(word)'") is not a \(groupName) command.\(suggestion) \(listing)",
             code: ExitStatus.usage)
     }
 }

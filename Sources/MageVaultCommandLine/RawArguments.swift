@@ -17,6 +17,7 @@ public enum RawArguments {
         /// The position of its first byte that is not UTF-8, from 1.
         public let byte: Int
 
+        /// Where the argument is not UTF-8, and what to do (never the argument itself).
         public var description: String {
             "argument \(argument) is not valid UTF-8 text (byte \(byte) is not); names, paths and options must be "
                 + "UTF-8, and bytes that are not are refused rather than changed; nothing was done. "

@@ -1,4 +1,3 @@
-import ArgumentParser
 import MageVault
 import MageVaultCommandLine
 import MageVaultMigration
@@ -6,9 +5,9 @@ import MageVaultMigration
 /// `mage-vault migrate`, a program of its own: SQLite and AES stay out of the `mage-vault`
 /// binary, whose every start (a cold `get` in a pipeline step) would pay for them.
 /// `mage-vault migrate ARGS` runs `mage-vault-migrate ARGS` from the same folder.
-struct MigrateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "mage-vault migrate",
+struct MigrateCommand: Command {
+    static let spec = CommandSpec(
+        name: "mage-vault migrate",
         abstract: "Carry every secret Mage returns in every scope into the vault, byte for byte.",
         discussion: """
             Reads Mage's SQLite database (default: the one <data dir>/<repo>/mage-ai.db) and the \
@@ -18,26 +17,36 @@ struct MigrateCommand: ParsableCommand {
             Values the vault already holds are left alone: a second run writes nothing. Every \
             row not carried over is listed with the reason. --dry-run lists scope, name and \
             size of what would move (never a value) and writes nothing.
-            """
+            """,
+        options: [
+            OptionSpec("data-dir", valueName: "dir", help: "Mage's data directory (default: $MAGE_DATA_DIR, else ~/.mage_data).", isFile: true),
+            OptionSpec("vault", valueName: "file", help: "The vault's log (default: $MAGE_VAULT_FILE, else <data dir>/secrets/vault.log).", isFile: true),
+            OptionSpec("database", valueName: "file", help: "Mage's SQLite database (default: the one mage-ai.db in a folder of the data dir).", isFile: true),
+            OptionSpec(
+                "repo", valueName: "repo",
+                help: "The repo_name (Mage's repository path) whose legacy rows (no key_uuid) the global scope reads (default: the only one)."),
+            OptionSpec(
+                "rename", valueName: "OLD=NEW", help: "Carry Mage's secret OLD as NEW (for a name the vault cannot hold). Repeatable.", isRepeatable: true),
+            .flag("dry-run", help: "List what would move (scope, name, size; never a value) and write nothing."),
+        ],
+        takesLocationOptions: false
     )
 
-    @Option(name: .customLong("data-dir"), help: ArgumentHelp("Mage's data directory (default: $MAGE_DATA_DIR, else ~/.mage_data).", valueName: "dir"))
-    var dataDirectory: String?
+    let dataDirectory: String?
+    let vaultFile: String?
+    let database: String?
+    let repo: String?
+    let rename: [String]
+    let dryRun: Bool
 
-    @Option(name: .customLong("vault"), help: ArgumentHelp("The vault's log (default: $MAGE_VAULT_FILE, else <data dir>/secrets/vault.log).", valueName: "file"))
-    var vaultFile: String?
-
-    @Option(help: ArgumentHelp("Mage's SQLite database (default: the one mage-ai.db in a folder of the data dir).", valueName: "file"))
-    var database: String?
-
-    @Option(help: ArgumentHelp("The repo_name (Mage's repository path) whose legacy rows (no key_uuid) the global scope reads (default: the only one).", valueName: "repo"))
-    var repo: String?
-
-    @Option(help: ArgumentHelp("Carry Mage's secret OLD as NEW (for a name the vault cannot hold). Repeatable.", valueName: "OLD=NEW"))
-    var rename: [String] = []
-
-    @Flag(name: .customLong("dry-run"), help: "List what would move (scope, name, size; never a value) and write nothing.")
-    var dryRun = false
+    init(_ parsed: ParsedArguments) {
+        dataDirectory = parsed.value("data-dir")
+        vaultFile = parsed.value("vault")
+        database = parsed.value("database")
+        repo = parsed.value("repo")
+        rename = parsed.values("rename")
+        dryRun = parsed.flag("dry-run")
+    }
 
     func run() throws {
         do {
@@ -66,4 +75,4 @@ struct MigrateCommand: ParsableCommand {
     }
 }
 
-runWithExitCodes(MigrateCommand.self)
+runCommandLine(MigrateCommand.entry, version: "0.1.0")

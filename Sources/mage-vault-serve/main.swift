@@ -1,4 +1,3 @@
-import ArgumentParser
 import MageVault
 import MageVaultCommandLine
 import MageVaultServer
@@ -6,9 +5,9 @@ import MageVaultServer
 /// `mage-vault serve`, a program of its own: the HTTP stack stays out of the `mage-vault`
 /// binary, whose every call (a cold `get` in a pipeline step) pays for its size at start.
 /// `mage-vault serve ARGS` runs `mage-vault-serve ARGS` from the same folder.
-struct ServeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "mage-vault serve",
+struct ServeCommand: Command {
+    static let spec = CommandSpec(
+        name: "mage-vault serve",
         abstract: "Serve the Secrets page and a JSON API on 127.0.0.1 (Ctrl-C stops it).",
         discussion: """
             Prints a URL with a fresh random token; opening it signs the browser in with an \
@@ -16,25 +15,47 @@ struct ServeCommand: ParsableCommand {
             The page lists names (never values), creates a secret from a name and a value \
             (Enter saves) and deletes with a confirmation. API: GET/POST /api/secrets, \
             DELETE /api/secrets/NAME, with ?project=&pipeline= for a scope.
-            """
+            """,
+        options: [
+            OptionSpec("port", value: .integer, valueName: "port", help: "The port (default: 6790, or the next free one; 0 picks any free port)."),
+            OptionSpec(
+                "host", valueName: "address", help: "The address to listen on; other than loopback needs --allow-remote.",
+                defaultValue: ListenAddress.defaultHost),
+            .flag("allow-remote", help: "Listen on an address other machines can reach (plain HTTP: read the warning)."),
+            OptionSpec(
+                "idle-timeout", valueName: "seconds",
+                help: "Close a connection idle (or still sending its request head) this many seconds (default: 30)."),
+            OptionSpec(
+                "max-connections", value: .integer, valueName: "count", help: "Serve at most this many connections at once; more wait (default: 256)."),
+        ]
     )
 
-    @Option(help: ArgumentHelp("The port (default: 6790, or the next free one; 0 picks any free port).", valueName: "port"))
-    var port: UInt16?
+    let port: UInt16?
+    let host: String
+    let allowRemote: Bool
+    let idleTimeout: Double
+    let maxConnections: Int
+    let options: LocationOptions
 
-    @Option(help: ArgumentHelp("The address to listen on; other than loopback needs --allow-remote.", valueName: "address"))
-    var host: String = ListenAddress.defaultHost
-
-    @Flag(name: .customLong("allow-remote"), help: "Listen on an address other machines can reach (plain HTTP: read the warning).")
-    var allowRemote = false
-
-    @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Close a connection idle (or still sending its request head) this many seconds (default: 30).", valueName: "seconds"))
-    var idleTimeout: Double = 30
-
-    @Option(name: .customLong("max-connections"), help: ArgumentHelp("Serve at most this many connections at once; more wait (default: 256).", valueName: "count"))
-    var maxConnections: Int = ConnectionLimits.standard.maximumConnections
-
-    @OptionGroup var options: LocationOptions
+    init(_ parsed: ParsedArguments) throws {
+        if let given = parsed.value("port") {
+            guard let port = UInt16(given) else { throw ValidationError("The value '\(given)' is invalid for '--port <port>'") }
+            self.port = port
+        } else {
+            port = nil
+        }
+        host = parsed.value("host") ?? ListenAddress.defaultHost
+        allowRemote = parsed.flag("allow-remote")
+        if let given = parsed.value("idle-timeout") {
+            guard let seconds = Double(given) else { throw ValidationError("The value '\(given)' is invalid for '--idle-timeout <seconds>'") }
+            idleTimeout = seconds
+        } else {
+            idleTimeout = 30
+        }
+        maxConnections = parsed.integer("max-connections") ?? ConnectionLimits.standard.maximumConnections
+        options = try LocationOptions(parsed)
+        try validate()
+    }
 
     func validate() throws {
         guard idleTimeout > 0, idleTimeout <= 86_400 else { throw ValidationError("--idle-timeout takes seconds between 0 and 86400, not \(idleTimeout)") }
@@ -76,4 +97,4 @@ struct ServeCommand: ParsableCommand {
 
 }
 
-runWithExitCodes(ServeCommand.self)
+runCommandLine(ServeCommand.entry, version: "0.1.0")

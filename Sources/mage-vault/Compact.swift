@@ -1,25 +1,29 @@
-import ArgumentParser
 import MageVault
 import MageVaultCommandLine
 
-struct Compact: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "compact",
+struct Compact: Command {
+    static let spec = CommandSpec(
+        name: "compact",
         abstract: "Rewrite the log to the records that still matter, without decrypting.",
         discussion: """
             Keeps, for every secret of every environment (keys or not), the newest --history \
             versions (a deleted secret's delete is its newest), byte for byte; writes a new file, syncs it and \
             renames it over the log. Other processes keep working across it. It also runs by \
             itself when at least 1,000 records are dead and they are half the log or more.
-            """
+            """,
+        options: [.quiet, OptionSpec("history", value: .integer, help: "Versions kept per secret (default: $MAGE_VAULT_HISTORY, else 10).")]
     )
 
-    @OptionGroup var progress: ProgressOptions
+    let progress: ProgressOptions
+    let history: Int?
+    let options: LocationOptions
 
-    @Option(help: "Versions kept per secret (default: $MAGE_VAULT_HISTORY, else 10).")
-    var history: Int?
-
-    @OptionGroup var options: LocationOptions
+    init(_ parsed: ParsedArguments) throws {
+        progress = ProgressOptions(parsed)
+        history = parsed.integer("history")
+        options = try LocationOptions(parsed)
+        try validate()
+    }
 
     func validate() throws {
         if let history, history < 1 { throw ValidationError("--history must be at least 1") }
@@ -34,29 +38,35 @@ struct Compact: ParsableCommand {
     }
 }
 
-struct Backup: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "backup",
+struct Backup: Command {
+    static let spec = CommandSpec(
+        name: "backup",
         abstract: "Write a consistent, compacted snapshot of the log to one file (mode 0600).",
         discussion: """
             Other writers keep writing while it copies. The backup holds every environment's \
             records but no key: keep the key files (secrets/vault.key) elsewhere, never in \
             the clear beside the backup.
-            """
+            """,
+        arguments: [ArgumentSpec("file", help: "The backup file to create.", isFile: true)],
+        options: [
+            .quiet, .flag("force", help: "Replace the file if it exists."),
+            OptionSpec("history", value: .integer, help: "Versions kept per secret (default: $MAGE_VAULT_HISTORY, else 10)."),
+        ]
     )
 
-    @OptionGroup var progress: ProgressOptions
+    let progress: ProgressOptions
+    let file: String
+    let force: Bool
+    let history: Int?
+    let options: LocationOptions
 
-    @Argument(help: "The backup file to create.")
-    var file: String
-
-    @Flag(help: "Replace the file if it exists.")
-    var force = false
-
-    @Option(help: "Versions kept per secret (default: $MAGE_VAULT_HISTORY, else 10).")
-    var history: Int?
-
-    @OptionGroup var options: LocationOptions
+    init(_ parsed: ParsedArguments) throws {
+        progress = ProgressOptions(parsed)
+        file = parsed.argument("file")
+        force = parsed.flag("force")
+        history = parsed.integer("history")
+        options = try LocationOptions(parsed)
+    }
 
     func run() throws {
         let vault = try options.openVault(create: false, history: history)
@@ -68,23 +78,28 @@ struct Backup: ParsableCommand {
     }
 }
 
-struct Restore: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "restore",
+struct Restore: Command {
+    static let spec = CommandSpec(
+        name: "restore",
         abstract: "Replace the log with a backup, after verifying it; keep the replaced log.",
         discussion: """
             Refuses a file that is not a vault, has damaged lines, or holds records of this \
             environment that do not open with its key; then replaces the log atomically and \
             keeps the old one as <log>.replaced-<time>.
-            """
+            """,
+        arguments: [ArgumentSpec("file", help: "The backup file.", isFile: true)],
+        options: [.quiet]
     )
 
-    @OptionGroup var progress: ProgressOptions
+    let progress: ProgressOptions
+    let file: String
+    let options: LocationOptions
 
-    @Argument(help: "The backup file.")
-    var file: String
-
-    @OptionGroup var options: LocationOptions
+    init(_ parsed: ParsedArguments) throws {
+        progress = ProgressOptions(parsed)
+        file = parsed.argument("file")
+        options = try LocationOptions(parsed)
+    }
 
     func run() throws {
         let vault = try options.openVault(create: false)

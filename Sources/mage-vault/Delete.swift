@@ -1,17 +1,21 @@
-import ArgumentParser
 import MageVault
 import MageVaultCommandLine
 
-struct Delete: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "delete",
-        abstract: "Delete a secret (appends a tombstone; exits with 1 when there is no such secret)."
+struct Delete: Command {
+    static let spec = CommandSpec(
+        name: "delete",
+        abstract: "Delete a secret (appends a tombstone; exits with 1 when there is no such secret).",
+        arguments: [ArgumentSpec("name", help: "The secret's name.")]
     )
 
-    @Argument(help: "The secret's name.")
-    var name: String
+    let name: String
+    let options: LocationOptions
 
-    @OptionGroup var options: LocationOptions
+    init(_ parsed: ParsedArguments) throws {
+        name = parsed.argument("name")
+        options = try LocationOptions(parsed)
+        try validate()
+    }
 
     func validate() throws {
         do { _ = try SecretName(name) } catch { throw ValidationError("\(error)") }

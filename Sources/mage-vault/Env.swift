@@ -1,10 +1,9 @@
-import ArgumentParser
 import MageVault
 import MageVaultCommandLine
 
-struct Env: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "env",
+struct Env: Command {
+    static let spec = CommandSpec(
+        name: "env",
         abstract: "Show the data directory, uuid, key file, log, and records per uuid.",
         discussion: """
             Counts come from the clear headers, so environments whose key is absent are \
@@ -12,7 +11,11 @@ struct Env: ParsableCommand {
             """
     )
 
-    @OptionGroup var options: LocationOptions
+    let options: LocationOptions
+
+    init(_ parsed: ParsedArguments) throws {
+        options = try LocationOptions(parsed)
+    }
 
     func run() throws {
         let location = options.location

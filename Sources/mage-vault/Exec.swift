@@ -1,10 +1,9 @@
-import ArgumentParser
 import MageVault
 import MageVaultCommandLine
 
-struct Exec: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "exec",
+struct Exec: Command {
+    static let spec = CommandSpec(
+        name: "exec",
         abstract: "Run a program with the secrets added to its environment variables.",
         discussion: """
             mage-vault exec [--only NAME…] [--prefix P] [--map NAME=VAR…] [--mask] -- COMMAND ARGS…
@@ -15,25 +14,32 @@ struct Exec: ParsableCommand {
             status, streams and signals are the program's own. With --mask it stays as the \
             parent instead and replaces any secret value the program prints on standard \
             output or error with *****, passing signals on and exiting as the program did.
-            """
+            """,
+        arguments: [ArgumentSpec("command", help: "The program and its arguments, after --.", kind: .postTerminator)],
+        options: [
+            OptionSpec("only", help: "Only these secrets (default: every visible one).", takesUpToNextOption: true),
+            OptionSpec("prefix", help: "Put this before every variable name (DB_PASSWORD → P + DB_PASSWORD)."),
+            OptionSpec("map", valueName: "name=VAR", help: "Give a secret another variable name.", isRepeatable: true),
+            .flag("mask", help: "Stay as the parent and mask secret values in the program's output."),
+        ]
     )
 
-    @Option(parsing: .upToNextOption, help: "Only these secrets (default: every visible one).")
-    var only: [String] = []
+    let only: [String]
+    let prefix: String
+    let map: [String]
+    let mask: Bool
+    let command: [String]
+    let options: LocationOptions
 
-    @Option(help: "Put this before every variable name (DB_PASSWORD → P + DB_PASSWORD).")
-    var prefix: String = ""
-
-    @Option(parsing: .singleValue, help: ArgumentHelp("Give a secret another variable name.", valueName: "name=VAR"))
-    var map: [String] = []
-
-    @Flag(help: "Stay as the parent and mask secret values in the program's output.")
-    var mask = false
-
-    @Argument(parsing: .postTerminator, help: "The program and its arguments, after --.")
-    var command: [String] = []
-
-    @OptionGroup var options: LocationOptions
+    init(_ parsed: ParsedArguments) throws {
+        only = parsed.values("only")
+        prefix = parsed.value("prefix") ?? ""
+        map = parsed.values("map")
+        mask = parsed.flag("mask")
+        command = parsed.words("command")
+        options = try LocationOptions(parsed)
+        try validate()
+    }
 
     func validate() throws {
         guard !command.isEmpty else { throw ValidationError("give the program to run after --: mage-vault exec -- COMMAND ARGS…") }

@@ -1,28 +1,33 @@
-import ArgumentParser
 import MageVault
 import MageVaultCommandLine
 
-struct Export: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "export",
+struct Export: Command {
+    static let spec = CommandSpec(
+        name: "export",
         abstract: "Write every visible secret in plain text, to move to another manager or to audit.",
         discussion: """
             Plain text leaves the vault only with --plaintext. Writes to standard output, or \
             with -o to a file created with mode 0600 (atomically). The env format quotes \
             values as 'import' reads them back.
-            """
+            """,
+        options: [
+            OptionSpec("format", value: .choice(SecretsFile.Format.allCases.map { $0.rawValue }), help: "env or json.", defaultValue: "env"),
+            .flag("plaintext", help: "Confirm that plain-text secrets may be written."),
+            OptionSpec("output", short: "o", valueName: "file", help: "Write here (mode 0600) instead of standard output.", isFile: true),
+        ]
     )
 
-    @Option(help: "env or json.")
-    var format: SecretsFile.Format = .env
+    let format: SecretsFile.Format
+    let plaintext: Bool
+    let output: String?
+    let options: LocationOptions
 
-    @Flag(help: "Confirm that plain-text secrets may be written.")
-    var plaintext = false
-
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write here (mode 0600) instead of standard output.", valueName: "file"))
-    var output: String?
-
-    @OptionGroup var options: LocationOptions
+    init(_ parsed: ParsedArguments) throws {
+        format = parsed.value("format").flatMap(SecretsFile.Format.init(rawValue:)) ?? .env
+        plaintext = parsed.flag("plaintext")
+        output = parsed.value("output")
+        options = try LocationOptions(parsed)
+    }
 
     func run() throws {
         guard plaintext else {

@@ -1,18 +1,21 @@
-import ArgumentParser
 import MageVault
 import MageVaultCommandLine
 
-struct GitCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "git",
-        abstract: "Keep the vault log in a git repository: merge driver and readable diffs.",
-        subcommands: [GitSetup.self, GitMerge.self, GitDiffText.self]
-    )
+/// `git setup`, `git merge` and `git diff-text`.
+enum GitCommand {
+    static var entry: CommandSpec {
+        CommandSpec(
+            name: "git",
+            abstract: "Keep the vault log in a git repository: merge driver and readable diffs.",
+            takesLocationOptions: false,
+            subcommands: [GitSetup.entry, GitMerge.entry, GitDiffText.entry]
+        )
+    }
 }
 
-struct GitSetup: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "setup",
+struct GitSetup: Command {
+    static let spec = CommandSpec(
+        name: "setup",
         abstract: "Register the merge driver and the diff text converter for the vault log (idempotent).",
         discussion: """
             Run inside the checkout. Sets merge.mage-vault and diff.mage-vault in .git/config \
@@ -21,7 +24,11 @@ struct GitSetup: ParsableCommand {
             """
     )
 
-    @OptionGroup var options: LocationOptions
+    let options: LocationOptions
+
+    init(_ parsed: ParsedArguments) throws {
+        options = try LocationOptions(parsed)
+    }
 
     func run() throws {
         let program = FileSystem.executablePath().map {
@@ -32,9 +39,9 @@ struct GitSetup: ParsableCommand {
     }
 }
 
-struct GitMerge: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "merge",
+struct GitMerge: Command {
+    static let spec = CommandSpec(
+        name: "merge",
         abstract: "git's merge driver for the vault log: a three-way merge of records.",
         discussion: """
             mage-vault git merge BASE OURS THEIRS writes the merged log to OURS: both sides' \
@@ -46,18 +53,36 @@ struct GitMerge: ParsableCommand {
             registered, for instance: git -c merge.mage-vault.driver="$(git config \
             merge.mage-vault.driver) --theirs db_password" merge feature. Or set the value \
             you want with 'mage-vault set', then 'git add' the log.
-            """
+            """,
+        arguments: [
+            ArgumentSpec("base", help: "The common ancestor (%O).", isFile: true),
+            ArgumentSpec("ours", help: "Our version (%A); the result is written here.", isFile: true),
+            ArgumentSpec("theirs", help: "Their version (%B).", isFile: true),
+        ],
+        options: [
+            OptionSpec("ours", help: "Keep our value of this secret (repeatable).", isRepeatable: true),
+            OptionSpec("theirs", help: "Keep their value of this secret (repeatable).", isRepeatable: true),
+            .flag("last-writer-wins", help: "Settle every conflict by the newest write."),
+        ]
     )
 
-    @Argument(help: "The common ancestor (%O).") var base: String
-    @Argument(help: "Our version (%A); the result is written here.") var ours: String
-    @Argument(help: "Their version (%B).") var theirs: String
+    let base: String
+    let ours: String
+    let theirs: String
+    let oursNames: [String]
+    let theirsNames: [String]
+    let lastWriterWins: Bool
+    let options: LocationOptions
 
-    @Option(name: .customLong("ours"), help: "Keep our value of this secret (repeatable).") var oursNames: [String] = []
-    @Option(name: .customLong("theirs"), help: "Keep their value of this secret (repeatable).") var theirsNames: [String] = []
-    @Flag(name: .customLong("last-writer-wins"), help: "Settle every conflict by the newest write.") var lastWriterWins = false
-
-    @OptionGroup var options: LocationOptions
+    init(_ parsed: ParsedArguments) throws {
+        base = parsed.argument("base")
+        ours = parsed.argument("ours")
+        theirs = parsed.argument("theirs")
+        oursNames = parsed.values("ours")
+        theirsNames = parsed.values("theirs")
+        lastWriterWins = parsed.flag("last-writer-wins")
+        options = try LocationOptions(parsed)
+    }
 
     func run() throws {
         var environments = Environment.allScopes(options.location)
@@ -82,15 +107,20 @@ struct GitMerge: ParsableCommand {
     }
 }
 
-struct GitDiffText: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "diff-text",
-        abstract: "git's textconv for the vault log: names and states per environment, never values."
+struct GitDiffText: Command {
+    static let spec = CommandSpec(
+        name: "diff-text",
+        abstract: "git's textconv for the vault log: names and states per environment, never values.",
+        arguments: [ArgumentSpec("file", help: "The log file git hands over.", isFile: true)]
     )
 
-    @Argument(help: "The log file git hands over.") var file: String
+    let file: String
+    let options: LocationOptions
 
-    @OptionGroup var options: LocationOptions
+    init(_ parsed: ParsedArguments) throws {
+        file = parsed.argument("file")
+        options = try LocationOptions(parsed)
+    }
 
     func run() throws {
         print(try LogSummary.text(of: file, environments: Environment.allScopes(options.location)), terminator: "")

@@ -1,24 +1,27 @@
-import ArgumentParser
 import MageVault
 import MageVaultCommandLine
 
-struct History: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "history",
+struct History: Command {
+    static let spec = CommandSpec(
+        name: "history",
         abstract: "List a secret's versions (time, set or deleted); values only with --show-values.",
         discussion: """
             Versions are numbered from 1, the oldest still in the log; compaction keeps the \
             newest 10 (or --history) and drops older ones, so numbers can shift after it.
-            """
+            """,
+        arguments: [ArgumentSpec("name", help: "The secret's name.")],
+        options: [.flag("show-values", help: "Print each version's value too.")]
     )
 
-    @Argument(help: "The secret's name.")
-    var name: String
+    let name: String
+    let showValues: Bool
+    let options: LocationOptions
 
-    @Flag(name: .customLong("show-values"), help: "Print each version's value too.")
-    var showValues = false
-
-    @OptionGroup var options: LocationOptions
+    init(_ parsed: ParsedArguments) throws {
+        name = parsed.argument("name")
+        showValues = parsed.flag("show-values")
+        options = try LocationOptions(parsed)
+    }
 
     func run() throws {
         let vault = try options.openVault(create: false)
@@ -39,20 +42,24 @@ struct History: ParsableCommand {
     }
 }
 
-struct Rollback: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "rollback",
+struct Rollback: Command {
+    static let spec = CommandSpec(
+        name: "rollback",
         abstract: "Bring back an earlier value of a secret, as a new version.",
-        discussion: "mage-vault history NAME shows the version numbers."
+        discussion: "mage-vault history NAME shows the version numbers.",
+        arguments: [ArgumentSpec("name", help: "The secret's name.")],
+        options: [OptionSpec("to", value: .integer, help: "The version whose value becomes current again.", isRequired: true)]
     )
 
-    @Argument(help: "The secret's name.")
-    var name: String
+    let name: String
+    let to: Int
+    let options: LocationOptions
 
-    @Option(help: "The version whose value becomes current again.")
-    var to: Int
-
-    @OptionGroup var options: LocationOptions
+    init(_ parsed: ParsedArguments) throws {
+        name = parsed.argument("name")
+        to = parsed.integer("to") ?? 0
+        options = try LocationOptions(parsed)
+    }
 
     func run() throws {
         let vault = try options.openVault(create: false)

@@ -1,28 +1,34 @@
-import ArgumentParser
 import MageVault
 import MageVaultCommandLine
 
-struct Import: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "import",
+struct Import: Command {
+    static let spec = CommandSpec(
+        name: "import",
         abstract: "Set many secrets from a .env file or a JSON object, all or nothing.",
         discussion: """
             A .env file holds NAME=value lines (dotenv's quoting; '#' comments; 'export' \
             allowed); a JSON file is an object of name to string value. Every entry is \
             checked first; then all are written in one commit with one sync. A name given \
             twice is refused, naming it.
-            """
+            """,
+        arguments: [ArgumentSpec("file", help: "The file to import ('-' for standard input).", isFile: true)],
+        options: [
+            .quiet,
+            OptionSpec("format", value: .choice(SecretsFile.Format.allCases.map { $0.rawValue }), help: "env or json (default: JSON when the file starts with '{')."),
+        ]
     )
 
-    @OptionGroup var progress: ProgressOptions
+    let progress: ProgressOptions
+    let file: String
+    let format: SecretsFile.Format?
+    let options: LocationOptions
 
-    @Argument(help: "The file to import ('-' for standard input).")
-    var file: String
-
-    @Option(help: "env or json (default: JSON when the file starts with '{').")
-    var format: SecretsFile.Format?
-
-    @OptionGroup var options: LocationOptions
+    init(_ parsed: ParsedArguments) throws {
+        progress = ProgressOptions(parsed)
+        file = parsed.argument("file")
+        format = parsed.value("format").flatMap(SecretsFile.Format.init(rawValue:))
+        options = try LocationOptions(parsed)
+    }
 
     func run() throws {
         let limit = 256 << 20
@@ -41,5 +47,3 @@ struct Import: ParsableCommand {
         print("imported \(count) secret\(count == 1 ? "" : "s")")
     }
 }
-
-extension SecretsFile.Format: ExpressibleByArgument {}

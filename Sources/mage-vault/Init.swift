@@ -1,21 +1,25 @@
-import ArgumentParser
 import MageVault
 import MageVaultCommandLine
 
-struct Init: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "init",
+struct Init: Command {
+    static let spec = CommandSpec(
+        name: "init",
         abstract: "Create this environment's uuid, key and log, adopting what already exists.",
         discussion: """
             Adopts Mage's secrets/uuid when it exists, so an existing Mage install keeps its \
             identity. Creates secrets/vault.key (32 random bytes, mode 0600, in a 0700 folder) \
             and the log. Running it again changes nothing.
-            """
+            """,
+        options: PassphraseOptions.specs
     )
 
-    @OptionGroup var key: PassphraseOptions
+    let key: PassphraseOptions
+    let options: LocationOptions
 
-    @OptionGroup var options: LocationOptions
+    init(_ parsed: ParsedArguments) throws {
+        key = PassphraseOptions(parsed)
+        options = try LocationOptions(parsed)
+    }
 
     func run() throws {
         let location = options.location

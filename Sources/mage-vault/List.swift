@@ -1,23 +1,26 @@
-import ArgumentParser
 import MageVault
 import MageVaultCommandLine
 
-struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "list",
+struct List: Command {
+    static let spec = CommandSpec(
+        name: "list",
         abstract: "List the visible secret names with their last update and scope (never values).",
         discussion: """
             With --project (and --pipeline), names of the parent scopes are listed too; each \
             shows the scope its value comes from, the nearest one: pipeline, then project, \
             then global. A secret that has records of which none opens (damaged or forged) \
             is left out, and list then exits with 4 naming where, after listing the others.
-            """
+            """,
+        options: [.flag("json", help: "Print a JSON array of {\"name\", \"updated\", \"scope\"} objects.")]
     )
 
-    @Flag(help: "Print a JSON array of {\"name\", \"updated\", \"scope\"} objects.")
-    var json = false
+    let json: Bool
+    let options: LocationOptions
 
-    @OptionGroup var options: LocationOptions
+    init(_ parsed: ParsedArguments) throws {
+        json = parsed.flag("json")
+        options = try LocationOptions(parsed)
+    }
 
     func run() throws {
         let vault = try options.openForReading()

@@ -1,16 +1,23 @@
-import ArgumentParser
 import MageVault
 import MageVaultCommandLine
 
-extension KDFLimits: ExpressibleByArgument {}
-
 /// `--passphrase` and `--kdf-limits`, for `init` and `rekey`.
-struct PassphraseOptions: ParsableArguments {
-    @Flag(help: "Protect the key with a passphrase (Argon2id); no key material is stored on disk.")
-    var passphrase = false
+struct PassphraseOptions {
+    /// Their specs.
+    static let specs: [OptionSpec] = [
+        .flag("passphrase", help: "Protect the key with a passphrase (Argon2id); no key material is stored on disk."),
+        OptionSpec(
+            "kdf-limits", value: .choice(KDFLimits.allCases.map { $0.rawValue }), help: "Argon2id cost: interactive, moderate (default) or sensitive.",
+            defaultValue: KDFLimits.moderate.rawValue),
+    ]
 
-    @Option(name: .customLong("kdf-limits"), help: "Argon2id cost: interactive, moderate (default) or sensitive.")
-    var kdfLimits: KDFLimits = .moderate
+    let passphrase: Bool
+    let kdfLimits: KDFLimits
+
+    init(_ parsed: ParsedArguments) {
+        passphrase = parsed.flag("passphrase")
+        kdfLimits = parsed.value("kdf-limits").flatMap(KDFLimits.init(rawValue:)) ?? .moderate
+    }
 
     /// The new key: a passphrase's (asked for now) with `--passphrase`, else random. A scope
     /// that has no key yet (`init`) may take its passphrase from `$MAGE_VAULT_PASSPHRASE` too.
@@ -19,9 +26,9 @@ struct PassphraseOptions: ParsableArguments {
     }
 }
 
-struct Rekey: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "rekey",
+struct Rekey: Command {
+    static let spec = CommandSpec(
+        name: "rekey",
         abstract: "Give this scope a new key (or passphrase) and re-seal its records.",
         discussion: """
             Re-seals only this scope's records (other environments' are copied byte for \
@@ -34,17 +41,21 @@ struct Rekey: ParsableCommand {
             readable after a merge. Once every copy that matters is merged and re-sealed \
             (run rekey again after such a merge), 'rekey --retire' forgets the old keys \
             that no record of the log needs.
-            """
+            """,
+        options: [.quiet] + PassphraseOptions.specs + [.flag("retire", help: "Keep the key; forget the retired keys that no record of the log needs.")]
     )
 
-    @OptionGroup var progress: ProgressOptions
+    let progress: ProgressOptions
+    let key: PassphraseOptions
+    let retire: Bool
+    let options: LocationOptions
 
-    @OptionGroup var key: PassphraseOptions
-
-    @Flag(help: "Keep the key; forget the retired keys that no record of the log needs.")
-    var retire = false
-
-    @OptionGroup var options: LocationOptions
+    init(_ parsed: ParsedArguments) throws {
+        progress = ProgressOptions(parsed)
+        key = PassphraseOptions(parsed)
+        retire = parsed.flag("retire")
+        options = try LocationOptions(parsed)
+    }
 
     func run() throws {
         let vault = try Vault(environment: Environment.open(options.location, create: false))

@@ -1,10 +1,9 @@
-import ArgumentParser
 import MageVault
 import MageVaultCommandLine
 
-struct Render: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "render",
+struct Render: Command {
+    static let spec = CommandSpec(
+        name: "render",
         abstract: "Render a Mage config file: replace mage_secret_var, env_var and json_value.",
         discussion: """
             Replaces {{ mage_secret_var('name') }}, {{ env_var('NAME') }} and \
@@ -18,29 +17,38 @@ struct Render: ParsableCommand {
             project_uuid='P', pipeline_uuid='Q') reads exactly that scope, as Mage does. Other expressions are left as \
             they are with a warning, or refused with --strict. -o creates the output with \
             mode 0600, atomically: it holds secrets.
-            """
+            """,
+        arguments: [ArgumentSpec("file", help: "The config file ('-' for standard input).", isFile: true)],
+        options: [
+            OptionSpec("output", short: "o", valueName: "file", help: "Write here (mode 0600) instead of standard output.", isFile: true),
+            .flag("allow-missing", help: "Render a missing secret or unset variable as empty (--missing empty)."),
+            OptionSpec(
+                "missing", value: .choice(MissingPolicy.allCases.map { $0.rawValue }), valueName: "policy",
+                help: "What a missing secret or unset variable becomes: fail (default), empty, or none (Mage's None, with a warning)."),
+            .flag("strict", help: "Refuse expressions other than mage_secret_var, env_var and json_value."),
+        ]
     )
 
-    @Argument(help: "The config file ('-' for standard input).")
-    var file: String
+    let file: String
+    let output: String?
+    let allowMissing: Bool
+    let missing: MissingPolicy?
+    let strict: Bool
+    let options: LocationOptions
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write here (mode 0600) instead of standard output.", valueName: "file"))
-    var output: String?
-
-    @Flag(name: .customLong("allow-missing"), help: "Render a missing secret or unset variable as empty (--missing empty).")
-    var allowMissing = false
-
-    @Option(help: ArgumentHelp("What a missing secret or unset variable becomes: fail (default), empty, or none (Mage's None, with a warning).", valueName: "policy"))
-    var missing: MissingPolicy?
+    init(_ parsed: ParsedArguments) throws {
+        file = parsed.argument("file")
+        output = parsed.value("output")
+        allowMissing = parsed.flag("allow-missing")
+        missing = parsed.value("missing").flatMap(MissingPolicy.init(rawValue:))
+        strict = parsed.flag("strict")
+        options = try LocationOptions(parsed)
+        try validate()
+    }
 
     func validate() throws {
         if allowMissing, let missing, missing != .empty { throw ValidationError("--allow-missing and --missing \(missing.rawValue) disagree; pass one") }
     }
-
-    @Flag(help: "Refuse expressions other than mage_secret_var, env_var and json_value.")
-    var strict = false
-
-    @OptionGroup var options: LocationOptions
 
     func run() throws {
         let limit = 64 << 20
@@ -81,5 +89,3 @@ struct Render: ParsableCommand {
         }
     }
 }
-
-extension MissingPolicy: ExpressibleByArgument {}

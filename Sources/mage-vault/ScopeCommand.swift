@@ -1,27 +1,34 @@
-import ArgumentParser
 import MageVault
 import MageVaultCommandLine
 
-struct ScopeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "scope",
-        abstract: "Rename a pipeline scope, or forget a project's or pipeline's secrets.",
-        subcommands: [RenameScope.self, DeleteScope.self]
-    )
+/// `scope rename` and `scope delete`.
+enum ScopeCommand {
+    static var entry: CommandSpec {
+        CommandSpec(
+            name: "scope",
+            abstract: "Rename a pipeline scope, or forget a project's or pipeline's secrets.",
+            takesLocationOptions: false,
+            subcommands: [RenameScope.entry, DeleteScope.entry]
+        )
+    }
 }
 
-struct RenameScope: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "rename",
+struct RenameScope: Command {
+    static let spec = CommandSpec(
+        name: "rename",
         abstract: "Rename a pipeline scope; its secrets follow (Mage moves the folder on rename).",
         usage: "mage-vault scope rename --project <project> --pipeline <pipeline> <new-name> [--data-dir <dir>] [--vault <file>]",
-        discussion: "--project and --pipeline (the pipeline to rename) are required."
+        discussion: "--project and --pipeline (the pipeline to rename) are required.",
+        arguments: [ArgumentSpec("new-name", help: "The pipeline's new name.")]
     )
 
-    @Argument(help: "The pipeline's new name.")
-    var newName: String
+    let newName: String
+    let options: LocationOptions
 
-    @OptionGroup var options: LocationOptions
+    init(_ parsed: ParsedArguments) throws {
+        newName = parsed.argument("new-name")
+        options = try LocationOptions(parsed)
+    }
 
     func run() throws {
         guard let project = options.project, let pipeline = options.pipeline else {
@@ -32,22 +39,26 @@ struct RenameScope: ParsableCommand {
     }
 }
 
-struct DeleteScope: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "delete",
+struct DeleteScope: Command {
+    static let spec = CommandSpec(
+        name: "delete",
         abstract: "Forget every secret of a project or pipeline scope, after a confirmation.",
         usage: "mage-vault scope delete --project <project> [--pipeline <pipeline>] [--yes] [--data-dir <dir>] [--vault <file>] [--key-file <file>]",
         discussion: """
             --project is required (with --pipeline, a pipeline of it). Deletes each secret of \
             the scope (in one commit) and removes the scope's uuid and key files. Asks for \
             confirmation on a terminal; elsewhere pass --yes.
-            """
+            """,
+        options: [.flag("yes", help: "Do not ask for confirmation.")]
     )
 
-    @Flag(help: "Do not ask for confirmation.")
-    var yes = false
+    let yes: Bool
+    let options: LocationOptions
 
-    @OptionGroup var options: LocationOptions
+    init(_ parsed: ParsedArguments) throws {
+        yes = parsed.flag("yes")
+        options = try LocationOptions(parsed)
+    }
 
     func run() throws {
         let scope = options.location.scope

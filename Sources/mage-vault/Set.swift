@@ -1,10 +1,9 @@
-import ArgumentParser
 import MageVault
 import MageVaultCommandLine
 
-struct Set: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "set",
+struct Set: Command {
+    static let spec = CommandSpec(
+        name: "set",
         abstract: "Set a secret's value (read from standard input, a prompt, or a file).",
         discussion: """
             The value is never taken from the command line. On a terminal, set asks for it \
@@ -12,31 +11,40 @@ struct Set: ParsableCommand {
             given, a trailing newline included (so `printf '%s' "$V" | mage-vault set NAME`, \
             or pass --strip-newline). Values are UTF-8 text of at most 1 MiB; an empty value \
             (Mage allows them) needs --allow-empty, so that an empty pipe stores nothing by accident.
-            """
+            """,
+        arguments: [
+            ArgumentSpec("name", help: "The secret's name (1-255 bytes, no control characters)."),
+            // Whatever follows the name (a value typed as an argument, or an unknown option, which
+            // may be a value starting with '-'): refused without repeating it.
+            ArgumentSpec("value", help: "", kind: .unrecognized),
+        ],
+        options: [
+            OptionSpec("from-file", valueName: "file", help: "Read the value from this file.", isFile: true),
+            .flag("strip-newline", help: "Drop one trailing newline (\\n or \\r\\n) from a piped or file value."),
+            .flag("allow-empty", help: "Store an empty value (Mage allows them); without it an empty value is refused."),
+        ]
     )
 
-    @Argument(help: "The secret's name (1-255 bytes, no control characters).")
-    var name: String
+    let name: String
+    let value: [String]
+    let fromFile: String?
+    let stripNewline: Bool
+    let allowEmpty: Bool
+    let options: LocationOptions
 
-    /// Whatever follows the name (a value typed as an argument, or an unknown option, which
-    /// may be a value starting with '-'): refused without repeating it.
-    @Argument(parsing: .allUnrecognized, help: .private)
-    var value: [String] = []
-
-    @Option(name: .customLong("from-file"), help: ArgumentHelp("Read the value from this file.", valueName: "file"))
-    var fromFile: String?
-
-    @Flag(name: .customLong("strip-newline"), help: "Drop one trailing newline (\\n or \\r\\n) from a piped or file value.")
-    var stripNewline = false
-
-    @Flag(name: .customLong("allow-empty"), help: "Store an empty value (Mage allows them); without it an empty value is refused.")
-    var allowEmpty = false
-
-    @OptionGroup var options: LocationOptions
+    init(_ parsed: ParsedArguments) throws {
+        name = parsed.argument("name")
+        value = parsed.words("value")
+        fromFile = parsed.value("from-file")
+        stripNewline = parsed.flag("strip-newline")
+        allowEmpty = parsed.flag("allow-empty")
+        options = try LocationOptions(parsed)
+        try validate()
+    }
 
     func validate() throws {
         do { _ = try SecretName(name) } catch { throw ValidationError("\(error)") }
-        // ArgumentParser would say "Unexpected argument '<the value>'": the value on the screen again.
+        // A generic parser would say "Unexpected argument '<the value>'": the value on the screen again.
         guard value.isEmpty else {
             throw ValidationError(
                 "set takes a name and no value: a value is never an argument (command lines show up in ps, shell history and CI logs), "

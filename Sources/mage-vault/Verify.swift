@@ -1,25 +1,28 @@
-import ArgumentParser
 import MageVault
 import MageVaultCommandLine
 
-struct Verify: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "verify",
+struct Verify: Command {
+    static let spec = CommandSpec(
+        name: "verify",
         abstract: "Check every record; exit 0 when healthy, 4 when damaged.",
         discussion: """
             Checks the framing and checksum of every line (every environment's, key or not) \
             and opens every record of this environment. Reports counts per uuid, a torn tail \
             (an interrupted write; healthy, cut by the next writer) and the offset of every \
             damaged line. --repair then does what 'recover' does.
-            """
+            """,
+        options: [.quiet, .flag("repair", help: "Write a repaired log when damage or a torn tail is found (see 'recover').")]
     )
 
-    @OptionGroup var progress: ProgressOptions
+    let progress: ProgressOptions
+    let repair: Bool
+    let options: LocationOptions
 
-    @Flag(help: "Write a repaired log when damage or a torn tail is found (see 'recover').")
-    var repair = false
-
-    @OptionGroup var options: LocationOptions
+    init(_ parsed: ParsedArguments) throws {
+        progress = ProgressOptions(parsed)
+        repair = parsed.flag("repair")
+        options = try LocationOptions(parsed)
+    }
 
     func run() throws {
         let vault = try options.openVault(create: false)
@@ -68,9 +71,9 @@ struct Verify: ParsableCommand {
     }
 }
 
-struct Recover: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "recover",
+struct Recover: Command {
+    static let spec = CommandSpec(
+        name: "recover",
         abstract: "Write a new log of every record that still verifies; keep the damaged one beside it.",
         discussion: """
             Keeps the header, every well-formed record of other environments byte for byte, \
@@ -80,15 +83,19 @@ struct Recover: ParsableCommand {
             be a rekey's made on another branch or machine); --set-aside-unknown-keys sets \
             aside those of the selected scope as well, once you know no rekey elsewhere \
             needs them.
-            """
+            """,
+        options: [.quiet, .flag("set-aside-unknown-keys", help: "Also set aside the selected scope's records under key ids it does not hold.")]
     )
 
-    @OptionGroup var progress: ProgressOptions
+    let progress: ProgressOptions
+    let setAsideUnknownKeys: Bool
+    let options: LocationOptions
 
-    @Flag(help: "Also set aside the selected scope's records under key ids it does not hold.")
-    var setAsideUnknownKeys = false
-
-    @OptionGroup var options: LocationOptions
+    init(_ parsed: ParsedArguments) throws {
+        progress = ProgressOptions(parsed)
+        setAsideUnknownKeys = parsed.flag("set-aside-unknown-keys")
+        options = try LocationOptions(parsed)
+    }
 
     func run() throws {
         try Self.repair(options.openVault(create: false), progress: progress, unknownKeys: setAsideUnknownKeys)

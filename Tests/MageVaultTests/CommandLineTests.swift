@@ -119,12 +119,11 @@ struct CommandLineTests: ToolSuite {
         #expect(try contents(mage + "/secrets/uuid") == Array("0123456789abcdef0123456789abcdef".utf8))
     }
 
-    @Test("A plain get answers the same through the quick parser and through ArgumentParser")
-    func quickGetMatchesFullParser() throws {
+    @Test("Every spelling of a plain get prints the same; a bad spelling is the usage error it always was")
+    func everySpellingOfGet() throws {
         #expect(try tool("set", "db_password", input: "made-up-global").status == 0)
         #expect(try tool("set", "db_password", "--project", "etl", input: "made-up-project").status == 0)
         #expect(try tool("set", "ünï", input: "made-up-unicode").status == 0)
-        // `get OPTIONS -- NAME` means the same, but the quick parser leaves `--` to ArgumentParser.
         let cases: [(options: [String], name: String)] = [
             (["--data-dir", data], "db_password"),
             (["--data-dir=\(data)"], "db_password"),
@@ -138,17 +137,31 @@ struct CommandLineTests: ToolSuite {
             (["--data-dir", data, "--vault", directory.file("other.log")], "db_password"),
         ]
         for (options, name) in cases {
-            let quick = try run(["get"] + options + [name])
-            let full = try run(["get"] + options + ["--", name])
-            #expect(quick.status == full.status, "\(options) \(name)")
-            #expect(quick.output == full.output, "\(options) \(name)")
-            #expect(quick.error == full.error, "\(options) \(name)")
+            let plain = try run(["get"] + options + [name])
+            for spelling in [options + ["get", name], ["get", name] + options, ["get"] + options + ["--", name]] {
+                let other = try run(spelling)
+                #expect(plain.status == other.status, "\(spelling)")
+                #expect(plain.output == other.output, "\(spelling)")
+                #expect(plain.error == other.error, "\(spelling)")
+            }
         }
         #expect(try run(["get", "--data-dir", data, "db_password"]).text == "made-up-global")
-        // An empty inline value is left for ArgumentParser to judge, whatever it decides.
-        let empty = try run(["get", "--data-dir=", data, "db_password"])
-        let emptyFull = try run(["get", "--data-dir=", data, "--", "db_password"])
-        #expect(empty.status == emptyFull.status && empty.output == emptyFull.output && empty.error == emptyFull.error)
+        // The errors ArgumentParser gave, word for word, exit 2, nothing on standard output.
+        let usage = "Usage: mage-vault get <name> [--at-version <n>] [--data-dir <dir>] [--vault <file>] [--key-file <file>] [--project <project>] [--pipeline <pipeline>]\n"
+            + "  See 'mage-vault get --help' for more information.\n"
+        let bad: [([String], String)] = [
+            (["get"], "Error: Missing expected argument '<name>'\nHelp:  <name>  The secret's name.\n" + usage),
+            (["get", "a", "b", "--data-dir", data], "Error: Unexpected argument 'b'\n" + usage),
+            (["get", "-x", "a"], "Error: Unknown option '-x'\n" + usage),
+            (["get", "--at-version", "x", "a"], "Error: The value 'x' is invalid for '--at-version <n>'\nHelp:  --at-version <n>  An earlier version (see 'mage-vault history').\n" + usage),
+            (["get", "a", "--data-dir"], "Error: Missing value for '--data-dir <dir>'\nHelp:  --data-dir <dir>  The data directory (default: $MAGE_DATA_DIR, else ~/.mage_data).\n" + usage),
+        ]
+        for (arguments, message) in bad {
+            let result = try run(arguments)
+            #expect(result.status == 2, "\(arguments)")
+            #expect(result.output.isEmpty, "\(arguments)")
+            #expect(result.error == message, "\(arguments)")
+        }
     }
 
     @Test("A piped value keeps its bytes exactly; --strip-newline drops one newline; --from-file reads a file")

@@ -34,7 +34,7 @@ struct FirstTenMinutesTests: ToolSuite {
         try write(joined(all), to: log)
     }
 
-    @Test("The location options work before the subcommand too: get (both parsers), set, list, help, exec, completion")
+    @Test("The location options work before the subcommand too: get, set, list, help, exec, completion")
     func locationOptionsBeforeTheSubcommand() throws {
         #expect(try run(["--data-dir", data, "set", "db_password"], input: Array("made-up-before".utf8)).status == 0)
         for arguments in [["--data-dir", data, "get", "db_password"], ["--data-dir=\(data)", "get", "db_password"],

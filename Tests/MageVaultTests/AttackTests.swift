@@ -456,6 +456,46 @@ struct AttackTests {
         #expect(try project.secretValue(named: nfc) == "made-up project")
     }
 
+    @Test("A body spelled with a byte outside the base64 alphabet (which libsodium 1.0.18 reads as '/') does not open: one spelling per record")
+    func bodyWithANonBase64ByteDoesNotOpen() throws {
+        let dev = try vault("dev")
+        let path = dev.environment.location.logFile
+        // Set until a body holds a "/" (nearly always at once).
+        var index = 0
+        var line: [UInt8] = []
+        repeat {
+            try dev.setSecret(named: "name\(index)", value: "made-up \(index)")
+            line = try records(path).last!.line
+            index += 1
+        } while !line[RecordHeader.bodyOffset..<(line.count - 9)].contains(UInt8(ascii: "/"))
+        let header = try records(path).last!.header
+        var respelled = line
+        respelled[respelled[RecordHeader.bodyOffset...].firstIndex(of: UInt8(ascii: "/"))!] = 0x80
+        respelled = withFreshChecksum(respelled)
+        for candidate in [line, respelled] {
+            let opened = Result { () throws(OpenError) in
+                try candidate.withBytes { bytes throws(OpenError) in
+                    try RecordCodec.openName(line: bytes, header: header, keys: dev.environment.keys, vault: dev.vaultID)
+                }
+            }
+            let whole = Result { () throws(OpenError) in
+                try candidate.withBytes { bytes throws(OpenError) in
+                    try RecordCodec.open(line: bytes, header: header, keys: dev.environment.keys, vault: dev.vaultID).name
+                }
+            }
+            let expected: Result<String, OpenError> =
+                candidate == line ? .success("name\(index - 1)") : .failure(.notAuthentic("body is not canonical base64"))
+            #expect(opened == expected)
+            #expect(whole == expected)
+        }
+        // Appended, it ties with the genuine line: readers pass it over, verify calls it damage.
+        try append(respelled, to: path)
+        let reader = try vault("dev")
+        #expect(try reader.secretValue(named: "name\(index - 1)") == "made-up \(index - 1)")
+        #expect(try reader.secrets().count == index)
+        #expect(try !reader.verify().isHealthy)
+    }
+
     // MARK: The binding of a sealed name to its tag
 
     @Test("A record whose binding is right but whose tag is another name's does not open, and is never that name's value")

@@ -89,13 +89,16 @@ public enum SecretBox {
     }
 
     /// Authenticates the whole box but decrypts only its first `count` plaintext bytes
-    /// (fewer if the plaintext is shorter); `nil` when it does not authenticate.
+    /// (fewer if the plaintext is shorter) and calls `body` with them, in secure memory that
+    /// is wiped when `body` returns; `nil` when the box does not authenticate.
     ///
     /// A secretbox is Poly1305 over the ciphertext, keyed with the first 32 bytes of the
     /// XSalsa20 keystream, and the plaintext XORed with the keystream from byte 32 on. So the
     /// authenticator can be checked without decrypting, and a prefix decrypted alone: `list`
     /// reads names without ever turning values into plain text.
-    public static func openPrefix(_ box: UnsafeRawBufferPointer, count: Int, keys: EnvironmentKeys) -> SecureBytes? {
+    public static func withOpenedPrefix<R>(
+        _ box: UnsafeRawBufferPointer, count: Int, keys: EnvironmentKeys, _ body: (UnsafeRawBufferPointer) -> R
+    ) -> R? {
         guard box.count >= overhead else { return nil }
         let nonce = box.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let mac = nonce.advanced(by: nonceByteCount)
@@ -103,24 +106,16 @@ public enum SecretBox {
         let ciphertextCount = box.count - overhead
         let wanted = min(count, ciphertextCount)
         let polyKeyCount = Int(crypto_onetimeauth_poly1305_KEYBYTES)
-        let keystream = SecureBytes(count: polyKeyCount + wanted) { stream in
+        // One region: the Poly1305 key, then the keystream that becomes the plaintext in place.
+        return SecureBytes.withScratch(count: polyKeyCount + wanted) { scratch -> R? in
+            let stream = scratch.baseAddress!.assumingMemoryBound(to: UInt8.self)
             keys.sealing.withUnsafeBytes { key in
-                _ = crypto_stream_xsalsa20(
-                    stream.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(stream.count), nonce,
-                    key.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                _ = crypto_stream_xsalsa20(stream, UInt64(scratch.count), nonce, key.baseAddress!.assumingMemoryBound(to: UInt8.self))
             }
-        }
-        let authentic = keystream.withUnsafeBytes { stream in
-            crypto_onetimeauth_poly1305_verify(
-                mac, ciphertext, UInt64(ciphertextCount), stream.baseAddress!.assumingMemoryBound(to: UInt8.self)) == 0
-        }
-        guard authentic else { return nil }
-        return SecureBytes(count: wanted) { out in
-            keystream.withUnsafeBytes { stream in
-                for index in 0..<wanted {
-                    out[index] = ciphertext[index] ^ stream[polyKeyCount + index]
-                }
-            }
+            guard crypto_onetimeauth_poly1305_verify(mac, ciphertext, UInt64(ciphertextCount), stream) == 0 else { return nil }
+            let plaintext = stream + polyKeyCount
+            for index in 0..<wanted { plaintext[index] ^= ciphertext[index] }
+            return body(UnsafeRawBufferPointer(start: plaintext, count: wanted))
         }
     }
 }

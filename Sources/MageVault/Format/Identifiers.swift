@@ -42,8 +42,6 @@ public struct VaultID: Hashable, Sendable, CustomStringConvertible {
 
     /// 32 lowercase hex digits.
     public var description: String { Hex.string(rawValue, width: 32) }
-
-    var bigEndianBytes: [UInt8] { (0..<16).map { UInt8(truncatingIfNeeded: rawValue >> (120 - 8 * $0)) } }
 }
 
 /// The keyed tag of a secret's name (BLAKE2b-128 under the environment's tag sub-key).

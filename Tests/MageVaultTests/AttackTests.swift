@@ -456,6 +456,27 @@ struct AttackTests {
         #expect(try project.secretValue(named: nfc) == "made-up project")
     }
 
+    @Test("Names are listed in the order of their bytes, whatever the script, however long a prefix they share")
+    func listOrderIsByteOrder() throws {
+        let names = [
+            "secret_2", "secret_10", "secret_1", "B", "a", "ab", "a b", "a/b", "~", "z", "caf\u{e9}", "cafe\u{301}",
+            "\u{65e5}\u{672c}", "\u{1F600}", "\u{FF5E}", "\u{A0}x", "exactly16bytes!!", "exactly16bytes!!x", "exactly16bytes!",
+            "a prefix shared by 24 b", "a prefix shared by 24 by", "a prefix shared by 24 bz", "a prefix shared by 24 bya",
+            String(repeating: "\u{e9}", count: 127), String(repeating: "\u{e9}", count: 126) + "z",
+        ]
+        let dev = try vault("dev")
+        for name in names.shuffled() { try dev.setSecret(named: name, value: "made-up") }
+        let byBytes = { (names: [String]) in names.map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) } }
+        #expect(try vault("dev").secrets().map { Array($0.name.utf8) } == byBytes(names))
+        // Through a project scope too: its own names, and the global ones it does not hide.
+        let project = try vault("dev", scope: .project("pr"))
+        try project.setSecret(named: "\u{e9}t\u{e9}", value: "made-up project")
+        try project.setSecret(named: "ab", value: "made-up override")
+        let listed = try project.secrets()
+        #expect(listed.map { Array($0.name.utf8) } == byBytes(names + ["\u{e9}t\u{e9}"]))
+        #expect(listed.filter { $0.scope == .project("pr") }.map(\.name) == ["ab", "\u{e9}t\u{e9}"])
+    }
+
     @Test("A body spelled with a byte outside the base64 alphabet (which libsodium 1.0.18 reads as '/') does not open: one spelling per record")
     func bodyWithANonBase64ByteDoesNotOpen() throws {
         let dev = try vault("dev")

@@ -226,11 +226,13 @@ struct Index {
         return entries[key]?.entry(key)
     }
 
-    /// Every entry of one environment, tombstones included.
-    func entries(of environment: EnvironmentID) -> [(IndexKey, IndexEntry)] {
-        var found: [(IndexKey, IndexEntry)] = []
+    /// Every entry of one environment, tombstones included, as stored (half the size of an
+    /// `IndexEntry`: `list` holds one per name).
+    func entries(of environment: EnvironmentID) -> [(key: IndexKey, stored: StoredEntry)] {
+        var found: [(key: IndexKey, stored: StoredEntry)] = []
+        found.reserveCapacity(min(entries.count, tallies[environment]?.records ?? 0))
         entries.forEach { key, stored in
-            if key.environment == environment { found.append((key, stored.entry(key))) }
+            if key.environment == environment { found.append((key, stored)) }
         }
         return found
     }

@@ -534,15 +534,17 @@ public final class Vault {
         // Records under key ids the scope does not hold are never read: say so on every read,
         // since they may be a rekey's made elsewhere, holding newer values.
         let scope = resolution[position]
-        guard let tally = index.tallies[scope.id], tally.samples.count > 1 || scope.keys(for: tally.samples.first!.key) == nil else {
+        guard let tally = index.tallies[scope.id], let first = tally.firstSample,
+            tally.hasSeveralKeyIDs || scope.keys(for: first.keyID) == nil
+        else {
             return
         }
-        for (keyID, sample) in tally.samples.sorted(by: { $0.value.offset < $1.value.offset }) where scope.keys(for: keyID) == nil {
+        for sample in tally.samples.sorted(by: { $0.offset < $1.offset }) where scope.keys(for: sample.keyID) == nil {
             skippedRecords.append(
                 SkippedRecord(
                     path: log.path, offset: sample.offset,
-                    reason: "sealed under key id \(Hex.string(keyID, width: 8)), which this environment does not hold",
-                    unknownKeyRecords: tally.recordsUnder[keyID] ?? 1))
+                    reason: "sealed under key id \(Hex.string(sample.keyID, width: 8)), which this environment does not hold",
+                    unknownKeyRecords: tally.recordsUnder[sample.keyID] ?? 1))
         }
     }
 
@@ -571,7 +573,7 @@ public final class Vault {
         tally = current
         // One record of each held key id, then (should those be forged) every record of the scope.
         var samples: [Candidate] = []
-        for (keyID, sample) in tally.samples where scope.keys(for: keyID) != nil {
+        for sample in tally.samples where scope.keys(for: sample.keyID) != nil {
             let offset: UInt64 = sample.offset
             let line: [UInt8]
             do { line = try log.readLine(at: offset, length: Int(sample.length)) } catch { throw Self.translate(error) }

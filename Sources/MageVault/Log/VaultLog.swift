@@ -12,6 +12,17 @@ public enum LogError: Error, Equatable, Sendable {
     case system(SystemError)
 }
 
+/// A line parsed without a key, or why it is damaged: a `Result<LogLine, FormatError>` in
+/// all but its type. A `Result` of these made the Swift runtime check that `FormatError` is an
+/// `Error` the first time a scan dropped one, a search through every protocol conformance of
+/// the program (some 50 µs in the static binary) that every command paid.
+public enum ParsedLine: Sendable {
+    /// The line's contents.
+    case success(LogLine)
+    /// Why the line is damaged.
+    case failure(FormatError)
+}
+
 /// One complete line found by a scan.
 public struct ScannedLine {
     /// Byte offset of the line's first byte in the file.
@@ -19,7 +30,7 @@ public struct ScannedLine {
     /// Length without the newline.
     public let length: Int
     /// The line parsed without a key, or why it is damaged.
-    public let parsed: Result<LogLine, FormatError>
+    public let parsed: ParsedLine
     /// The line's bytes without the newline: valid only during the visit.
     public let bytes: UnsafeRawBufferPointer
 }
@@ -123,10 +134,12 @@ public final class VaultLog {
     /// offset and length and no bytes: it is skipped, never read into memory whole.
     public func scan(from offset: UInt64, limit: UInt64? = nil, _ visit: (ScannedLine) throws -> Void) throws -> ScanEnd {
         try scanFraming(from: offset, limit: limit) { lineOffset, length, line in
-            let parsed =
-                length > LogLine.maximumLength
-                ? .failure(.malformed("line of \(length) bytes, longer than the longest valid record (\(LogLine.maximumLength))"))
-                : Result { () throws(FormatError) in try LogLine.parse(line) }
+            let parsed: ParsedLine
+            if length > LogLine.maximumLength {
+                parsed = .failure(.malformed("line of \(length) bytes, longer than the longest valid record (\(LogLine.maximumLength))"))
+            } else {
+                do throws(FormatError) { parsed = .success(try LogLine.parse(line)) } catch { parsed = .failure(error) }
+            }
             try visit(ScannedLine(offset: lineOffset, length: length, parsed: parsed, bytes: line))
         }
     }
@@ -149,6 +162,12 @@ public final class VaultLog {
     /// `LogLine.maximumLength` (anything longer is skipped, not buffered).
     static let scanBufferBound = 2 << 20
 
+    /// Bytes a scan (or `readLines`) reads at a time. Small enough to stay in cache and to
+    /// be reused by the allocator from one read to the next: a buffer of the file's size (up
+    /// to 1 MiB, as it was) is fresh memory every time, and faulting its pages in cost a
+    /// short command like `list` more than the reads themselves.
+    static let readChunk = 64 << 10
+
     /// The framing under `scan` and `scanLines`: visits each complete line's offset, length
     /// (newline excluded) and bytes. A line longer than `LogLine.maximumLength` is skipped
     /// by reading on to its newline a buffer at a time, and visited with its offset, its
@@ -162,12 +181,6 @@ public final class VaultLog {
         // Nothing new is the common case of a refresh: allocate the buffer only to read.
         // Uninitialised: pread fills it, and only the bytes it filled are read.
         let capacity = Int(min(UInt64(Self.readChunk), max(4096, fileSize - offset)))
-    /// Bytes a scan (or `readLines`) reads at a time. Small enough to stay in cache and to
-    /// be reused by the allocator from one read to the next: a buffer of the file's size (up
-    /// to 1 MiB, as it was) is fresh memory every time, and faulting its pages in cost a
-    /// short command like `list` more than the reads themselves.
-    static let readChunk = 64 << 10
-
         var buffer = [UInt8](unsafeUninitializedCapacity: capacity) { _, count in count = capacity }
         defer { largestScanBuffer = buffer.count }
         var bufferStart = offset  // file offset of buffer[0]
@@ -310,19 +323,6 @@ public final class VaultLog {
         }
     }
 
-    /// Creates the log holding only `header`, atomically (temporary file, sync, link, sync
-    /// the folder). Call with the exclusive lock held. Does nothing if the file appeared
-    /// meanwhile.
-    public func create(header: FileHeader) throws(LogError) {
-        do throws(SystemError) {
-            try FileSystem.makeDirectories(FileSystem.parentDirectory(of: resolvedPath), mode: 0o700)
-            _ = try FileSystem.createExclusively(resolvedPath, mode: 0o600, contents: header.encoded())
-        } catch {
-            throw .system(error)
-        }
-        _ = try reopenIfReplaced()
-    }
-
     /// The positions of `spans` by offset: a sort of plain integers (offset, position), which
     /// the compiler inlines, rather than of positions through a closure that looks the
     /// offsets up; `list` sorts a span per name.
@@ -337,6 +337,19 @@ public final class VaultLog {
         for (position, span) in spans.enumerated() { keys.append(Key(offset: span.offset, position: position)) }
         keys.sort()
         return keys.map(\.position)
+    }
+
+    /// Creates the log holding only `header`, atomically (temporary file, sync, link, sync
+    /// the folder). Call with the exclusive lock held. Does nothing if the file appeared
+    /// meanwhile.
+    public func create(header: FileHeader) throws(LogError) {
+        do throws(SystemError) {
+            try FileSystem.makeDirectories(FileSystem.parentDirectory(of: resolvedPath), mode: 0o700)
+            _ = try FileSystem.createExclusively(resolvedPath, mode: 0o600, contents: header.encoded())
+        } catch {
+            throw .system(error)
+        }
+        _ = try reopenIfReplaced()
     }
 
     /// Appends `lines` (whole lines, newline-terminated) after the first `end` bytes,

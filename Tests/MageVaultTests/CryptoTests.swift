@@ -54,6 +54,29 @@ struct CryptoTests {
         }
     }
 
+    @Test("A prefix whose length its first byte tells is the full opening's, across keystream blocks, and never past the plaintext")
+    func prefixOfToldLengthAgreesWithFullOpen() {
+        for length in [0, 1, 16, 17, 31, 32, 33, 63, 64, 65, 95, 96, 97, 200, 300] {
+            for told in [0, 1, 15, 16, 17, 31, 32, 33, 64, 95, 96, 97, 150, 255] {
+                // The first byte says how long the prefix is, as a record's name length does.
+                let plaintext = (0..<length).map { $0 == 0 ? UInt8(told) : UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) }
+                let box = plaintext.withUnsafeBytes { SecretBox.seal($0, keys: keys) }
+                for maximum in [0, 40, 272] {
+                    let prefix = box.withUnsafeBytes { sealed in
+                        SecretBox.withOpenedPrefix(sealed, keys: keys, length: { first in first.isEmpty ? 0 : 1 + Int(first[0]) }, upTo: maximum) {
+                            Array($0)
+                        }
+                    }
+                    let expected = length == 0 ? 0 : min(1 + told, length, maximum)
+                    #expect(prefix == Array(plaintext.prefix(expected)), "length \(length), told \(told), maximum \(maximum)")
+                }
+                var changed = box
+                changed[changed.count - 1] ^= 1
+                #expect(changed.withUnsafeBytes { SecretBox.withOpenedPrefix($0, keys: keys, length: { _ in 1 }, upTo: 272) { _ in true } } == nil)
+            }
+        }
+    }
+
     @Test("Base64 decoding accepts only the canonical padded spelling")
     func strictBase64() {
         let encoded = [UInt8](1...10).withUnsafeBytes { Base64.encode($0) }

@@ -91,11 +91,12 @@ public enum RecordCodec {
     ) throws(OpenError) -> String {
         guard header.keyID == keys.keyID else { throw .wrongKey(recordKeyID: header.keyID, ourKeyID: keys.keyID) }
         let body = UnsafeRawBufferPointer(rebasing: line[RecordHeader.bodyOffset..<(line.count - 9)])
-        let prefixCount = bindingCount + 1 + SecretName.maximumByteCount
         let opened = withUnsafeTemporaryAllocation(byteCount: body.count / 4 * 3, alignment: 8) { decoded -> Result<String, OpenError> in
             guard let count = Base64.decodePublic(body, into: decoded) else { return .failure(.notAuthentic("body is not canonical base64")) }
             let box = UnsafeRawBufferPointer(rebasing: decoded[..<count])
-            let checked = SecretBox.withOpenedPrefix(box, count: prefixCount, keys: keys) { prefix in
+            // Decrypted: the binding, the name's length, and as many bytes as that says.
+            let nameEnd = { (first: UnsafeRawBufferPointer) in first.count > bindingCount ? bindingCount + 1 + Int(first[bindingCount]) : first.count }
+            let checked = SecretBox.withOpenedPrefix(box, keys: keys, length: nameEnd, upTo: bindingCount + 1 + SecretName.maximumByteCount) { prefix in
                 Result { () throws(OpenError) in
                     try checkContents(prefix, line: line, header: header, keys: keys, vault: vault, whole: false)
                 }

@@ -26,10 +26,7 @@ struct List: ParsableCommand {
         // The whole output is built as bytes and written at once.
         let output: [UInt8]
         if json {
-            let items = secrets.map {
-                "{\"name\":\(JSONText.quoted($0.name)),\"updated\":\"\($0.updated.iso8601)\",\"scope\":\(JSONText.quoted($0.scope.description))}"
-            }
-            output = Array(("[" + items.joined(separator: ",") + "]\n").utf8)
+            output = Self.jsonArray(secrets)
         } else {
             output = Self.table(secrets)
         }
@@ -62,6 +59,40 @@ struct List: ParsableCommand {
             out.append(UInt8(ascii: "\n"))
         }
         return out
+    }
+
+    /// The JSON array, on one line: `[{"name":…,"updated":…,"scope":…},…]`.
+    static func jsonArray(_ secrets: [SecretSummary]) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        out.reserveCapacity(secrets.count * 80 + 2)
+        var scope: (Scope, [UInt8])? = nil  // the last scope, quoted
+        for index in secrets.indices {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "{\"name\":".utf8)
+            appendQuoted(secrets[index].name, to: &out)
+            out.append(contentsOf: ",\"updated\":\"".utf8)
+            secrets[index].updated.appendISO8601(to: &out)
+            out.append(contentsOf: "\",\"scope\":".utf8)
+            if scope?.0 != secrets[index].scope {
+                var quoted: [UInt8] = []
+                appendQuoted(secrets[index].scope.description, to: &quoted)
+                scope = (secrets[index].scope, quoted)
+            }
+            out.append(contentsOf: scope!.1)
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(contentsOf: "]\n".utf8)
+        return out
+    }
+
+    /// `JSONText.quoted(text)`, appended: text of printable ASCII without `"` or `\` (nearly
+    /// every name) is its own quoted form; anything else goes through `quoted`.
+    static func appendQuoted(_ text: String, to out: inout [UInt8]) {
+        let plain = text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+        guard plain else { return out.append(contentsOf: JSONText.quoted(text).utf8) }
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: text.utf8)
+        out.append(UInt8(ascii: "\""))
     }
 
     /// `name.count`, the characters (grapheme clusters) the table has always padded names

@@ -196,8 +196,11 @@ struct CommandLineTests: ToolSuite {
     @Test("list prints names in byte order, each padded to the longest name in characters, and JSON in the same order")
     func listTable() throws {
         // Composed and decomposed é (one character each), a CJK name, a name longer in bytes
-        // than in characters, and ASCII names of which one is another's prefix.
-        let names = ["zeta", "caf\u{e9}", "cafe\u{301}", "\u{65e5}\u{672c}\u{8a9e}", "alpha", "alpha_beta_gamma", "B"]
+        // than in characters, ASCII names of which one is another's prefix, and names JSON
+        // must escape.
+        let names = [
+            "zeta", "caf\u{e9}", "cafe\u{301}", "\u{65e5}\u{672c}\u{8a9e}", "alpha", "alpha_beta_gamma", "B", "say \"hi\"", "back\\slash",
+        ]
         for name in names { #expect(try tool("set", name, input: "made-up \(name)").status == 0) }
         let list = try tool("list")
         #expect(list.status == 0)

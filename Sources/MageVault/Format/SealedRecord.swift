@@ -91,12 +91,18 @@ public enum RecordCodec {
     ) throws(OpenError) -> String {
         guard header.keyID == keys.keyID else { throw .wrongKey(recordKeyID: header.keyID, ourKeyID: keys.keyID) }
         let body = UnsafeRawBufferPointer(rebasing: line[RecordHeader.bodyOffset..<(line.count - 9)])
-        let opened = withUnsafeTemporaryAllocation(byteCount: body.count / 4 * 3, alignment: 8) { decoded -> Result<String, OpenError> in
-            guard let count = Base64.decodePublic(body, into: decoded) else { return .failure(.notAuthentic("body is not canonical base64")) }
+        let opened = withUnsafeTemporaryAllocation(byteCount: body.count / 4 * 3, alignment: 8) {
+            decoded -> Result<String, OpenError> in
+            guard let count = Base64.decodePublic(body, into: decoded) else {
+                return .failure(.notAuthentic("body is not canonical base64"))
+            }
             let box = UnsafeRawBufferPointer(rebasing: decoded[..<count])
             // Decrypted: the binding, the name's length, and as many bytes as that says.
-            let nameEnd = { (first: UnsafeRawBufferPointer) in first.count > bindingCount ? bindingCount + 1 + Int(first[bindingCount]) : first.count }
-            let checked = SecretBox.withOpenedPrefix(box, keys: keys, length: nameEnd, upTo: bindingCount + 1 + SecretName.maximumByteCount) { prefix in
+            let nameEnd = { (first: UnsafeRawBufferPointer) in
+                first.count > bindingCount ? bindingCount + 1 + Int(first[bindingCount]) : first.count
+            }
+            let longest = bindingCount + 1 + SecretName.maximumByteCount
+            let checked = SecretBox.withOpenedPrefix(box, keys: keys, length: nameEnd, upTo: longest) { prefix in
                 Result { () throws(OpenError) in
                     try checkContents(prefix, line: line, header: header, keys: keys, vault: vault, whole: false)
                 }
@@ -123,8 +129,8 @@ public enum RecordCodec {
         _ plain: UnsafeRawBufferPointer, line: UnsafeRawBufferPointer, header: RecordHeader, keys: EnvironmentKeys,
         vault: VaultID, whole: Bool
     ) throws(OpenError) -> String {
-        guard plain.count > bindingCount, bindingMatches(plain, prefix: UnsafeRawBufferPointer(rebasing: line[..<RecordHeader.prefixLength]), vault: vault)
-        else {
+        let prefix = UnsafeRawBufferPointer(rebasing: line[..<RecordHeader.prefixLength])
+        guard plain.count > bindingCount, bindingMatches(plain, prefix: prefix, vault: vault) else {
             throw .notAuthentic("sealed under another header or vault")
         }
         let nameCount = Int(plain[bindingCount])
@@ -136,7 +142,9 @@ public enum RecordCodec {
         if whole, header.operation == .delete, plain.count != nameEnd {
             throw .notAuthentic("a delete carries a value")
         }
-        if whole, header.operation == .set, String(validating: UnsafeRawBufferPointer(rebasing: plain[nameEnd...]), as: UTF8.self) == nil {
+        if whole, header.operation == .set,
+            String(validating: UnsafeRawBufferPointer(rebasing: plain[nameEnd...]), as: UTF8.self) == nil
+        {
             throw .notAuthentic("value is not UTF-8")
         }
         return name.string

@@ -314,7 +314,9 @@ public final class VaultLog {
                     buffer = [UInt8](unsafeUninitializedCapacity: capacity) { _, initialized in initialized = capacity }
                 }
                 bufferStart = offset
-                let failure = buffer.withUnsafeMutableBytes { readExactly(into: UnsafeMutableRawBufferPointer(rebasing: $0[..<count]), at: offset) }
+                let failure = buffer.withUnsafeMutableBytes {
+                    readExactly(into: UnsafeMutableRawBufferPointer(rebasing: $0[..<count]), at: offset)
+                }
                 if let failure { throw failure }
                 filled = count
             }

@@ -456,6 +456,67 @@ struct AttackTests {
         #expect(try project.secretValue(named: nfc) == "made-up project")
     }
 
+    @Test("Names are listed in the order of their bytes, whatever the script, however long a prefix they share")
+    func listOrderIsByteOrder() throws {
+        let names = [
+            "secret_2", "secret_10", "secret_1", "B", "a", "ab", "a b", "a/b", "~", "z", "caf\u{e9}", "cafe\u{301}",
+            "\u{65e5}\u{672c}", "\u{1F600}", "\u{FF5E}", "\u{A0}x", "exactly16bytes!!", "exactly16bytes!!x", "exactly16bytes!",
+            "a prefix shared by 24 b", "a prefix shared by 24 by", "a prefix shared by 24 bz", "a prefix shared by 24 bya",
+            String(repeating: "\u{e9}", count: 127), String(repeating: "\u{e9}", count: 126) + "z",
+        ]
+        let dev = try vault("dev")
+        for name in names.shuffled() { try dev.setSecret(named: name, value: "made-up") }
+        let byBytes = { (names: [String]) in names.map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) } }
+        #expect(try vault("dev").secrets().map { Array($0.name.utf8) } == byBytes(names))
+        // Through a project scope too: its own names, and the global ones it does not hide.
+        let project = try vault("dev", scope: .project("pr"))
+        try project.setSecret(named: "\u{e9}t\u{e9}", value: "made-up project")
+        try project.setSecret(named: "ab", value: "made-up override")
+        let listed = try project.secrets()
+        #expect(listed.map { Array($0.name.utf8) } == byBytes(names + ["\u{e9}t\u{e9}"]))
+        #expect(listed.filter { $0.scope == .project("pr") }.map(\.name) == ["ab", "\u{e9}t\u{e9}"])
+    }
+
+    @Test("A body spelled with a byte outside the base64 alphabet (which libsodium 1.0.18 reads as '/') does not open: one spelling per record")
+    func bodyWithANonBase64ByteDoesNotOpen() throws {
+        let dev = try vault("dev")
+        let path = dev.environment.location.logFile
+        // Set until a body holds a "/" (nearly always at once).
+        var index = 0
+        var line: [UInt8] = []
+        repeat {
+            try dev.setSecret(named: "name\(index)", value: "made-up \(index)")
+            line = try records(path).last!.line
+            index += 1
+        } while !line[RecordHeader.bodyOffset..<(line.count - 9)].contains(UInt8(ascii: "/"))
+        let header = try records(path).last!.header
+        var respelled = line
+        respelled[respelled[RecordHeader.bodyOffset...].firstIndex(of: UInt8(ascii: "/"))!] = 0x80
+        respelled = withFreshChecksum(respelled)
+        for candidate in [line, respelled] {
+            let opened = Result { () throws(OpenError) in
+                try candidate.withBytes { bytes throws(OpenError) in
+                    try RecordCodec.openName(line: bytes, header: header, keys: dev.environment.keys, vault: dev.vaultID)
+                }
+            }
+            let whole = Result { () throws(OpenError) in
+                try candidate.withBytes { bytes throws(OpenError) in
+                    try RecordCodec.open(line: bytes, header: header, keys: dev.environment.keys, vault: dev.vaultID).name
+                }
+            }
+            let expected: Result<String, OpenError> =
+                candidate == line ? .success("name\(index - 1)") : .failure(.notAuthentic("body is not canonical base64"))
+            #expect(opened == expected)
+            #expect(whole == expected)
+        }
+        // Appended, it ties with the genuine line: readers pass it over, verify calls it damage.
+        try append(respelled, to: path)
+        let reader = try vault("dev")
+        #expect(try reader.secretValue(named: "name\(index - 1)") == "made-up \(index - 1)")
+        #expect(try reader.secrets().count == index)
+        #expect(try !reader.verify().isHealthy)
+    }
+
     // MARK: The binding of a sealed name to its tag
 
     @Test("A record whose binding is right but whose tag is another name's does not open, and is never that name's value")

@@ -206,6 +206,32 @@ struct CommandLineTests: ToolSuite {
         #expect(env.text.contains("\(uuid)        3     1  (this environment)"))
     }
 
+    @Test("list prints names in byte order, each padded to the longest name in characters, and JSON in the same order")
+    func listTable() throws {
+        // Composed and decomposed é (one character each), a CJK name, a name longer in bytes
+        // than in characters, ASCII names of which one is another's prefix, and names JSON
+        // must escape.
+        let names = [
+            "zeta", "caf\u{e9}", "cafe\u{301}", "\u{65e5}\u{672c}\u{8a9e}", "alpha", "alpha_beta_gamma", "B", "say \"hi\"", "back\\slash",
+        ]
+        for name in names { #expect(try tool("set", name, input: "made-up \(name)").status == 0) }
+        let list = try tool("list")
+        #expect(list.status == 0)
+        let sorted = names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        let width = names.map(\.count).max()!
+        let lines = list.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.count == names.count + 2 && lines.last == "")
+        #expect(lines.first == "NAME" + String(repeating: " ", count: width - 4) + "  UPDATED                   SCOPE")
+        let time = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z  global/
+        for (name, line) in zip(sorted, lines.dropFirst()) {
+            let padded = name + String(repeating: " ", count: width - name.count + 2)
+            #expect(Array(line.utf8).starts(with: Array(padded.utf8)), "\(line)")
+            #expect(String(decoding: Array(line.utf8).dropFirst(padded.utf8.count), as: UTF8.self).wholeMatch(of: time) != nil, "\(line)")
+        }
+        let json = try JSONSerialization.jsonObject(with: Data(try tool("list", "--json").output)) as! [[String: String]]
+        #expect(json.map { Array($0["name"]!.utf8) } == sorted.map { Array($0.utf8) })
+    }
+
     @Test("Not found exits 1: a missing name, or a data dir with no environment (which stays empty)")
     func notFound() throws {
         #expect(try tool("get", "anything").status == 1)

@@ -255,6 +255,20 @@ struct FormatTests {
                                   parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec)
             #expect(Timestamp(milliseconds: UInt64(step) * 1000).iso8601 == expected)
         }
+        // Milliseconds, and years up to the last a timestamp holds (10889), as bytes too.
+        let last = Int((UInt64(1) << 48 - 1) / 1000)
+        for step in stride(from: 0, through: last, by: last / 997) {
+            let milliseconds = UInt64(step) * 1000 + UInt64(step % 1000)
+            var seconds = time_t(step)
+            var parts = tm()
+            gmtime_r(&seconds, &parts)
+            let expected = String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1,
+                                  parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(step % 1000))
+            #expect(Timestamp(milliseconds: milliseconds).iso8601 == expected)
+            var bytes = Array("before ".utf8)
+            Timestamp(milliseconds: milliseconds).appendISO8601(to: &bytes)
+            #expect(bytes == Array("before \(expected)".utf8))
+        }
     }
 
     @Test("Hybrid logical clock: never below the wall clock, always above what was seen")

@@ -34,4 +34,29 @@ struct IndexTableTests {
         #expect(table[IndexKey(environment: EnvironmentID(rawValue: 9), tag: NameTag(rawValue: 1))] == nil)
         #expect(IndexTable()[keys[0]] == nil)
     }
+
+    @Test("Environment tallies: every uuid added through growth keeps its own tally, in the order first named; absent uuids are absent")
+    func environmentTallies() {
+        var tallies = EnvironmentTallies()
+        var generator = SplitMix(seed: 5)
+        // Uuids that differ in one half only, and random ones; each named a few times.
+        let ids = (0..<3000).map { index in
+            EnvironmentID(rawValue: index % 3 == 0 ? UInt128(index) : UInt128(generator.next()) << 64 | UInt128(index % 5))
+        }
+        #expect(tallies[ids[0]] == nil)
+        for round in 1...3 {
+            for (index, id) in ids.enumerated() where index % round == 0 {
+                let position = tallies.positionAdding(id)
+                tallies.modify(at: position) { $0.records += index + 1 }
+            }
+        }
+        #expect(tallies.keys == ids)
+        for (index, id) in ids.enumerated() {
+            let rounds = (1...3).filter { index % $0 == 0 }.count
+            #expect(tallies[id]?.records == rounds * (index + 1))
+            #expect(tallies.position(of: id) == index)
+        }
+        #expect(tallies.map { id, tally in (id, tally.records) }.count == ids.count)
+        #expect(tallies[EnvironmentID(rawValue: UInt128.max)] == nil)
+    }
 }

@@ -12,8 +12,11 @@ struct LogTests {
         let directory = TemporaryDirectory()
         let environment = try makeEnvironment(in: directory, "batch")
         let vault = try Vault(environment: environment)
-        // Values of ~40 kB put ~26 records in a 1 MiB window; 120 of them span several.
-        for index in 0..<120 { try vault.setSecret(named: "n\(index)", value: String(repeating: "v", count: 30_000 + index)) }
+        // Lines of ~40 kB or ~4 kB: one or several records per read, read into one buffer
+        // (grown for a line longer than the window); 120 of them span many reads.
+        for index in 0..<120 {
+            try vault.setSecret(named: "n\(index)", value: String(repeating: "v", count: (index % 3 == 0 ? 3_000 : 30_000) + index * 700))
+        }
         let log = try VaultLog(path: environment.location.logFile)
         var spans: [(offset: UInt64, length: Int)] = []
         _ = try log.scan(from: 0) { line in if case .success(.record) = line.parsed { spans.append((line.offset, line.length)) } }

@@ -91,18 +91,14 @@ public final class EnvironmentKeys: Sendable {
     /// The keyed tag of a secret's name: BLAKE2b-128 keyed with sub-key 2. The clear
     /// header carries the tag, never the name.
     public func tag(ofName name: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
-        var out = [UInt8](repeating: 0, count: 16)
-        tagging.withUnsafeBytes { key in
-            _ = crypto_generichash(
-                &out, 16, name.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(name.count),
-                key.baseAddress!.assumingMemoryBound(to: UInt8.self), key.count)
+        var out: (UInt64, UInt64) = (0, 0)  // the 16 digest bytes, read big-endian below
+        withUnsafeMutableBytes(of: &out) { digest in
+            tagging.withUnsafeBytes { key in
+                _ = crypto_generichash(
+                    digest.baseAddress!.assumingMemoryBound(to: UInt8.self), 16, name.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                    UInt64(name.count), key.baseAddress!.assumingMemoryBound(to: UInt8.self), key.count)
+            }
         }
-        return (bigEndianUInt64(out, at: 0), bigEndianUInt64(out, at: 8))
+        return (UInt64(bigEndian: out.0), UInt64(bigEndian: out.1))
     }
-}
-
-func bigEndianUInt64(_ bytes: [UInt8], at offset: Int) -> UInt64 {
-    var value: UInt64 = 0
-    for index in offset..<offset + 8 { value = value << 8 | UInt64(bytes[index]) }
-    return value
 }

@@ -89,38 +89,58 @@ public enum SecretBox {
     }
 
     /// Authenticates the whole box but decrypts only its first `count` plaintext bytes
-    /// (fewer if the plaintext is shorter); `nil` when it does not authenticate.
+    /// (fewer if the plaintext is shorter) and calls `body` with them, in secure memory that
+    /// is wiped when `body` returns; `nil` when the box does not authenticate.
+    public static func withOpenedPrefix<R>(
+        _ box: UnsafeRawBufferPointer, count: Int, keys: EnvironmentKeys, _ body: (UnsafeRawBufferPointer) -> R
+    ) -> R? {
+        withOpenedPrefix(box, keys: keys, length: { _ in count }, upTo: count, body)
+    }
+
+    /// Authenticates the whole box but decrypts only a prefix of its plaintext, whose length
+    /// `length` reads from the first bytes (up to 32 of them, fewer if the plaintext is
+    /// shorter; at most `maximum`, and never past the plaintext), and calls `body` with it,
+    /// in secure memory wiped when `body` returns; `nil` when the box does not authenticate.
     ///
     /// A secretbox is Poly1305 over the ciphertext, keyed with the first 32 bytes of the
     /// XSalsa20 keystream, and the plaintext XORed with the keystream from byte 32 on. So the
     /// authenticator can be checked without decrypting, and a prefix decrypted alone: `list`
-    /// reads names without ever turning values into plain text.
-    public static func openPrefix(_ box: UnsafeRawBufferPointer, count: Int, keys: EnvironmentKeys) -> SecureBytes? {
+    /// reads names without ever turning values into plain text. XSalsa20 is Salsa20 under a
+    /// sub-key HSalsa20 derives from the key and the nonce's first 16 bytes, so the keystream
+    /// is made a 64-byte block at a time, as far as the prefix goes: one block (the Poly1305
+    /// key and 32 bytes of plaintext) for a name of up to 15 bytes.
+    public static func withOpenedPrefix<R>(
+        _ box: UnsafeRawBufferPointer, keys: EnvironmentKeys, length: (UnsafeRawBufferPointer) -> Int, upTo maximum: Int,
+        _ body: (UnsafeRawBufferPointer) -> R
+    ) -> R? {
         guard box.count >= overhead else { return nil }
         let nonce = box.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let mac = nonce.advanced(by: nonceByteCount)
         let ciphertext = mac.advanced(by: macByteCount)
         let ciphertextCount = box.count - overhead
-        let wanted = min(count, ciphertextCount)
+        let limit = max(0, min(maximum, ciphertextCount))
+        let subkeyCount = Int(crypto_stream_salsa20_KEYBYTES)
+        let blockCount = 64
         let polyKeyCount = Int(crypto_onetimeauth_poly1305_KEYBYTES)
-        let keystream = SecureBytes(count: polyKeyCount + wanted) { stream in
+        // One region: the sub-key, the first keystream block, then the plaintext.
+        return SecureBytes.withScratch(count: subkeyCount + blockCount + limit) { scratch -> R? in
+            let subkey = scratch.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            let block = subkey + subkeyCount
+            let plaintext = block + blockCount
+            let salsaNonce = nonce + 16
             keys.sealing.withUnsafeBytes { key in
-                _ = crypto_stream_xsalsa20(
-                    stream.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(stream.count), nonce,
-                    key.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                _ = crypto_core_hsalsa20(subkey, nonce, key.baseAddress!.assumingMemoryBound(to: UInt8.self), nil)
             }
-        }
-        let authentic = keystream.withUnsafeBytes { stream in
-            crypto_onetimeauth_poly1305_verify(
-                mac, ciphertext, UInt64(ciphertextCount), stream.baseAddress!.assumingMemoryBound(to: UInt8.self)) == 0
-        }
-        guard authentic else { return nil }
-        return SecureBytes(count: wanted) { out in
-            keystream.withUnsafeBytes { stream in
-                for index in 0..<wanted {
-                    out[index] = ciphertext[index] ^ stream[polyKeyCount + index]
-                }
+            _ = crypto_stream_salsa20(block, UInt64(blockCount), salsaNonce, subkey)
+            guard crypto_onetimeauth_poly1305_verify(mac, ciphertext, UInt64(ciphertextCount), block) == 0 else { return nil }
+            let first = min(limit, blockCount - polyKeyCount)
+            for index in 0..<first { plaintext[index] = ciphertext[index] ^ block[polyKeyCount + index] }
+            let wanted = min(limit, max(0, length(UnsafeRawBufferPointer(start: plaintext, count: first))))
+            if wanted > first {
+                // Plaintext byte 32 meets keystream byte 64: block 1 on.
+                _ = crypto_stream_salsa20_xor_ic(plaintext + first, ciphertext + first, UInt64(wanted - first), salsaNonce, 1, subkey)
             }
+            return body(UnsafeRawBufferPointer(start: plaintext, count: wanted))
         }
     }
 }

@@ -91,6 +91,16 @@ public final class SecureBytes: @unchecked Sendable {
         if let pointer { SecureAllocator.shared.release(pointer, capacity: capacity) }  // wiped first
     }
 
+    /// Calls `body` with `count` bytes of secure memory to work in, wiped and released when
+    /// it returns: for a plaintext needed only while it is read (a name `list` opens),
+    /// without an object to allocate per use.
+    static func withScratch<R, E: Error>(count: Int, _ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        _ = Sodium.ready
+        let (raw, capacity) = SecureAllocator.shared.allocate(max(count, 1))
+        defer { SecureAllocator.shared.release(raw, capacity: capacity) }  // wiped first
+        return try body(UnsafeMutableRawBufferPointer(start: raw, count: count))
+    }
+
     /// Calls `body` with read access to the bytes; the pointer must not escape `body`.
     public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         try body(UnsafeRawBufferPointer(start: pointer, count: count))

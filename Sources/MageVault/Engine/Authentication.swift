@@ -57,6 +57,21 @@ struct AuthenticRecord {
     }
 }
 
+/// The newest authentic record of one `(uuid, tag)` as `list` needs it: its header, its
+/// name, and its line when a scope with retired keys must compare the heads of one name by
+/// their bytes (`RecordOrder`; empty otherwise). A fraction of an `AuthenticRecord`'s size:
+/// `list` holds one per name.
+struct AuthenticHead {
+    let header: RecordHeader
+    let line: [UInt8]
+    let name: String
+
+    /// True when this record is newer than `other` (`RecordOrder`).
+    func isNewer(than other: AuthenticHead) -> Bool {
+        RecordOrder.isNewer(header, line, than: other.header, other.line)
+    }
+}
+
 enum Authentication {
     /// Opens `candidates` newest first (`RecordOrder`) with the held key each names, and
     /// returns the first that authenticates (for `name`, when given); the others tried are

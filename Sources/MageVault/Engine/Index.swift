@@ -85,30 +85,122 @@ struct EnvironmentTally {
     var records = 0
     /// Records beyond the `history` newest of their `(uuid, tag)`.
     var excess = 0
-    /// Every key id its records name, each with where one of its records is: when records
-    /// under an unknown key id appear, one record under a held key that opens shows the key
-    /// is right (the others are damage, or a rekey's this machine does not have yet).
-    var samples: [UInt32: (offset: UInt64, length: UInt32)] = [:]
+    /// The first key id its records name, with where its first record is. Nearly every
+    /// environment names one key id, and then the dictionaries below stay empty: a first
+    /// `Dictionary` keyed by `UInt32` would make the Swift runtime search every protocol
+    /// conformance of the program for `UInt32: Hashable` (some 50 µs in the static binary).
+    var firstSample: (keyID: UInt32, offset: UInt64, length: UInt32)?
+    /// Every other key id its records name, each with where one of its records is.
+    var otherSamples: [UInt32: (offset: UInt64, length: UInt32)] = [:]
     /// Records per key id, counted only once a second key id appears (a rekey's twins, a
     /// foreign line): the common one-key environment pays nothing for it.
     var recordsUnder: [UInt32: Int] = [:]
     /// The key id seen last: nearly every record repeats it, and comparing is cheaper than
-    /// hashing it into `samples` again.
+    /// looking it up again.
     var lastKeyID: UInt32?
 
+    /// Every key id its records name, each with where one of its records is (the first key
+    /// id seen first): when records under an unknown key id appear, one record under a held
+    /// key that opens shows the key is right (the others are damage, or a rekey's this
+    /// machine does not have yet).
+    var samples: [(keyID: UInt32, offset: UInt64, length: UInt32)] {
+        guard let firstSample else { return [] }
+        var all = [firstSample]
+        if !otherSamples.isEmpty {
+            for (keyID, sample) in otherSamples { all.append((keyID, sample.offset, sample.length)) }
+        }
+        return all
+    }
+
+    /// Whether its records name more than one key id.
+    var hasSeveralKeyIDs: Bool { !otherSamples.isEmpty }
+
     /// The key ids its records name.
-    var keyIDs: Dictionary<UInt32, (offset: UInt64, length: UInt32)>.Keys { samples.keys }
+    var keyIDs: [UInt32] { samples.map(\.keyID) }
 
     mutating func count(keyID: UInt32, offset: UInt64, length: UInt32) {
         records += 1
         if keyID != lastKeyID {
-            if samples[keyID] == nil {
-                samples[keyID] = (offset, length)
-                if samples.count == 2, let first = samples.keys.first(where: { $0 != keyID }) { recordsUnder[first] = records - 1 }
+            if let first = firstSample {
+                if keyID != first.keyID, otherSamples[keyID] == nil {
+                    otherSamples[keyID] = (offset, length)
+                    if otherSamples.count == 1 { recordsUnder[first.keyID] = records - 1 }
+                }
+            } else {
+                firstSample = (keyID, offset, length)
             }
             lastKeyID = keyID
         }
-        if samples.count > 1 { recordsUnder[keyID, default: 0] += 1 }
+        if !otherSamples.isEmpty { recordsUnder[keyID, default: 0] += 1 }
+    }
+}
+
+/// Per environment (uuid) of a log, its `EnvironmentTally`: what an `[EnvironmentID:
+/// EnvironmentTally]` would hold. The first `Dictionary` keyed by `EnvironmentID` made the
+/// Swift runtime search every protocol conformance of the program for `EnvironmentID:
+/// Hashable` (some 50 µs in the static binary), and every command builds an index. So the
+/// tallies sit in an array, found through a small open-addressing table of their positions.
+struct EnvironmentTallies {
+    /// The uuids, in the order the log first names them (`tallies` in the same order).
+    private(set) var keys: [EnvironmentID] = []
+    private var tallies: [EnvironmentTally] = []
+    /// 1 + a position in `keys`, 0 where empty: a power of two, at most half full. Uuids are
+    /// in the clear, so slots come from multipliers drawn at random per process.
+    private var slots: [Int] = []
+    private var shift: UInt64 = 64
+    private static let multipliers = (randomUInt64() | 1, randomUInt64() | 1)
+
+    /// The tally of `id`, if the log names it.
+    subscript(id: EnvironmentID) -> EnvironmentTally? { position(of: id).map { tallies[$0] } }
+
+    /// Every uuid with its tally, in the order the log first names them.
+    func map<T>(_ transform: (EnvironmentID, EnvironmentTally) throws -> T) rethrows -> [T] {
+        try keys.indices.map { try transform(keys[$0], tallies[$0]) }
+    }
+
+    /// Where the tally of `id` is, if the log names it.
+    func position(of id: EnvironmentID) -> Int? {
+        guard !slots.isEmpty else { return nil }
+        var slot = home(of: id)
+        while slots[slot] != 0 {
+            let position = slots[slot] - 1
+            if keys[position] == id { return position }
+            slot = (slot + 1) & (slots.count - 1)
+        }
+        return nil
+    }
+
+    /// Where the tally of `id` is, an empty one added first when it has none.
+    mutating func positionAdding(_ id: EnvironmentID) -> Int {
+        if let position = position(of: id) { return position }
+        keys.append(id)
+        tallies.append(EnvironmentTally())
+        if keys.count * 2 > slots.count {
+            let capacity = max(8, slots.count * 2)
+            slots = [Int](repeating: 0, count: capacity)
+            shift = UInt64(64 - capacity.trailingZeroBitCount)
+            for position in keys.indices { place(position) }
+        } else {
+            place(keys.count - 1)
+        }
+        return keys.count - 1
+    }
+
+    /// Changes the tally at `position` (from `positionAdding`) in place.
+    mutating func modify(at position: Int, _ body: (inout EnvironmentTally) -> Void) {
+        body(&tallies[position])
+    }
+
+    private func home(of id: EnvironmentID) -> Int {
+        let (a, b) = Self.multipliers
+        let mixed = UInt64(truncatingIfNeeded: id.rawValue) &* a &+ UInt64(truncatingIfNeeded: id.rawValue >> 64) &* b
+        return Int(truncatingIfNeeded: mixed >> shift)
+    }
+
+    private mutating func place(_ position: Int) {
+        var slot = home(of: keys[position])
+        while slots[slot] != 0 { slot = (slot + 1) & (slots.count - 1) }
+        slots[slot] = position + 1
     }
 }
 
@@ -118,7 +210,7 @@ struct Index {
     /// Versions compaction keeps per `(uuid, tag)`.
     let history: Int
     private(set) var entries = IndexTable()
-    private(set) var tallies: [EnvironmentID: EnvironmentTally] = [:]
+    private(set) var tallies = EnvironmentTallies()
     /// Damaged lines: the first few offsets, and how many in all.
     private(set) var damagedOffsets: [UInt64] = []
     private(set) var damagedCount = 0
@@ -153,9 +245,14 @@ struct Index {
     /// so the table is not rebuilt as it grows. A record takes about 250 bytes and a
     /// compacted log keeps at most `history` (10 by default) records a name: bytes / 2048
     /// is about the names of a log that has been compacted, and merely a start for a young
-    /// one (costing some 20 bytes of memory per record at most).
+    /// one (costing some 20 bytes of memory per record at most). A log of up to 1 MiB
+    /// reserves for a young one instead, a record a name (bytes / 256): from bytes / 2048 its
+    /// table was rebuilt three or four times, each time in fresh memory the kernel faults in
+    /// page by page (71 of `list`'s faults for 1,000 names, at ~2 µs each), and a table for
+    /// 4,096 names (0.6 MB) is the most this costs a log of that size.
     mutating func reserveCapacity(forLogBytes bytes: UInt64) {
-        entries.reserveCapacity(Int(min(bytes / 2048, 1 << 24)))
+        let young = bytes <= 1 << 20 ? bytes / 256 : 0
+        entries.reserveCapacity(Int(min(max(bytes / 2048, young), 1 << 24)))
     }
 
     /// Replays one scanned line.
@@ -183,14 +280,8 @@ struct Index {
     /// One hash look-up per record: entries and tallies are updated in place.
     mutating func apply(_ header: RecordHeader, offset: UInt64, length: Int, fingerprint: UInt32) {
         recordCount += 1
-        let slot: Dictionary<EnvironmentID, EnvironmentTally>.Index
-        if let found = tallies.index(forKey: header.environment) {
-            slot = found
-        } else {
-            tallies[header.environment] = EnvironmentTally()
-            slot = tallies.index(forKey: header.environment)!
-        }
-        tallies.values[slot].count(keyID: header.keyID, offset: offset, length: UInt32(length))
+        let slot = tallies.positionAdding(header.environment)
+        tallies.modify(at: slot) { $0.count(keyID: header.keyID, offset: offset, length: UInt32(length)) }
         if header.timestamp > clockBound {
             futureRecords += 1
         } else if latest.map({ header.timestamp > $0 }) ?? true {
@@ -215,7 +306,7 @@ struct Index {
         }
         if excess {
             excessRecords += 1
-            tallies.values[slot].excess += 1
+            tallies.modify(at: slot) { $0.excess += 1 }
         }
         if tie { ties.insert(key) }
     }
@@ -226,11 +317,13 @@ struct Index {
         return entries[key]?.entry(key)
     }
 
-    /// Every entry of one environment, tombstones included.
-    func entries(of environment: EnvironmentID) -> [(IndexKey, IndexEntry)] {
-        var found: [(IndexKey, IndexEntry)] = []
+    /// Every entry of one environment, tombstones included, as stored (half the size of an
+    /// `IndexEntry`: `list` holds one per name).
+    func entries(of environment: EnvironmentID) -> [(key: IndexKey, stored: StoredEntry)] {
+        var found: [(key: IndexKey, stored: StoredEntry)] = []
+        found.reserveCapacity(min(entries.count, tallies[environment]?.records ?? 0))
         entries.forEach { key, stored in
-            if key.environment == environment { found.append((key, stored.entry(key))) }
+            if key.environment == environment { found.append((key, stored)) }
         }
         return found
     }

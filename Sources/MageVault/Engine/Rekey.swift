@@ -146,7 +146,7 @@ extension Vault {
                 try refreshLocked()
                 guard let pendingID = Environment.pendingKeyID(scope.location) else { return }  // another process resolved it
                 let keyFile = scope.location.keyFile
-                let inLog = Set(index.tallies[scope.id]?.keyIDs ?? [:].keys)
+                let inLog = Set(index.tallies[scope.id]?.keyIDs ?? [])
                 let pendingRetired = Environment.retiredKeysFile(scope.location) + ".new"
                 if inLog.contains(pendingID) {
                     try system { () throws(SystemError) in

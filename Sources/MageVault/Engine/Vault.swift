@@ -210,27 +210,52 @@ public final class Vault {
         try refresh()
         skippedRecords = []
         damagedSecrets = []
-        var summaries: [SecretSummary] = []
+        var listed: [(name: String, updated: Timestamp, scope: Int)] = []
+        // The UTF-8 of every listed name, one after another (`spans` says where each is): the
+        // sort compares these bytes, with no copy or retain per comparison.
+        var names: [UInt8] = []
+        var spans: [Range<Int>] = []
         var seen: Set<[UInt8]> = []  // names of nearer scopes, which hide a parent's
         for position in resolution.indices {
             try confirmKey(at: position)
             let scope = resolution[position]
-            var newest: [[UInt8]: AuthenticRecord] = [:]
-            for record in try authenticHeads(of: scope) {
-                let name = Array(record.name.utf8)
-                if let current = newest[name], !record.isNewer(than: current) { continue }
-                newest[name] = record
-            }
             let hidden = seen
-            for (name, record) in newest where record.header.operation == .set && !hidden.contains(name) {
-                summaries.append(SecretSummary(name: record.name, updated: record.header.timestamp, scope: scope.location.scope))
-                if resolution.count > 1 { seen.insert(name) }
+            let heads = newestPerName(try authenticHeads(of: scope), in: scope)
+            listed.reserveCapacity(listed.count + heads.count)
+            spans.reserveCapacity(spans.count + heads.count)
+            for record in heads where record.header.operation == .set {
+                if resolution.count > 1 {
+                    let name = Array(record.name.utf8)
+                    if hidden.contains(name) { continue }
+                    seen.insert(name)
+                }
+                let start = names.count
+                names.append(contentsOf: record.name.utf8)
+                spans.append(start..<names.count)
+                listed.append((record.name, record.header.timestamp, position))
             }
         }
-        // Sorting positions rather than the summaries themselves saves copying each one (and
-        // retaining its strings) at every move of the sort.
-        let order = summaries.indices.sorted { summaries[$0].name.utf8.lexicographicallyPrecedes(summaries[$1].name.utf8) }
-        return order.map { summaries[$0] }
+        let order = names.withUnsafeBytes { all in
+            positionsSortedByBytes(listed.count) { UnsafeRawBufferPointer(rebasing: all[spans[$0]]) }
+        }
+        let scopes = resolution.map(\.location.scope)
+        return order.map { SecretSummary(name: listed[$0].name, updated: listed[$0].updated, scope: scopes[listed[$0].scope]) }
+    }
+
+    /// `heads` (the newest authentic record of each `(uuid, tag)` of `scope`) with one record
+    /// per name. A scope with retired keys has one tag per key for a name, and the newest of
+    /// its heads counts. With one key, the heads are of different names already: different
+    /// tags under one key are different names, and a record opens only when the tag of its
+    /// sealed name is its header's.
+    func newestPerName(_ heads: [AuthenticHead], in scope: Environment) -> [AuthenticHead] {
+        guard !scope.retiredKeys.isEmpty else { return heads }
+        var newest: [[UInt8]: AuthenticHead] = [:]
+        for record in heads {
+            let name = Array(record.name.utf8)
+            if let current = newest[name], !record.isNewer(than: current) { continue }
+            newest[name] = record
+        }
+        return Array(newest.values)
     }
 
     /// Throws `VaultError.damagedSecrets` when the last `secrets()` left out secrets whose
@@ -279,30 +304,30 @@ public final class Vault {
             wholeValue: wholeValue, skipped: &skippedRecords, read: lineOf)
     }
 
-    /// The newest authentic record of every `(uuid, tag)` of `scope` (names only).
-    func authenticHeads(of scope: Environment) throws(VaultError) -> [AuthenticRecord] {
+    /// The newest authentic record of every `(uuid, tag)` of `scope` (names only), in no
+    /// particular order.
+    func authenticHeads(of scope: Environment) throws(VaultError) -> [AuthenticHead] {
         let entries = index.entries(of: scope.id)
-        var found: [AuthenticRecord?] = Array(repeating: nil, count: entries.count)
+        var heads: [AuthenticHead] = []
+        heads.reserveCapacity(entries.count)
         var retry: Set<IndexKey> = []
         let vault = vaultID
         do {
             // Lines are read in file order, many per read: listing is bound by the decryption.
-            try log.readLines(entries.map { ($0.1.offset, Int($0.1.length)) }) { position, line in
-                let (key, entry) = entries[position]
-                guard !index.ties.contains(key), let keys = scope.keys(for: entry.newest.keyID),
+            try log.readLines(entries.map { ($0.stored.offset, Int($0.stored.length)) }) { position, line in
+                let key = entries[position].key
+                let entry = entries[position].stored.entry(key)
+                guard index.ties.isEmpty || !index.ties.contains(key), let keys = scope.keys(for: entry.newest.keyID),
                     let name = try? RecordCodec.openName(line: line, header: entry.newest, keys: keys, vault: vault)
                 else {
                     retry.insert(key)
                     return
                 }
-                found[position] = AuthenticRecord(
-                    header: entry.newest, offset: entry.offset, line: scope.retiredKeys.isEmpty ? [] : Array(line), name: name,
-                    opened: nil)
+                heads.append(AuthenticHead(header: entry.newest, line: scope.retiredKeys.isEmpty ? [] : Array(line), name: name))
             }
         } catch {
             throw Self.translate(error)
         }
-        var heads = found.compactMap { $0 }
         if !retry.isEmpty {
             var byKey: [IndexKey: [Candidate]] = [:]
             for candidate in try scanCandidates(retry)[scope.id] ?? [] {
@@ -314,7 +339,7 @@ public final class Vault {
                     candidates, in: scope, named: nil, vault: vault, path: log.path, wholeValue: false, skipped: &skippedRecords,
                     read: lineOf)
                 {
-                    heads.append(head)
+                    heads.append(AuthenticHead(header: head.header, line: head.line, name: head.name))
                 } else if skippedRecords.count > skippedBefore {
                     skippedRecords.removeSubrange(skippedBefore...)
                     // None opens: no older record was used instead, so not a warning but damage,
@@ -509,15 +534,17 @@ public final class Vault {
         // Records under key ids the scope does not hold are never read: say so on every read,
         // since they may be a rekey's made elsewhere, holding newer values.
         let scope = resolution[position]
-        guard let tally = index.tallies[scope.id], tally.samples.count > 1 || scope.keys(for: tally.samples.first!.key) == nil else {
+        guard let tally = index.tallies[scope.id], let first = tally.firstSample,
+            tally.hasSeveralKeyIDs || scope.keys(for: first.keyID) == nil
+        else {
             return
         }
-        for (keyID, sample) in tally.samples.sorted(by: { $0.value.offset < $1.value.offset }) where scope.keys(for: keyID) == nil {
+        for sample in tally.samples.sorted(by: { $0.offset < $1.offset }) where scope.keys(for: sample.keyID) == nil {
             skippedRecords.append(
                 SkippedRecord(
                     path: log.path, offset: sample.offset,
-                    reason: "sealed under key id \(Hex.string(keyID, width: 8)), which this environment does not hold",
-                    unknownKeyRecords: tally.recordsUnder[keyID] ?? 1))
+                    reason: "sealed under key id \(Hex.string(sample.keyID, width: 8)), which this environment does not hold",
+                    unknownKeyRecords: tally.recordsUnder[sample.keyID] ?? 1))
         }
     }
 
@@ -546,7 +573,7 @@ public final class Vault {
         tally = current
         // One record of each held key id, then (should those be forged) every record of the scope.
         var samples: [Candidate] = []
-        for (keyID, sample) in tally.samples where scope.keys(for: keyID) != nil {
+        for sample in tally.samples where scope.keys(for: sample.keyID) != nil {
             let offset: UInt64 = sample.offset
             let line: [UInt8]
             do { line = try log.readLine(at: offset, length: Int(sample.length)) } catch { throw Self.translate(error) }

@@ -88,6 +88,14 @@ public struct EnvironmentLocation: Sendable, Equatable {
             default: components.append(component)
             }
         }
-        return "/" + components.joined(separator: "/")
+        // Appended one by one, as `String`s: `joined(separator:)` and appending a `Substring`
+        // are generic code here that looks up protocol conformances at run time, a search of
+        // the whole program on first use.
+        var absolute = ""
+        for component in components {
+            absolute.append("/")
+            absolute.append(String(component))
+        }
+        return absolute.isEmpty ? "/" : absolute
     }
 }

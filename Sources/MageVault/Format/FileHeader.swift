@@ -24,7 +24,8 @@ public struct FileHeader: Hashable, Sendable {
 
     /// True when `line` starts like a header line of any version.
     static func looksLikeHeader(_ line: UnsafeRawBufferPointer) -> Bool {
-        line.count >= magic.count && zip(line.prefix(magic.count), magic).allSatisfy { $0 == $1 }
+        // The first byte alone tells a record ("set", "del") from a header, once per line scanned.
+        line.count >= magic.count && line[0] == UInt8(ascii: "m") && zip(line.prefix(magic.count), magic).allSatisfy { $0 == $1 }
     }
 
     /// Parses a header line (without its newline).

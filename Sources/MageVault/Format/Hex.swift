@@ -24,6 +24,8 @@ enum Hex {
     /// Opening a log parses about a hundred digits per record, so whole groups of 8 digits
     /// are decoded at once inside one 64-bit word (SWAR), and checked by encoding the result
     /// back: the spelling is canonical, so only a valid group survives the round trip.
+    /// Inlined: each call site passes a constant count, and the loops then unroll.
+    @inline(__always)
     static func parse<T: FixedWidthInteger & UnsignedInteger>(
         _ bytes: UnsafeRawBufferPointer, at offset: Int, count: Int, as: T.Type = T.self
     ) -> T? {

@@ -42,8 +42,6 @@ public struct VaultID: Hashable, Sendable, CustomStringConvertible {
 
     /// 32 lowercase hex digits.
     public var description: String { Hex.string(rawValue, width: 32) }
-
-    var bigEndianBytes: [UInt8] { (0..<16).map { UInt8(truncatingIfNeeded: rawValue >> (120 - 8 * $0)) } }
 }
 
 /// The keyed tag of a secret's name (BLAKE2b-128 under the environment's tag sub-key).
@@ -113,6 +111,13 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// The physical time as UTC ISO 8601 with milliseconds: `2026-11-26T16:03:24.443Z`.
     public var iso8601: String {
+        var bytes: [UInt8] = []
+        appendISO8601(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the UTF-8 of `iso8601` to `bytes`: for output built as bytes (`list`).
+    public func appendISO8601(to bytes: inout [UInt8]) {
         let milliseconds = self.milliseconds
         let seconds = Int64(milliseconds / 1000)
         let (days, secondOfDay) = (seconds / 86_400, seconds % 86_400)
@@ -126,12 +131,39 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        func pad(_ value: Int64, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        // YYYY-MM-DDTHH:MM:SS.mmmZ, written into 24 bytes on the stack. A timestamp reaches
+        // the year 10889: a year past 9999 is written in full, as `String` would.
+        var text: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &text) { out in
+            /// `value` (0 to 99) as two digits at `index`.
+            func two(_ value: Int64, at index: Int) {
+                out[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / 10)
+                out[index + 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
+            }
+            two(year / 100 % 100, at: 0)
+            two(year % 100, at: 2)
+            out[4] = UInt8(ascii: "-")
+            two(month, at: 5)
+            out[7] = UInt8(ascii: "-")
+            two(day, at: 8)
+            out[10] = UInt8(ascii: "T")
+            two(secondOfDay / 3600, at: 11)
+            out[13] = UInt8(ascii: ":")
+            two(secondOfDay / 60 % 60, at: 14)
+            out[16] = UInt8(ascii: ":")
+            two(secondOfDay % 60, at: 17)
+            out[19] = UInt8(ascii: ".")
+            let millisecond = Int64(milliseconds % 1000)
+            out[20] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: millisecond / 100)
+            two(millisecond % 100, at: 21)
+            out[23] = UInt8(ascii: "Z")
+            if year > 9999 {
+                bytes.append(contentsOf: String(year).utf8)
+                bytes.append(contentsOf: out[4...])
+            } else {
+                bytes.append(contentsOf: out)
+            }
         }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):"
-            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(Int64(milliseconds % 1000), 3))Z"
     }
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }

@@ -77,67 +77,98 @@ public enum RecordCodec {
         guard let plaintext = box.withUnsafeBytes({ SecretBox.open($0, keys: keys) }) else {
             throw .notAuthentic("authentication failed")
         }
-        let name = try checkContents(plaintext, line: line, header: header, keys: keys, vault: vault, whole: true)
+        let name = try plaintext.withUnsafeBytes { plain throws(OpenError) in
+            try checkContents(plain, line: line, header: header, keys: keys, vault: vault, whole: true)
+        }
         return OpenedRecord(header: header, name: name, plaintext: plaintext, valueOffset: bindingCount + 1 + name.utf8.count)
     }
 
     /// Opens only the name of a record: the whole body is authenticated, the value is never
-    /// decrypted.
+    /// decrypted. `list` calls this once per name, so nothing here allocates but the name:
+    /// the body is decoded into temporary memory and the name opened in secure scratch memory.
     public static func openName(
         line: UnsafeRawBufferPointer, header: RecordHeader, keys: EnvironmentKeys, vault: VaultID
     ) throws(OpenError) -> String {
-        let box = try box(of: line, header: header, keys: keys)
-        let prefixCount = bindingCount + 1 + SecretName.maximumByteCount
-        guard let prefix = box.withUnsafeBytes({ SecretBox.openPrefix($0, count: prefixCount, keys: keys) }) else {
-            throw .notAuthentic("authentication failed")
+        guard header.keyID == keys.keyID else { throw .wrongKey(recordKeyID: header.keyID, ourKeyID: keys.keyID) }
+        let body = UnsafeRawBufferPointer(rebasing: line[RecordHeader.bodyOffset..<(line.count - 9)])
+        let opened = withUnsafeTemporaryAllocation(byteCount: body.count / 4 * 3, alignment: 8) {
+            decoded -> Result<String, OpenError> in
+            guard let count = Base64.decodePublic(body, into: decoded) else {
+                return .failure(.notAuthentic("body is not canonical base64"))
+            }
+            let box = UnsafeRawBufferPointer(rebasing: decoded[..<count])
+            // Decrypted: the binding, the name's length, and as many bytes as that says.
+            let nameEnd = { (first: UnsafeRawBufferPointer) in
+                first.count > bindingCount ? bindingCount + 1 + Int(first[bindingCount]) : first.count
+            }
+            let longest = bindingCount + 1 + SecretName.maximumByteCount
+            let checked = SecretBox.withOpenedPrefix(box, keys: keys, length: nameEnd, upTo: longest) { prefix in
+                Result { () throws(OpenError) in
+                    try checkContents(prefix, line: line, header: header, keys: keys, vault: vault, whole: false)
+                }
+            }
+            return checked ?? .failure(.notAuthentic("authentication failed"))
         }
-        return try checkContents(prefix, line: line, header: header, keys: keys, vault: vault, whole: false)
+        return try opened.get()
     }
 
     private static func box(of line: UnsafeRawBufferPointer, header: RecordHeader, keys: EnvironmentKeys) throws(OpenError) -> [UInt8] {
         guard header.keyID == keys.keyID else { throw .wrongKey(recordKeyID: header.keyID, ourKeyID: keys.keyID) }
         let body = UnsafeRawBufferPointer(rebasing: line[RecordHeader.bodyOffset..<(line.count - 9)])
-        guard let box = Base64.decode(body) else { throw .notAuthentic("body is not canonical base64") }
+        var decoded: Int? = nil
+        let box = [UInt8](unsafeUninitializedCapacity: body.count / 4 * 3) { buffer, initialized in
+            decoded = Base64.decodePublic(body, into: UnsafeMutableRawBufferPointer(buffer))
+            initialized = decoded ?? 0
+        }
+        guard decoded != nil else { throw .notAuthentic("body is not canonical base64") }
         return box
     }
 
     /// Checks binding, name and tag of an opened plaintext (or of its prefix) and returns the name.
     private static func checkContents(
-        _ plaintext: SecureBytes, line: UnsafeRawBufferPointer, header: RecordHeader, keys: EnvironmentKeys,
+        _ plain: UnsafeRawBufferPointer, line: UnsafeRawBufferPointer, header: RecordHeader, keys: EnvironmentKeys,
         vault: VaultID, whole: Bool
     ) throws(OpenError) -> String {
-        let expected = binding(prefix: Array(line[..<RecordHeader.prefixLength]), vault: vault)
-        let result: Result<String, OpenError> = plaintext.withUnsafeBytes { plain in
-            guard plain.count > bindingCount, plain.prefix(bindingCount).elementsEqual(expected) else {
-                return .failure(.notAuthentic("sealed under another header or vault"))
-            }
-            let nameCount = Int(plain[bindingCount])
-            let nameEnd = bindingCount + 1 + nameCount
-            guard nameCount > 0, nameEnd <= plain.count else { return .failure(.notAuthentic("bad name length")) }
-            let nameBytes = UnsafeRawBufferPointer(rebasing: plain[(bindingCount + 1)..<nameEnd])
-            guard let text = String(validating: nameBytes, as: UTF8.self), let name = try? SecretName(text) else {
-                return .failure(.notAuthentic("sealed name is not a valid name"))
-            }
-            guard keys.tag(of: name) == header.tag else {
-                return .failure(.notAuthentic("sealed name does not match the tag"))
-            }
-            if whole, header.operation == .delete, plain.count != nameEnd {
-                return .failure(.notAuthentic("a delete carries a value"))
-            }
-            if whole, header.operation == .set,
-                String(validating: UnsafeRawBufferPointer(rebasing: plain[nameEnd...]), as: UTF8.self) == nil
-            {
-                return .failure(.notAuthentic("value is not UTF-8"))
-            }
-            return .success(name.string)
+        let prefix = UnsafeRawBufferPointer(rebasing: line[..<RecordHeader.prefixLength])
+        guard plain.count > bindingCount, bindingMatches(plain, prefix: prefix, vault: vault) else {
+            throw .notAuthentic("sealed under another header or vault")
         }
-        return try result.get()
+        let nameCount = Int(plain[bindingCount])
+        let nameEnd = bindingCount + 1 + nameCount
+        guard nameCount > 0, nameEnd <= plain.count else { throw .notAuthentic("bad name length") }
+        let nameBytes = UnsafeRawBufferPointer(rebasing: plain[(bindingCount + 1)..<nameEnd])
+        guard let name = SecretName.validated(nameBytes) else { throw .notAuthentic("sealed name is not a valid name") }
+        guard keys.tag(ofNameBytes: nameBytes) == header.tag else { throw .notAuthentic("sealed name does not match the tag") }
+        if whole, header.operation == .delete, plain.count != nameEnd {
+            throw .notAuthentic("a delete carries a value")
+        }
+        if whole, header.operation == .set,
+            String(validating: UnsafeRawBufferPointer(rebasing: plain[nameEnd...]), as: UTF8.self) == nil
+        {
+            throw .notAuthentic("value is not UTF-8")
+        }
+        return name.string
+    }
+
+    /// Whether `plain` starts with the binding of the clear header `prefix` in `vault`.
+    private static func bindingMatches(_ plain: UnsafeRawBufferPointer, prefix: UnsafeRawBufferPointer, vault: VaultID) -> Bool {
+        var expected: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &expected) { binding(prefix: prefix, vault: vault, into: $0) }
+        // Compared as two words, in memory order: not secret, anyone who reads the log can
+        // compute the binding.
+        return plain.loadUnaligned(fromByteOffset: 0, as: UInt64.self) == expected.0
+            && plain.loadUnaligned(fromByteOffset: 8, as: UInt64.self) == expected.1
     }
 
     static func binding(prefix: [UInt8], vault: VaultID) -> [UInt8] {
-        let id = vault.bigEndianBytes
-        return id.withUnsafeBytes { idBytes in
-            prefix.withUnsafeBytes { blake2b(count: bindingCount, idBytes, $0) }
+        [UInt8](unsafeUninitializedCapacity: bindingCount) { buffer, initialized in
+            prefix.withUnsafeBytes { binding(prefix: $0, vault: vault, into: UnsafeMutableRawBufferPointer(buffer)) }
+            initialized = bindingCount
         }
+    }
+
+    /// BLAKE2b-128(vault id || clear header), written to `out` (16 bytes).
+    static func binding(prefix: UnsafeRawBufferPointer, vault: VaultID, into out: UnsafeMutableRawBufferPointer) {
+        withUnsafeBytes(of: vault.rawValue.bigEndian) { id in blake2b(id, prefix, into: out) }
     }
 }

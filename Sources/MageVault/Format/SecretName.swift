@@ -66,6 +66,24 @@ public struct SecretName: Hashable, Sendable, CustomStringConvertible {
         self.string = string
     }
 
+    private init(checked string: String) { self.string = string }
+
+    /// The name whose UTF-8 is `bytes`, or nil unless it is a valid name: what a reader
+    /// checks of every name it opens. A name of ASCII alone (nearly every name) is checked
+    /// byte by byte; any other goes through `init`. (Bytes below 0x80 are whole characters in
+    /// UTF-8, so a control byte is a control character either way.)
+    static func validated(_ bytes: UnsafeRawBufferPointer) -> SecretName? {
+        guard !bytes.isEmpty, bytes.count <= maximumByteCount else { return nil }
+        var ascii = true
+        for byte in bytes {
+            if byte < 0x20 || byte == 0x7F { return nil }
+            if byte >= 0x80 { ascii = false }
+        }
+        if ascii { return SecretName(checked: String(decoding: bytes, as: UTF8.self)) }
+        guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
+        return try? SecretName(text)
+    }
+
     public var description: String { string }
 }
 
@@ -86,7 +104,14 @@ public enum SecretValue {
 extension EnvironmentKeys {
     /// The keyed tag of `name` in the environment of these keys.
     public func tag(of name: SecretName) -> NameTag {
-        let (high, low) = Array(name.string.utf8).withUnsafeBytes { tag(ofName: $0) }
+        var string = name.string
+        let (high, low) = string.withUTF8 { tag(ofName: UnsafeRawBufferPointer($0)) }
+        return NameTag(rawValue: UInt128(high) << 64 | UInt128(low))
+    }
+
+    /// The keyed tag of the name whose UTF-8 is `bytes`.
+    func tag(ofNameBytes bytes: UnsafeRawBufferPointer) -> NameTag {
+        let (high, low) = tag(ofName: bytes)
         return NameTag(rawValue: UInt128(high) << 64 | UInt128(low))
     }
 }

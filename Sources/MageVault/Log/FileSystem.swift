@@ -319,9 +319,11 @@ extension FileSystem {
         var variables: [String: String] = [:]
         var cursor = environ
         while let entry = cursor.pointee {
-            let pair = String(cString: entry)
-            if let equals = pair.firstIndex(of: "=") {
-                variables[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            // Split at the first "=" byte (not character: a combining mark after it must not
+            // hide it), without breaking the text into characters first.
+            let pair = UnsafeRawBufferPointer(start: entry, count: strlen(entry))
+            if let equals = pair.firstIndex(of: UInt8(ascii: "=")) {
+                variables[String(decoding: pair[..<equals], as: UTF8.self)] = String(decoding: pair[(equals + 1)...], as: UTF8.self)
             }
             cursor += 1
         }

@@ -12,6 +12,17 @@ public enum LogError: Error, Equatable, Sendable {
     case system(SystemError)
 }
 
+/// A line parsed without a key, or why it is damaged: a `Result<LogLine, FormatError>` in
+/// all but its type. A `Result` of these made the Swift runtime check that `FormatError` is an
+/// `Error` the first time a scan dropped one, a search through every protocol conformance of
+/// the program (some 50 µs in the static binary) that every command paid.
+public enum ParsedLine: Sendable {
+    /// The line's contents.
+    case success(LogLine)
+    /// Why the line is damaged.
+    case failure(FormatError)
+}
+
 /// One complete line found by a scan.
 public struct ScannedLine {
     /// Byte offset of the line's first byte in the file.
@@ -19,7 +30,7 @@ public struct ScannedLine {
     /// Length without the newline.
     public let length: Int
     /// The line parsed without a key, or why it is damaged.
-    public let parsed: Result<LogLine, FormatError>
+    public let parsed: ParsedLine
     /// The line's bytes without the newline: valid only during the visit.
     public let bytes: UnsafeRawBufferPointer
 }
@@ -123,10 +134,12 @@ public final class VaultLog {
     /// offset and length and no bytes: it is skipped, never read into memory whole.
     public func scan(from offset: UInt64, limit: UInt64? = nil, _ visit: (ScannedLine) throws -> Void) throws -> ScanEnd {
         try scanFraming(from: offset, limit: limit) { lineOffset, length, line in
-            let parsed =
-                length > LogLine.maximumLength
-                ? .failure(.malformed("line of \(length) bytes, longer than the longest valid record (\(LogLine.maximumLength))"))
-                : Result { () throws(FormatError) in try LogLine.parse(line) }
+            let parsed: ParsedLine
+            if length > LogLine.maximumLength {
+                parsed = .failure(.malformed("line of \(length) bytes, longer than the longest valid record (\(LogLine.maximumLength))"))
+            } else {
+                do throws(FormatError) { parsed = .success(try LogLine.parse(line)) } catch { parsed = .failure(error) }
+            }
             try visit(ScannedLine(offset: lineOffset, length: length, parsed: parsed, bytes: line))
         }
     }
@@ -145,9 +158,15 @@ public final class VaultLog {
     /// `scanBufferBound`, however long a line of the file is.
     private(set) var largestScanBuffer = 0
 
-    /// What a scan's buffer may grow to: the first read's 1 MiB doubled once, which holds a
-    /// line of `LogLine.maximumLength` (anything longer is skipped, not buffered).
+    /// What a scan's buffer may grow to: `readChunk` doubled until it holds a line of
+    /// `LogLine.maximumLength` (anything longer is skipped, not buffered).
     static let scanBufferBound = 2 << 20
+
+    /// Bytes a scan (or `readLines`) reads at a time. Small enough to stay in cache and to
+    /// be reused by the allocator from one read to the next: a buffer of the file's size (up
+    /// to 1 MiB, as it was) is fresh memory every time, and faulting its pages in cost a
+    /// short command like `list` more than the reads themselves.
+    static let readChunk = 64 << 10
 
     /// The framing under `scan` and `scanLines`: visits each complete line's offset, length
     /// (newline excluded) and bytes. A line longer than `LogLine.maximumLength` is skipped
@@ -161,7 +180,7 @@ public final class VaultLog {
         if offset > 0, offset >= fileSize { return ScanEnd(end: offset, tornBytes: fileSize > offset ? fileSize - offset : 0) }
         // Nothing new is the common case of a refresh: allocate the buffer only to read.
         // Uninitialised: pread fills it, and only the bytes it filled are read.
-        let capacity = Int(min(1 << 20, max(4096, fileSize - offset)))
+        let capacity = Int(min(UInt64(Self.readChunk), max(4096, fileSize - offset)))
         var buffer = [UInt8](unsafeUninitializedCapacity: capacity) { _, count in count = capacity }
         defer { largestScanBuffer = buffer.count }
         var bufferStart = offset  // file offset of buffer[0]
@@ -266,13 +285,14 @@ public final class VaultLog {
 
     /// Reads the lines at `spans` (offset, length; newlines excluded) and visits each with
     /// its index in `spans`, in file order: lines close together are read with one `pread`
-    /// of up to 1 MiB instead of one each, which is what listing thousands of names costs.
+    /// of up to `readChunk` bytes into one buffer instead of one each, which is what listing
+    /// thousands of names costs.
     public func readLines(
         _ spans: [(offset: UInt64, length: Int)], _ visit: (Int, UnsafeRawBufferPointer) throws -> Void
     ) throws {
-        let window = 1 << 20
-        let order = spans.indices.sorted { spans[$0].offset < spans[$1].offset }
-        var buffer: [UInt8] = []
+        let window = Self.readChunk
+        let order = Self.fileOrder(spans)
+        var buffer: [UInt8] = []  // reused; grown only for a line longer than the window
         var bufferStart: UInt64 = 0
         var filled = 0
         for (position, index) in order.enumerated() {
@@ -286,14 +306,39 @@ public final class VaultLog {
                     end = max(end, candidate)
                 }
                 let count = Int(end - offset)
-                buffer = [UInt8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+                if buffer.count < count {
+                    // Room for a window (or for what is left to read, if less), so the buffer
+                    // serves every read after this one.
+                    let last = spans[order[order.count - 1]]
+                    let capacity = max(count, min(window, Int(last.offset - offset) + last.length))
+                    buffer = [UInt8](unsafeUninitializedCapacity: capacity) { _, initialized in initialized = capacity }
+                }
                 bufferStart = offset
-                if let failure = buffer.withUnsafeMutableBytes({ readExactly(into: $0, at: offset) }) { throw failure }
+                let failure = buffer.withUnsafeMutableBytes {
+                    readExactly(into: UnsafeMutableRawBufferPointer(rebasing: $0[..<count]), at: offset)
+                }
+                if let failure { throw failure }
                 filled = count
             }
             let start = Int(offset - bufferStart)
             try buffer.withUnsafeBytes { raw in try visit(index, UnsafeRawBufferPointer(rebasing: raw[start..<start + length])) }
         }
+    }
+
+    /// The positions of `spans` by offset: a sort of plain integers (offset, position), which
+    /// the compiler inlines, rather than of positions through a closure that looks the
+    /// offsets up; `list` sorts a span per name.
+    private static func fileOrder(_ spans: [(offset: UInt64, length: Int)]) -> [Int] {
+        struct Key: Comparable {
+            let offset: UInt64
+            let position: Int
+            static func < (a: Key, b: Key) -> Bool { (a.offset, a.position) < (b.offset, b.position) }
+        }
+        var keys: [Key] = []
+        keys.reserveCapacity(spans.count)
+        for (position, span) in spans.enumerated() { keys.append(Key(offset: span.offset, position: position)) }
+        keys.sort()
+        return keys.map(\.position)
     }
 
     /// Creates the log holding only `header`, atomically (temporary file, sync, link, sync

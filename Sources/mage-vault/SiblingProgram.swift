@@ -5,14 +5,16 @@ import MageVaultCommandLine
 /// runs `mage-vault-serve`, `migrate` runs `mage-vault-migrate`): what would slow every start
 /// of `mage-vault` (an HTTP stack, SQLite and AES) lives in a program of its own.
 enum SiblingProgram {
-    /// The subcommands that hand every argument after their word to their program.
-    static let words: Swift.Set<String> = ["serve", "migrate"]
+    /// The subcommands that hand every argument after their word to their program. (Arrays,
+    /// not sets: this runs at every start, and a `Set<String>` is a type the runtime would
+    /// first have to look up, about a tenth of a cold `get`.)
+    static let words = ["serve", "migrate"]
 
     /// `arguments` with location options given before `serve` or `migrate` (`mage-vault
     /// --data-dir X serve …`) moved after its word, where the program it runs reads them:
     /// the subcommand passes everything after its word through untouched.
     static func handingOver(_ arguments: [String]) -> [String] {
-        let options: Swift.Set<String> = ["--data-dir", "--vault", "--key-file", "--project", "--pipeline"]
+        let options = ["--data-dir", "--vault", "--key-file", "--project", "--pipeline"]
         var position = 0
         while position < arguments.count {
             let word = arguments[position]

@@ -158,6 +158,9 @@ public struct OptionSpec: Sendable {
 
     /// `-q, --quiet`, for the commands that draw progress (`ProgressOptions`).
     public static let quiet = OptionSpec.flag("quiet", short: "q", help: "Show no progress (it is shown only on a terminal anyway).")
+    /// `--history N`: versions compaction keeps per secret (compact, backup).
+    public static let history = OptionSpec(
+        "history", value: .integer, help: "Versions kept per secret (default: $MAGE_VAULT_HISTORY, else 10).")
 }
 
 /// A positional argument.

@@ -11,7 +11,7 @@ struct Compact: Command {
             renames it over the log. Other processes keep working across it. It also runs by \
             itself when at least 1,000 records are dead and they are half the log or more.
             """,
-        options: [.quiet, OptionSpec("history", value: .integer, help: "Versions kept per secret (default: $MAGE_VAULT_HISTORY, else 10).")]
+        options: [.quiet, .history]
     )
 
     let progress: ProgressOptions
@@ -50,7 +50,7 @@ struct Backup: Command {
         arguments: [ArgumentSpec("file", help: "The backup file to create.", isFile: true)],
         options: [
             .quiet, .flag("force", help: "Replace the file if it exists."),
-            OptionSpec("history", value: .integer, help: "Versions kept per secret (default: $MAGE_VAULT_HISTORY, else 10)."),
+            .history,
         ]
     )
 

@@ -89,8 +89,7 @@ public enum RecordCodec {
     public static func openName(
         line: UnsafeRawBufferPointer, header: RecordHeader, keys: EnvironmentKeys, vault: VaultID
     ) throws(OpenError) -> String {
-        guard header.keyID == keys.keyID else { throw .wrongKey(recordKeyID: header.keyID, ourKeyID: keys.keyID) }
-        let body = UnsafeRawBufferPointer(rebasing: line[RecordHeader.bodyOffset..<(line.count - 9)])
+        let body = try body(of: line, header: header, keys: keys)
         let opened = withUnsafeTemporaryAllocation(byteCount: body.count / 4 * 3, alignment: 8) {
             decoded -> Result<String, OpenError> in
             guard let count = Base64.decodePublic(body, into: decoded) else {
@@ -112,9 +111,16 @@ public enum RecordCodec {
         return try opened.get()
     }
 
-    private static func box(of line: UnsafeRawBufferPointer, header: RecordHeader, keys: EnvironmentKeys) throws(OpenError) -> [UInt8] {
+    /// The base64 body of a record line, once `keys` are shown to be the ones it names.
+    private static func body(of line: UnsafeRawBufferPointer, header: RecordHeader, keys: EnvironmentKeys) throws(OpenError)
+        -> UnsafeRawBufferPointer
+    {
         guard header.keyID == keys.keyID else { throw .wrongKey(recordKeyID: header.keyID, ourKeyID: keys.keyID) }
-        let body = UnsafeRawBufferPointer(rebasing: line[RecordHeader.bodyOffset..<(line.count - 9)])
+        return UnsafeRawBufferPointer(rebasing: line[RecordHeader.bodyOffset..<(line.count - 9)])
+    }
+
+    private static func box(of line: UnsafeRawBufferPointer, header: RecordHeader, keys: EnvironmentKeys) throws(OpenError) -> [UInt8] {
+        let body = try body(of: line, header: header, keys: keys)
         var decoded: Int? = nil
         let box = [UInt8](unsafeUninitializedCapacity: body.count / 4 * 3) { buffer, initialized in
             decoded = Base64.decodePublic(body, into: UnsafeMutableRawBufferPointer(buffer))

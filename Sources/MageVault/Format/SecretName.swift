@@ -105,8 +105,7 @@ extension EnvironmentKeys {
     /// The keyed tag of `name` in the environment of these keys.
     public func tag(of name: SecretName) -> NameTag {
         var string = name.string
-        let (high, low) = string.withUTF8 { tag(ofName: UnsafeRawBufferPointer($0)) }
-        return NameTag(rawValue: UInt128(high) << 64 | UInt128(low))
+        return string.withUTF8 { tag(ofNameBytes: UnsafeRawBufferPointer($0)) }
     }
 
     /// The keyed tag of the name whose UTF-8 is `bytes`.

@@ -31,6 +31,9 @@ func run(
     process.standardInput = stdin
     process.standardOutput = stdout
     process.standardError = stderr
+    // A command refused before it reads its input exits with the pipe unread: the write
+    // below must then fail (EPIPE), not kill the test runner with SIGPIPE.
+    signal(SIGPIPE, SIG_IGN)
     try process.run()
     let writer = Thread {
         try? stdin.fileHandleForWriting.write(contentsOf: input)

@@ -95,7 +95,7 @@ public enum GitWorkTree {
 
     /// `text` as one word for `sh`: in single quotes, each `'` written as `'\''`.
     public static func shellQuoted(_ text: String) -> String {
-        "'" + text.replacing("'", with: "'\\''") + "'"
+        "'" + text.replacingEvery("'", with: "'\\''") + "'"
     }
 
     /// A `.gitattributes` pattern that matches exactly the path `relative` (to the work
@@ -131,7 +131,7 @@ public enum GitWorkTree {
         guard !relative.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else {
             throw .git("\(relative.debugDescription) holds a line break, which a .gitignore rule cannot name; use a data dir without one (nothing was created)")
         }
-        return "/" + globEscaped(relative).replacing(" ", with: "\\ ")
+        return "/" + globEscaped(relative).replacingEvery(" ", with: "\\ ")
     }
 
     /// The values git gives to the `merge` and `diff` attributes of `relative` in the work tree `root`.
@@ -169,6 +169,18 @@ public enum GitWorkTree {
 extension String {
     /// `self` with every `%` doubled, as git's driver expansion reads `%%` as `%`.
     fileprivate func replacingPercent() -> String {
-        replacing("%", with: "%%")
+        replacingEvery("%", with: "%%")
+    }
+
+    /// `self` with every `character` written as `replacement` (characters compared as
+    /// `Character`s, as the standard library's `replacing` compares them). Written out here:
+    /// `replacing` is in `_StringProcessing`, which the program does not link (see Package.swift).
+    fileprivate func replacingEvery(_ character: Character, with replacement: String) -> String {
+        var result = ""
+        result.reserveCapacity(utf8.count)
+        for each in self {
+            if each == character { result += replacement } else { result.append(each) }
+        }
+        return result
     }
 }

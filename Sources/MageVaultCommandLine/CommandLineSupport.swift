@@ -138,7 +138,7 @@ public struct LocationOptions: Sendable {
     /// project → global); `create` makes a missing uuid or key file (writers do, readers
     /// don't). `history` (else `$MAGE_VAULT_HISTORY`, else 10) is what compaction keeps.
     public func openVault(create: Bool, history: Int? = nil) throws -> Vault {
-        let chosen = history ?? FileSystem.environmentVariables()["MAGE_VAULT_HISTORY"].flatMap { Int($0) } ?? Vault.defaultHistory
+        let chosen = history ?? FileSystem.environmentVariable("MAGE_VAULT_HISTORY").flatMap { Int($0) } ?? Vault.defaultHistory
         let location = location
         let keyHere = location.keySource == .environmentVariable || FileSystem.exists(location.keyFile)
         if create, !Environment.exists(location) || !keyHere {

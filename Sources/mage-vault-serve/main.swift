@@ -74,7 +74,7 @@ struct ServeCommand: Command {
                 Prefer `ssh -L \(address.port):127.0.0.1:\(address.port) this-host` and the default address.
                 """)
         }
-        let history = FileSystem.environmentVariables()["MAGE_VAULT_HISTORY"].flatMap { Int($0) } ?? Vault.defaultHistory
+        let history = FileSystem.environmentVariable("MAGE_VAULT_HISTORY").flatMap { Int($0) } ?? Vault.defaultHistory
         let location = options.location
         let limits = ConnectionLimits(idleTimeout: .milliseconds(Int64(idleTimeout * 1000)), maximumConnections: maxConnections)
         let server = SecretsServer(location: location, address: address, history: history, searchesPorts: port == nil, limits: limits)

@@ -32,7 +32,7 @@ struct GitSetup: Command {
 
     func run() throws {
         let program = FileSystem.executablePath().map {
-            GitWorkTree.driverProgram(executable: $0, searchPath: FileSystem.environmentVariables()["PATH"])
+            GitWorkTree.driverProgram(executable: $0, searchPath: FileSystem.environmentVariable("PATH"))
         } ?? "mage-vault"
         let report = try GitWorkTree.setup(options.location, currentDirectory: FileSystem.currentDirectory(), program: program)
         for line in report.lines { print(line) }

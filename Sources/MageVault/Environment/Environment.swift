@@ -66,8 +66,7 @@ public final class Environment: Sendable {
         // A key file's temporary copy left by a process killed while writing it (a key being
         // created, or a rekey's `vault.key.new`) holds raw key bytes: remove it once it is
         // surely not another process's write in flight.
-        FileSystem.removeStaleTemporaries(beside: location.keyFile, olderThan: 60)
-        FileSystem.removeStaleTemporaries(beside: location.keyFile + ".new", olderThan: 60)
+        FileSystem.removeStaleTemporaries(beside: location.keyFile, location.keyFile + ".new", olderThan: 60)
         let id = try readOrCreateUUID(location, create: create)
         if create, let newKey, case .scopeFile(let path) = location.keySource, !FileSystem.exists(path), try newKey.write(to: path) {
             return Environment(location: location, id: id, keys: newKey.keys)
@@ -309,7 +308,7 @@ public final class Environment: Sendable {
 
     /// `$MAGE_VAULT_KEY`: the base64 of the 32 key bytes.
     private static func keyFromVariable() throws(VaultError) -> SecureBytes {
-        var text = Array((FileSystem.environmentVariables()[KeyVariable.key.name] ?? "").utf8)
+        var text = Array((FileSystem.environmentVariable(KeyVariable.key.name) ?? "").utf8)
         defer { text.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) } }
         guard let decoded = text.withUnsafeBytes({ Base64.decode($0) }), decoded.count == EnvironmentKeys.keyByteCount else {
             throw .invalidKeyVariable
@@ -340,7 +339,7 @@ public final class Environment: Sendable {
 
     /// A passphrase from `$variable`, else typed at a no-echo prompt; never empty.
     public static func readPassphrase(prompt: String, variable: String) throws(VaultError) -> SecureBytes {
-        if let value = FileSystem.environmentVariables()[variable] {
+        if let value = FileSystem.environmentVariable(variable) {
             guard !value.isEmpty else { throw .emptyPassphrase }
             var bytes = Array(value.utf8)
             defer { bytes.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) } }

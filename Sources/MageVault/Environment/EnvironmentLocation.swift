@@ -61,13 +61,16 @@ public struct EnvironmentLocation: Sendable, Equatable {
         self.keySource = keySource ?? .scopeFile(directory + "/vault.key")
     }
 
-    /// Resolves the location from explicit choices, then the process environment, then the defaults.
-    /// Relative paths are made absolute against the current directory.
+    /// Resolves the location from explicit choices, then the environment variables
+    /// (`variables`, else the process's), then the defaults. Relative paths are made
+    /// absolute against the current directory.
     public init(
         dataDirectory: String? = nil, vaultFile: String? = nil, scope: Scope = .global, keyFile: String? = nil,
-        variables: [String: String] = FileSystem.environmentVariables()
+        variables: [String: String]? = nil
     ) {
-        func variable(_ name: String) -> String? { variables[name].flatMap { $0.isEmpty ? nil : $0 } }
+        func variable(_ name: String) -> String? {
+            (variables.map { $0[name] } ?? FileSystem.environmentVariable(name)).flatMap { $0.isEmpty ? nil : $0 }
+        }
         let data = Self.absolute(dataDirectory ?? variable("MAGE_DATA_DIR") ?? FileSystem.homeDirectory(environment: variables) + "/.mage_data")
         let log = (vaultFile ?? variable("MAGE_VAULT_FILE")).map(Self.absolute) ?? data + "/secrets/vault.log"
         let source: KeySource? =

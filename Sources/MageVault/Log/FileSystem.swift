@@ -20,9 +20,10 @@ public enum FileSystem {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// The home directory: `$HOME`, else the password database's.
-    public static func homeDirectory(environment: [String: String]) -> String {
-        if let home = environment["HOME"], !home.isEmpty { return home }
+    /// The home directory: `$HOME` (from `environment`, else the process's), else the
+    /// password database's.
+    public static func homeDirectory(environment: [String: String]? = nil) -> String {
+        if let home = environment.map({ $0["HOME"] }) ?? environmentVariable("HOME"), !home.isEmpty { return home }
         if let entry = getpwuid(getuid()), let dir = entry.pointee.pw_dir { return String(cString: dir) }
         return "/"
     }
@@ -161,12 +162,15 @@ public enum FileSystem {
         "\(parentDirectory(of: path))/.\(baseName(of: path)).tmp-\(Hex.string(randomUInt64(), width: 16))"
     }
 
-    /// Removes temporary files (`temporaryPath(beside:)`) of `path` left by a process that
-    /// was killed mid-write, when older than `age` seconds (0: all; only a caller holding
-    /// the lock that every writer of `path` takes may pass 0).
-    public static func removeStaleTemporaries(beside path: String, olderThan age: Int = 0) {
-        let directory = parentDirectory(of: path)
-        let prefix = ".\(baseName(of: path)).tmp-"
+    /// Removes temporary files (`temporaryPath(beside:)`) of each of `paths` (files of one
+    /// folder, which is read once) left by a process that was killed mid-write, when older
+    /// than `age` seconds (0: all; only a caller holding the lock that every writer of the
+    /// path takes may pass 0).
+    public static func removeStaleTemporaries(beside paths: String..., olderThan age: Int = 0) {
+        guard let first = paths.first else { return }
+        let directory = parentDirectory(of: first)
+        precondition(paths.allSatisfy { parentDirectory(of: $0) == directory }, "temporaries of one folder at a time")
+        let prefixes = paths.map { ".\(baseName(of: $0)).tmp-" }
         guard let stream = opendir(directory) else { return }
         defer { closedir(stream) }
         let now = time(nil)
@@ -174,7 +178,7 @@ public enum FileSystem {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
-            guard name.hasPrefix(prefix) else { continue }
+            guard prefixes.contains(where: { name.hasPrefix($0) }) else { continue }
             let full = "\(directory)/\(name)"
             var info = stat()
             if lstat(full, &info) == 0, Int(now - info.st_mtim.tv_sec) >= age { unlink(full) }
@@ -314,6 +318,12 @@ public func wallClockMilliseconds() -> UInt64 {
 }
 
 extension FileSystem {
+    /// The value of the environment variable `name` (its first entry, as `getenv` reads it),
+    /// or nil: for one lookup, without building every variable's `String`s.
+    public static func environmentVariable(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+
     /// The process's environment variables.
     public static func environmentVariables() -> [String: String] {
         var variables: [String: String] = [:]

@@ -27,6 +27,16 @@ struct LogTests {
         for (index, span) in chosen.enumerated() {
             #expect(seen[index] == (try log.readLine(at: span.offset, length: span.length)))
         }
+        // A few lines of a long log: windows widen to cover it, and lines far apart within
+        // one are read one by one.
+        for few in [[spans[0], spans[spans.count - 1]], [spans[spans.count / 2]], [spans[3], spans[2], spans[spans.count - 2]]] {
+            var found = [[UInt8]?](repeating: nil, count: few.count)
+            try log.readLines(few) { index, bytes in
+                #expect(found[index] == nil, "visited twice")
+                found[index] = Array(bytes)
+            }
+            for (index, span) in few.enumerated() { #expect(found[index] == (try log.readLine(at: span.offset, length: span.length))) }
+        }
         try log.readLines([]) { _, _ in Issue.record("nothing to visit") }
     }
 

@@ -181,8 +181,12 @@ public final class VaultLog {
         // Nothing new is the common case of a refresh: allocate the buffer only to read.
         // Uninitialised: pread fills it, and only the bytes it filled are read.
         let capacity = Int(min(UInt64(Self.readChunk), max(4096, fileSize - offset)))
-        var buffer = [UInt8](unsafeUninitializedCapacity: capacity) { _, count in count = capacity }
-        defer { largestScanBuffer = buffer.count }
+        var buffer = takeReadBuffer()
+        if buffer.count < capacity { buffer = [UInt8](unsafeUninitializedCapacity: capacity) { _, count in count = capacity } }
+        defer {
+            largestScanBuffer = buffer.count
+            keepReadBuffer(buffer)
+        }
         var bufferStart = offset  // file offset of buffer[0]
         var filled = 0
         var lineStart = 0  // index in buffer of the next unconsumed line
@@ -284,61 +288,73 @@ public final class VaultLog {
     }
 
     /// Reads the lines at `spans` (offset, length; newlines excluded) and visits each with
-    /// its index in `spans`, in file order: lines close together are read with one `pread`
-    /// of up to `readChunk` bytes into one buffer instead of one each, which is what listing
-    /// thousands of names costs.
+    /// its index in `spans`: lines close together are read with one `pread` into one buffer
+    /// instead of one each, which is what listing thousands of names costs.
+    ///
+    /// The lines are grouped by the window of the file they start in (a counting pass, no
+    /// sort), windows in file order and each window read at once; a window whose lines lie
+    /// too far apart to read whole (a few lines in a long log) reads them one by one. There
+    /// are at most about four windows per line, so the grouping is linear in `spans`.
     public func readLines(
         _ spans: [(offset: UInt64, length: Int)], _ visit: (Int, UnsafeRawBufferPointer) throws -> Void
     ) throws {
-        let window = Self.readChunk
-        let order = Self.fileOrder(spans)
-        var buffer: [UInt8] = []  // reused; grown only for a line longer than the window
-        var bufferStart: UInt64 = 0
-        var filled = 0
-        for (position, index) in order.enumerated() {
-            let (offset, length) = spans[index]
-            if offset < bufferStart || offset + UInt64(length) > bufferStart + UInt64(filled) {
-                // Read from this line on, as far as the next lines wanted within a window go.
-                var end = offset + UInt64(length)
-                for next in order[(position + 1)...] {
-                    let candidate = spans[next].offset + UInt64(spans[next].length)
-                    guard candidate - offset <= UInt64(window) else { break }
-                    end = max(end, candidate)
+        guard let first = spans.lazy.map(\.offset).min(), let last = spans.lazy.map(\.offset).max() else { return }
+        // Windows of half a `readChunk`, so that a window's lines (the last may run past its
+        // end) fit the reused buffer; wider when the lines are spread over a long file.
+        var shift = Self.readChunk.trailingZeroBitCount - 1
+        while (last - first) >> UInt64(shift) >= UInt64(4 * spans.count + 16) { shift += 1 }
+        let windowCount = Int((last - first) >> UInt64(shift)) + 1
+        // Counting sort of the positions by window: `starts[w]..<starts[w + 1]` in `order`.
+        var starts = [Int](repeating: 0, count: windowCount + 1)
+        for span in spans { starts[Int((span.offset - first) >> UInt64(shift)) + 1] += 1 }
+        for window in 0..<windowCount { starts[window + 1] += starts[window] }
+        var order = [Int](repeating: 0, count: spans.count)
+        var next = starts
+        for (position, span) in spans.enumerated() {
+            let window = Int((span.offset - first) >> UInt64(shift))
+            order[next[window]] = position
+            next[window] += 1
+        }
+        var buffer = takeReadBuffer()
+        defer { keepReadBuffer(buffer) }
+        for window in 0..<windowCount where starts[window] < starts[window + 1] {
+            let lines = order[starts[window]..<starts[window + 1]]
+            let low = lines.lazy.map { spans[$0].offset }.min()!
+            let high = lines.lazy.map { spans[$0].offset + UInt64(spans[$0].length) }.max()!
+            if high - low <= UInt64(2 * Self.readChunk) {
+                let count = Int(high - low)
+                if buffer.count < count { buffer = [UInt8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count } }
+                if let failure = buffer.withUnsafeMutableBytes({ readExactly(into: UnsafeMutableRawBufferPointer(rebasing: $0[..<count]), at: low) }) {
+                    throw failure
                 }
-                let count = Int(end - offset)
-                if buffer.count < count {
-                    // Room for a window (or for what is left to read, if less), so the buffer
-                    // serves every read after this one.
-                    let last = spans[order[order.count - 1]]
-                    let capacity = max(count, min(window, Int(last.offset - offset) + last.length))
-                    buffer = [UInt8](unsafeUninitializedCapacity: capacity) { _, initialized in initialized = capacity }
+                try buffer.withUnsafeBytes { raw in
+                    for position in lines {
+                        let start = Int(spans[position].offset - low)
+                        try visit(position, UnsafeRawBufferPointer(rebasing: raw[start..<(start + spans[position].length)]))
+                    }
                 }
-                bufferStart = offset
-                let failure = buffer.withUnsafeMutableBytes {
-                    readExactly(into: UnsafeMutableRawBufferPointer(rebasing: $0[..<count]), at: offset)
+            } else {
+                for position in lines {
+                    let line = try readLine(at: spans[position].offset, length: spans[position].length)
+                    try line.withUnsafeBytes { try visit(position, $0) }
                 }
-                if let failure { throw failure }
-                filled = count
             }
-            let start = Int(offset - bufferStart)
-            try buffer.withUnsafeBytes { raw in try visit(index, UnsafeRawBufferPointer(rebasing: raw[start..<start + length])) }
         }
     }
 
-    /// The positions of `spans` by offset: a sort of plain integers (offset, position), which
-    /// the compiler inlines, rather than of positions through a closure that looks the
-    /// offsets up; `list` sorts a span per name.
-    private static func fileOrder(_ spans: [(offset: UInt64, length: Int)]) -> [Int] {
-        struct Key: Comparable {
-            let offset: UInt64
-            let position: Int
-            static func < (a: Key, b: Key) -> Bool { (a.offset, a.position) < (b.offset, b.position) }
-        }
-        var keys: [Key] = []
-        keys.reserveCapacity(spans.count)
-        for (position, span) in spans.enumerated() { keys.append(Key(offset: span.offset, position: position)) }
-        keys.sort()
-        return keys.map(\.position)
+    /// The buffer reads reuse (scans and `readLines`): memory already faulted in, rather than
+    /// fresh pages for every read of a command. Taken while in use, so that a nested read
+    /// makes its own.
+    private var readBuffer: [UInt8] = []
+
+    private func takeReadBuffer() -> [UInt8] {
+        defer { readBuffer = [] }
+        return readBuffer
+    }
+
+    /// Keeps `buffer` for the next read, unless a long line grew it past two windows.
+    private func keepReadBuffer(_ buffer: [UInt8]) {
+        if buffer.count <= 2 * Self.readChunk { readBuffer = buffer }
     }
 
     /// Creates the log holding only `header`, atomically (temporary file, sync, link, sync

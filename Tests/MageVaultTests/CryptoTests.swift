@@ -19,6 +19,26 @@ struct CryptoTests {
         #expect(name.withUnsafeBytes { keys.tag(ofName: $0) } != name.withUnsafeBytes { other.tag(ofName: $0) })
     }
 
+    @Test("Small secure buffers share guarded slabs without overlapping, and a released one is wiped before reuse")
+    func slabSlots() throws {
+        // More than a slab holds, of both slab sizes, each filled with its own byte.
+        func fill(_ index: Int) -> UInt8 { UInt8(truncatingIfNeeded: index % 251 + 1) }
+        var held: [SecureBytes] = []
+        for index in 0..<200 {
+            let count = index % 2 == 0 ? 32 : 200
+            held.append(SecureBytes(count: count) { $0.initializeMemory(as: UInt8.self, repeating: fill(index)) })
+        }
+        for (index, bytes) in held.enumerated() {
+            let intact = bytes.withUnsafeBytes { $0.allSatisfy { $0 == fill(index) } }
+            #expect(intact, "buffer \(index) was overwritten")
+        }
+        held.removeAll()  // every slot back on its free list, wiped
+        for count in [32, 64, 200, 256, 1024] {
+            let zeroed = SecureBytes.withScratch(count: count) { $0.allSatisfy { $0 == 0 } }
+            #expect(zeroed, "a reused slot of \(count) bytes still held a released buffer's bytes")
+        }
+    }
+
     @Test("A sealed box opens with its key only, and never after any byte changes")
     func sealOpen() {
         let plaintext = Array("made-up value for a test".utf8)

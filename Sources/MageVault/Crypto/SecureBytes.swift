@@ -5,12 +5,32 @@ import Synchronization
 /// calls (mmap, mprotect for the guard pages, mlock); a `get` or a `list` needs a few short
 /// buffers per record, so regions are wiped on release and kept for the next use instead.
 /// A kept region stays locked and guarded; it holds nothing once released.
+///
+/// The small sizes (keys, a name being opened) are carved out of slabs: one `sodium_malloc`
+/// region of a page, locked, kept out of core dumps and between guard pages, holds up to 63
+/// of them (or 3 of the largest), as OpenSSL's secure heap holds every secure allocation in one guarded arena. A
+/// command's few keys then cost one region's system calls instead of one each (an
+/// environment's keys alone were five). A slab's slots are wiped on release and reused,
+/// never unmapped.
 final class SecureAllocator: Sendable {
     static let shared = SecureAllocator()
     static let sizeClasses = [64, 256, 1024, 4096, 16384, 65536]
     static let keptPerClass = 32
-    // Addresses as integers: raw pointers are not Sendable, and only this allocator touches them.
-    private let free = Mutex<[[UInt]]>(Array(repeating: [], count: sizeClasses.count))
+    /// Size classes at most this large are slab slots (a name being opened takes 1024).
+    static let largestSlabSlot = 1024
+    /// A slab's usable bytes: a page less libsodium's canary, so the region is one page.
+    static let slabBytes = 4096 - 64
+
+    private struct State {
+        /// Free regions (or slab slots) per size class. Addresses as integers: raw pointers
+        /// are not Sendable, and only this allocator touches them.
+        var free: [[UInt]] = Array(repeating: [], count: SecureAllocator.sizeClasses.count)
+        /// The slab being carved and how much of it is used.
+        var slab: UInt = 0
+        var slabUsed = SecureAllocator.slabBytes
+    }
+
+    private let state = Mutex(State())
 
     /// A region of at least `count` bytes and its capacity.
     func allocate(_ count: Int) -> (UnsafeMutableRawPointer, capacity: Int) {
@@ -19,21 +39,30 @@ final class SecureAllocator: Sendable {
             return (raw, count)
         }
         let capacity = Self.sizeClasses[sizeClass]
-        if let reused = free.withLock({ $0[sizeClass].popLast() }), let pointer = UnsafeMutableRawPointer(bitPattern: reused) {
-            return (pointer, capacity)
+        let reused = state.withLock { state -> UInt? in
+            if let address = state.free[sizeClass].popLast() { return address }
+            guard capacity <= Self.largestSlabSlot else { return nil }
+            if state.slabUsed + capacity > Self.slabBytes {
+                guard let slab = sodium_malloc(Self.slabBytes) else { fatalError("sodium_malloc(\(Self.slabBytes)) failed: out of memory") }
+                state.slab = UInt(bitPattern: slab)
+                state.slabUsed = 0
+            }
+            defer { state.slabUsed += capacity }
+            return state.slab + UInt(state.slabUsed)
         }
+        if let reused, let pointer = UnsafeMutableRawPointer(bitPattern: reused) { return (pointer, capacity) }
         guard let raw = sodium_malloc(capacity) else { fatalError("sodium_malloc(\(capacity)) failed: out of memory") }
         return (raw, capacity)
     }
 
-    /// Wipes a region and keeps it for reuse, or frees it.
+    /// Wipes a region and keeps it for reuse (a slab slot always), or frees it.
     func release(_ pointer: UnsafeMutableRawPointer, capacity: Int) {
         sodium_memzero(pointer, capacity)
         let address = UInt(bitPattern: pointer)
         if let sizeClass = Self.sizeClasses.firstIndex(of: capacity),
-            free.withLock({ lists in
-                guard lists[sizeClass].count < Self.keptPerClass else { return false }
-                lists[sizeClass].append(address)
+            state.withLock({ state in
+                guard capacity <= Self.largestSlabSlot || state.free[sizeClass].count < Self.keptPerClass else { return false }
+                state.free[sizeClass].append(address)
                 return true
             })
         {

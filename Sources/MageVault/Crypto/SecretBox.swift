@@ -113,6 +113,25 @@ public enum SecretBox {
         _ box: UnsafeRawBufferPointer, keys: EnvironmentKeys, length: (UnsafeRawBufferPointer) -> Int, upTo maximum: Int,
         _ body: (UnsafeRawBufferPointer) -> R
     ) -> R? {
+        SecureBytes.withScratch(count: prefixScratchCount(upTo: maximum)) { scratch in
+            withOpenedPrefix(box, keys: keys, length: length, upTo: maximum, scratch: scratch, body)
+        }
+    }
+
+    /// The secure memory `withOpenedPrefix` works in for a prefix of at most `maximum`
+    /// bytes: the sub-key, the first keystream block, then the plaintext.
+    static func prefixScratchCount(upTo maximum: Int) -> Int {
+        Int(crypto_stream_salsa20_KEYBYTES) + 64 + max(0, maximum)
+    }
+
+    /// `withOpenedPrefix` working in `scratch` (secure memory of at least
+    /// `prefixScratchCount(upTo: maximum)` bytes, which the caller holds and wipes): for
+    /// opening many boxes in a row in one region instead of taking and wiping one for each.
+    /// What `body` sees stays in `scratch` until the next use overwrites it.
+    static func withOpenedPrefix<R>(
+        _ box: UnsafeRawBufferPointer, keys: EnvironmentKeys, length: (UnsafeRawBufferPointer) -> Int, upTo maximum: Int,
+        scratch: UnsafeMutableRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R
+    ) -> R? {
         guard box.count >= overhead else { return nil }
         let nonce = box.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let mac = nonce.advanced(by: nonceByteCount)
@@ -122,25 +141,23 @@ public enum SecretBox {
         let subkeyCount = Int(crypto_stream_salsa20_KEYBYTES)
         let blockCount = 64
         let polyKeyCount = Int(crypto_onetimeauth_poly1305_KEYBYTES)
-        // One region: the sub-key, the first keystream block, then the plaintext.
-        return SecureBytes.withScratch(count: subkeyCount + blockCount + limit) { scratch -> R? in
-            let subkey = scratch.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            let block = subkey + subkeyCount
-            let plaintext = block + blockCount
-            let salsaNonce = nonce + 16
-            keys.sealing.withUnsafeBytes { key in
-                _ = crypto_core_hsalsa20(subkey, nonce, key.baseAddress!.assumingMemoryBound(to: UInt8.self), nil)
-            }
-            _ = crypto_stream_salsa20(block, UInt64(blockCount), salsaNonce, subkey)
-            guard crypto_onetimeauth_poly1305_verify(mac, ciphertext, UInt64(ciphertextCount), block) == 0 else { return nil }
-            let first = min(limit, blockCount - polyKeyCount)
-            for index in 0..<first { plaintext[index] = ciphertext[index] ^ block[polyKeyCount + index] }
-            let wanted = min(limit, max(0, length(UnsafeRawBufferPointer(start: plaintext, count: first))))
-            if wanted > first {
-                // Plaintext byte 32 meets keystream byte 64: block 1 on.
-                _ = crypto_stream_salsa20_xor_ic(plaintext + first, ciphertext + first, UInt64(wanted - first), salsaNonce, 1, subkey)
-            }
-            return body(UnsafeRawBufferPointer(start: plaintext, count: wanted))
+        precondition(scratch.count >= prefixScratchCount(upTo: limit), "scratch too small for the prefix")
+        let subkey = scratch.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let block = subkey + subkeyCount
+        let plaintext = block + blockCount
+        let salsaNonce = nonce + 16
+        keys.sealing.withUnsafeBytes { key in
+            _ = crypto_core_hsalsa20(subkey, nonce, key.baseAddress!.assumingMemoryBound(to: UInt8.self), nil)
         }
+        _ = crypto_stream_salsa20(block, UInt64(blockCount), salsaNonce, subkey)
+        guard crypto_onetimeauth_poly1305_verify(mac, ciphertext, UInt64(ciphertextCount), block) == 0 else { return nil }
+        let first = min(limit, blockCount - polyKeyCount)
+        for index in 0..<first { plaintext[index] = ciphertext[index] ^ block[polyKeyCount + index] }
+        let wanted = min(limit, max(0, length(UnsafeRawBufferPointer(start: plaintext, count: first))))
+        if wanted > first {
+            // Plaintext byte 32 meets keystream byte 64: block 1 on.
+            _ = crypto_stream_salsa20_xor_ic(plaintext + first, ciphertext + first, UInt64(wanted - first), salsaNonce, 1, subkey)
+        }
+        return body(UnsafeRawBufferPointer(start: plaintext, count: wanted))
     }
 }

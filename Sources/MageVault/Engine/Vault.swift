@@ -313,17 +313,20 @@ public final class Vault {
         var retry: Set<IndexKey> = []
         let vault = vaultID
         do {
-            // Lines are read in file order, many per read: listing is bound by the decryption.
-            try log.readLines(entries.map { ($0.stored.offset, Int($0.stored.length)) }) { position, line in
-                let key = entries[position].key
-                let entry = entries[position].stored.entry(key)
-                guard index.ties.isEmpty || !index.ties.contains(key), let keys = scope.keys(for: entry.newest.keyID),
-                    let name = try? RecordCodec.openName(line: line, header: entry.newest, keys: keys, vault: vault)
-                else {
-                    retry.insert(key)
-                    return
+            // Lines are read many per read, and every name opened in one region of secure
+            // memory: listing is bound by the decryption.
+            try SecureBytes.withScratch(count: RecordCodec.nameScratchCount) { scratch in
+                try log.readLines(entries.map { ($0.stored.offset, Int($0.stored.length)) }) { position, line in
+                    let key = entries[position].key
+                    let entry = entries[position].stored.entry(key)
+                    guard index.ties.isEmpty || !index.ties.contains(key), let keys = scope.keys(for: entry.newest.keyID),
+                        let name = try? RecordCodec.openName(line: line, header: entry.newest, keys: keys, vault: vault, scratch: scratch)
+                    else {
+                        retry.insert(key)
+                        return
+                    }
+                    heads.append(AuthenticHead(header: entry.newest, line: scope.retiredKeys.isEmpty ? [] : Array(line), name: name))
                 }
-                heads.append(AuthenticHead(header: entry.newest, line: scope.retiredKeys.isEmpty ? [] : Array(line), name: name))
             }
         } catch {
             throw Self.translate(error)

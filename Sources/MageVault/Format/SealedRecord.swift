@@ -89,6 +89,21 @@ public enum RecordCodec {
     public static func openName(
         line: UnsafeRawBufferPointer, header: RecordHeader, keys: EnvironmentKeys, vault: VaultID
     ) throws(OpenError) -> String {
+        try SecureBytes.withScratch(count: nameScratchCount) { scratch throws(OpenError) in
+            try openName(line: line, header: header, keys: keys, vault: vault, scratch: scratch)
+        }
+    }
+
+    /// The secure memory `openName` works in: the keystream's start and the longest name.
+    static let nameScratchCount = SecretBox.prefixScratchCount(upTo: bindingCount + 1 + SecretName.maximumByteCount)
+
+    /// `openName` working in `scratch` (secure memory of `nameScratchCount` bytes, which the
+    /// caller holds and wipes): `list` opens every name in one region instead of taking and
+    /// wiping one per record.
+    static func openName(
+        line: UnsafeRawBufferPointer, header: RecordHeader, keys: EnvironmentKeys, vault: VaultID,
+        scratch: UnsafeMutableRawBufferPointer
+    ) throws(OpenError) -> String {
         let body = try body(of: line, header: header, keys: keys)
         let opened = withUnsafeTemporaryAllocation(byteCount: body.count / 4 * 3, alignment: 8) {
             decoded -> Result<String, OpenError> in
@@ -101,7 +116,7 @@ public enum RecordCodec {
                 first.count > bindingCount ? bindingCount + 1 + Int(first[bindingCount]) : first.count
             }
             let longest = bindingCount + 1 + SecretName.maximumByteCount
-            let checked = SecretBox.withOpenedPrefix(box, keys: keys, length: nameEnd, upTo: longest) { prefix in
+            let checked = SecretBox.withOpenedPrefix(box, keys: keys, length: nameEnd, upTo: longest, scratch: scratch) { prefix in
                 Result { () throws(OpenError) in
                     try checkContents(prefix, line: line, header: header, keys: keys, vault: vault, whole: false)
                 }

@@ -40,28 +40,52 @@ struct List: Command {
     }
 
     /// The table: a heading, then a line per secret, each name padded with spaces to the
-    /// longest name's length in characters (at least 4, "NAME"), then two spaces.
+    /// longest name's length in characters (at least 4, "NAME"), then two spaces. Written
+    /// straight into a buffer sized for it: a thousand lines are a thousand names copied,
+    /// not several thousand appends.
     static func table(_ secrets: [SecretSummary]) -> [UInt8] {
         let space = UInt8(ascii: " ")
         let lengths = secrets.map { characterCount($0.name) }
         let width = max(4, lengths.max() ?? 0)
-        var out: [UInt8] = []
-        out.reserveCapacity((secrets.count + 1) * (width + 48))
-        out.append(contentsOf: "NAME".utf8)
-        out.append(contentsOf: repeatElement(space, count: width - 4))
-        out.append(contentsOf: "  UPDATED                   SCOPE\n".utf8)
-        var scope: (Scope, [UInt8])? = nil  // the last scope's text: nearly every line repeats it
+        let heading = Array("NAME".utf8) + repeatElement(space, count: width - 4) + Array("  UPDATED                   SCOPE\n".utf8)
+        // Each scope's text once: the scopes' texts in `scopes`, each line's in `scopeOf`.
+        var scopes: [(Scope, [UInt8])] = []
+        var scopeOf: [Int] = []
+        scopeOf.reserveCapacity(secrets.count)
+        var capacity = heading.count
         for index in secrets.indices {
-            out.append(contentsOf: secrets[index].name.utf8)
-            out.append(contentsOf: repeatElement(space, count: width - lengths[index] + 2))
-            secrets[index].updated.appendISO8601(to: &out)
-            out.append(space)
-            out.append(space)
-            if scope?.0 != secrets[index].scope { scope = (secrets[index].scope, Array(secrets[index].scope.description.utf8)) }
-            out.append(contentsOf: scope!.1)
-            out.append(UInt8(ascii: "\n"))
+            let scope = secrets[index].scope
+            if scopes.last?.0 != scope {
+                scopes.append(scopes.first { $0.0 == scope } ?? (scope, Array(scope.description.utf8)))
+            }
+            scopeOf.append(scopes.count - 1)
+            capacity += secrets[index].name.utf8.count + (width - lengths[index] + 2) + Timestamp.iso8601MaximumByteCount + 2
+            capacity += scopes[scopes.count - 1].1.count + 1
         }
-        return out
+        return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+            let out = UnsafeMutableRawBufferPointer(buffer)
+            var at = 0
+            func put(_ bytes: UnsafeRawBufferPointer) {
+                UnsafeMutableRawBufferPointer(rebasing: out[at..<(at + bytes.count)]).copyMemory(from: bytes)
+                at += bytes.count
+            }
+            func pad(_ count: Int) {
+                UnsafeMutableRawBufferPointer(rebasing: out[at..<(at + count)]).initializeMemory(as: UInt8.self, repeating: space)
+                at += count
+            }
+            heading.withUnsafeBytes(put)
+            for index in secrets.indices {
+                let name = secrets[index].name.utf8
+                if name.withContiguousStorageIfAvailable({ put(UnsafeRawBufferPointer($0)) }) == nil { Array(name).withUnsafeBytes(put) }
+                pad(width - lengths[index] + 2)
+                at += secrets[index].updated.writeISO8601(to: UnsafeMutableRawBufferPointer(rebasing: out[at...]))
+                pad(2)
+                scopes[scopeOf[index]].1.withUnsafeBytes(put)
+                out[at] = UInt8(ascii: "\n")
+                at += 1
+            }
+            initialized = at
+        }
     }
 
     /// The JSON array, on one line: `[{"name":…,"updated":…,"scope":…},…]`.

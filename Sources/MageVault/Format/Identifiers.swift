@@ -116,8 +116,22 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Appends the UTF-8 of `iso8601` to `bytes`: for output built as bytes (`list`).
+    /// Appends the UTF-8 of `iso8601` to `bytes`: for output built as bytes.
     public func appendISO8601(to bytes: inout [UInt8]) {
+        var text: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        let count = withUnsafeMutableBytes(of: &text) { writeISO8601(to: $0) }
+        withUnsafeBytes(of: &text) { bytes.append(contentsOf: $0.prefix(count)) }
+    }
+
+    /// The most bytes `iso8601` takes: 24, or 25 for a year past 9999 (a timestamp reaches
+    /// the year 10889).
+    public static let iso8601MaximumByteCount = 25
+
+    /// Writes the UTF-8 of `iso8601` at the start of `out` (at least
+    /// `iso8601MaximumByteCount` bytes) and returns how many bytes it wrote: for output
+    /// written straight into its buffer (`list`'s table).
+    public func writeISO8601(to out: UnsafeMutableRawBufferPointer) -> Int {
+        precondition(out.count >= Self.iso8601MaximumByteCount, "room for the longest time")
         let milliseconds = self.milliseconds
         let seconds = Int64(milliseconds / 1000)
         let (days, secondOfDay) = (seconds / 86_400, seconds % 86_400)
@@ -131,39 +145,32 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        // YYYY-MM-DDTHH:MM:SS.mmmZ, written into 24 bytes on the stack. A timestamp reaches
-        // the year 10889: a year past 9999 is written in full, as `String` would.
-        var text: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &text) { out in
-            /// `value` (0 to 99) as two digits at `index`.
-            func two(_ value: Int64, at index: Int) {
-                out[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / 10)
-                out[index + 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
-            }
-            two(year / 100 % 100, at: 0)
-            two(year % 100, at: 2)
-            out[4] = UInt8(ascii: "-")
-            two(month, at: 5)
-            out[7] = UInt8(ascii: "-")
-            two(day, at: 8)
-            out[10] = UInt8(ascii: "T")
-            two(secondOfDay / 3600, at: 11)
-            out[13] = UInt8(ascii: ":")
-            two(secondOfDay / 60 % 60, at: 14)
-            out[16] = UInt8(ascii: ":")
-            two(secondOfDay % 60, at: 17)
-            out[19] = UInt8(ascii: ".")
-            let millisecond = Int64(milliseconds % 1000)
-            out[20] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: millisecond / 100)
-            two(millisecond % 100, at: 21)
-            out[23] = UInt8(ascii: "Z")
-            if year > 9999 {
-                bytes.append(contentsOf: String(year).utf8)
-                bytes.append(contentsOf: out[4...])
-            } else {
-                bytes.append(contentsOf: out)
-            }
+        // [Y]YYYY-MM-DDTHH:MM:SS.mmmZ: a year past 9999 is written in full, as `String` would.
+        let start = year > 9999 ? 1 : 0
+        if start == 1 { out[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: year / 10_000) }
+        /// `value` (0 to 99) as two digits at `index`.
+        func two(_ value: Int64, at index: Int) {
+            out[start + index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / 10)
+            out[start + index + 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
         }
+        two(year / 100 % 100, at: 0)
+        two(year % 100, at: 2)
+        out[start + 4] = UInt8(ascii: "-")
+        two(month, at: 5)
+        out[start + 7] = UInt8(ascii: "-")
+        two(day, at: 8)
+        out[start + 10] = UInt8(ascii: "T")
+        two(secondOfDay / 3600, at: 11)
+        out[start + 13] = UInt8(ascii: ":")
+        two(secondOfDay / 60 % 60, at: 14)
+        out[start + 16] = UInt8(ascii: ":")
+        two(secondOfDay % 60, at: 17)
+        out[start + 19] = UInt8(ascii: ".")
+        let millisecond = Int64(milliseconds % 1000)
+        out[start + 20] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: millisecond / 100)
+        two(millisecond % 100, at: 21)
+        out[start + 23] = UInt8(ascii: "Z")
+        return start + 24
     }
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }

@@ -35,8 +35,12 @@ STATIC      := PKG_CONFIG_PATH=$(STATIC_LIBS)
 # search path, no symbol lookup), while the program still loads at a random address (ASLR,
 # which -static-executable would give up). glibc's static-pie start refuses a RUNPATH,
 # hence --disable-local-rpath; GNU gold cannot link static-pie, lld (in the toolchain) can.
+# Its 19,000 relocations (the address of each pointer in the Swift metadata) are packed as
+# RELR: 4 KB instead of 517 KB to read, and the program's own start (it carries its own
+# glibc, so nothing on the machine needs to know RELR) applies them with 40% fewer
+# instructions; `--version` runs 100,000 fewer instructions and faults in 7 fewer pages.
 RELEASE     := $(STATIC) $(SWIFT) build -c release --static-swift-stdlib --disable-local-rpath \
-	-Xswiftc -use-ld=lld -Xswiftc -Xclang-linker -Xswiftc -static-pie
+	-Xswiftc -use-ld=lld -Xswiftc -Xclang-linker -Xswiftc -static-pie -Xlinker -z -Xlinker pack-relative-relocs
 static-libs: deps
 	@mkdir -p "$(STATIC_LIBS)"
 	@ln -sf "$$(pkg-config --variable=libdir libsodium)/libsodium.a" "$(STATIC_LIBS)/libsodium.a"

@@ -53,7 +53,9 @@ let package = Package(
         ),
         // CRC-32C with the CPU's instruction (SSE4.2, ARMv8 CRC) for the per-line checksum.
         .target(name: "CCRC32C"),
-        .target(name: "MageVault", dependencies: ["CSodium", "CCRC32C"], swiftSettings: linksLean),
+        // Starting a helper thread on another CPU than its creator's (`list` opens names on two).
+        .target(name: "CThreadPlacement"),
+        .target(name: "MageVault", dependencies: ["CSodium", "CCRC32C", "CThreadPlacement"], swiftSettings: linksLean),
         // `serve`: the Secrets page and its JSON API, above the library.
         .target(
             name: "MageVaultServer",

@@ -216,6 +216,48 @@ struct EngineTests {
         #expect(try dev.secretValue(named: "large") == largest)
     }
 
+    @Test("list opens thousands of names on two threads, in batches, as each opens alone: a newest record that does not open falls back to the one before")
+    func listManyNames() throws {
+        let vault = try Vault(environment: makeEnvironment(in: directory, "many"))
+        let count = LineBatch.maximumLines + 300  // two batches, each worth a helper thread
+        try vault.importSecrets((0..<count).map { (name: "name_\($0)", value: "made-up value \($0)") })
+        let altered = [5, 2000, count - 1]
+        for index in altered { try vault.setSecret(named: "name_\(index)", value: "made-up newer value") }
+        // The newer records' bodies altered (still canonical base64, with a fresh checksum):
+        // they parse and are indexed as newest, and do not open.
+        let path = vault.environment.location.logFile
+        var all = try lines(of: path)
+        for back in 1...altered.count {
+            var line = all[all.count - back]
+            line[RecordHeader.bodyOffset + 10] = line[RecordHeader.bodyOffset + 10] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+            all[all.count - back] = withFreshChecksum(line)
+        }
+        try write(joined(all), to: path)
+        let reread = try Vault(environment: vault.environment)
+        let listed = try reread.secrets()
+        #expect(reread.skippedRecords.count == altered.count)
+        #expect(reread.damagedSecrets.isEmpty)
+        let names = (0..<count).map { "name_\($0)" }.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        #expect(listed.map(\.name) == names)
+        // Each name's time as opening its newest authentic record alone finds it.
+        let mismatched = try listed.filter { try $0.updated != reread.ownSecretUpdated(named: $0.name) }
+        #expect(mismatched.isEmpty, "\(mismatched.prefix(3))")
+        for index in altered { #expect(try reread.secretValue(named: "name_\(index)") == "made-up value \(index)") }
+    }
+
+    @Test("Parallel work hands every index to exactly one call, with or without a helper thread")
+    func parallelChunks() {
+        for (count, chunk, worthAHelper) in [(0, 4, 0), (1, 4, 0), (1000, 32, 0), (1000, 32, 5000), (4097, 7, 1)] {
+            var calls = [Int](repeating: 0, count: count)
+            calls.withUnsafeMutableBufferPointer { calls in
+                Parallel.forEachChunk(count, chunk: chunk, worthAHelper: worthAHelper) { range in
+                    for index in range { calls[index] += 1 }
+                }
+            }
+            #expect(calls.allSatisfy { $0 == 1 }, "\(count) in chunks of \(chunk)")
+        }
+    }
+
     @Test("A damaged line hides nothing after it, is never a value, and stops writers")
     func damagedLineInTheMiddle() throws {
         let (dev, prod, _) = try scenario()

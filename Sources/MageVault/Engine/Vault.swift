@@ -87,6 +87,11 @@ public final class Vault {
     /// Versions kept per secret unless chosen otherwise: 10, as HashiCorp Vault's KV store.
     public static let defaultHistory = 10
 
+    /// Records `list` opens per chunk of work (`Parallel`), and how many are worth starting a
+    /// helper thread for (it costs tens of microseconds; a record about one and a half).
+    static let recordsPerChunk = 32
+    static let recordsWorthAHelper = 256
+
     /// Opens the vault of the environment in `dataDirectory` (else `$MAGE_DATA_DIR`, else
     /// `~/.mage_data`), reading `vaultFile` (else `$MAGE_VAULT_FILE`, else
     /// `secrets/vault.log`). With `create` (the default, as Mage creates its uuid on first
@@ -312,25 +317,50 @@ public final class Vault {
         heads.reserveCapacity(entries.count)
         var retry: Set<IndexKey> = []
         let vault = vaultID
-        do {
-            // Lines are read many per read, and every name opened in one region of secure
-            // memory: listing is bound by the decryption.
-            try SecureBytes.withScratch(count: RecordCodec.nameScratchCount) { scratch in
-                try log.readLines(entries.map { ($0.stored.offset, Int($0.stored.length)) }) { position, line in
-                    let key = entries[position].key
-                    let entry = entries[position].stored.entry(key)
-                    guard index.ties.isEmpty || !index.ties.contains(key), let keys = scope.keys(for: entry.newest.keyID),
-                        let name = try? RecordCodec.openName(line: line, header: entry.newest, keys: keys, vault: vault, scratch: scratch)
-                    else {
-                        retry.insert(key)
-                        return
+        // Lines are read many per read into batches, whose records are opened on two CPUs
+        // (`Parallel`), each thread in a region of secure memory of its own: listing is bound
+        // by the cryptography, and no record needs another. A record that does not open (or
+        // ties with another line) is left for the slow path below.
+        let spans: [(offset: UInt64, length: Int)] = entries.map { ($0.stored.offset, Int($0.stored.length)) }
+        var batch = LineBatch(lines: spans.count, bytes: spans.reduce(0) { $0 + $1.length })
+        let ties = index.ties
+        func openBatch() {
+            let positions = batch.positions
+            var names = [String?](repeating: nil, count: positions.count)
+            names.withUnsafeMutableBufferPointer { names in
+                batch.withLines { line in
+                    Parallel.forEachChunk(positions.count, chunk: Self.recordsPerChunk, worthAHelper: Self.recordsWorthAHelper) { items in
+                        SecureBytes.withScratch(count: RecordCodec.nameScratchCount) { scratch in
+                            for item in items {
+                                let key = entries[positions[item]].key
+                                let header = entries[positions[item]].stored.entry(key).newest
+                                guard ties.isEmpty || !ties.contains(key), let keys = scope.keys(for: header.keyID) else { continue }
+                                names[item] = try? RecordCodec.openName(line: line(item), header: header, keys: keys, vault: vault, scratch: scratch)
+                            }
+                        }
                     }
-                    heads.append(AuthenticHead(header: entry.newest, line: scope.retiredKeys.isEmpty ? [] : Array(line), name: name))
                 }
+            }
+            for (item, position) in positions.enumerated() {
+                let key = entries[position].key
+                guard let name = names[item] else {
+                    retry.insert(key)
+                    continue
+                }
+                let line = scope.retiredKeys.isEmpty ? [] : batch.withLines { Array($0(item)) }
+                heads.append(AuthenticHead(header: entries[position].stored.entry(key).newest, line: line, name: name))
+            }
+            batch.removeAll()
+        }
+        do {
+            try log.readLines(spans) { position, line in
+                batch.append(position, line)
+                if batch.isFull { openBatch() }
             }
         } catch {
             throw Self.translate(error)
         }
+        openBatch()
         if !retry.isEmpty {
             var byKey: [IndexKey: [Candidate]] = [:]
             for candidate in try scanCandidates(retry)[scope.id] ?? [] {

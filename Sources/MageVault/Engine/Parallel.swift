@@ -1,0 +1,78 @@
+import CThreadPlacement
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Independent pieces of work shared between this thread and one helper on another CPU:
+/// `list` opens a record per name, each opening (a keystream, Poly1305, two BLAKE2b) needing
+/// nothing from any other, and that is most of what a `list` costs.
+///
+/// The work is cut into chunks that either thread takes, one at a time, from a shared
+/// counter: this thread starts at once and the helper joins in as soon as it runs, so a
+/// helper that starts late or shares a busy CPU only leaves more chunks to this thread; the
+/// whole never takes much longer than doing it alone (the cost of starting a thread, tens
+/// of microseconds).
+enum Parallel {
+    /// Whether a helper may run elsewhere: the process may use more than one CPU.
+    static let helperCanHelp = mgv_usable_cpus() > 1
+
+    /// Calls `body` with consecutive ranges of `0..<count`, `chunk` indices each (the last
+    /// shorter), every index exactly once, on this thread and on a helper thread when the
+    /// work is `worthAHelper` indices or more and a helper can run on another CPU. Returns
+    /// when every range is done.
+    ///
+    /// `body` runs on two threads at once: a call may write only what belongs to its range
+    /// and read only what no call writes. What it wrote is seen by the caller once this returns.
+    static func forEachChunk(_ count: Int, chunk: Int, worthAHelper: Int, _ body: (Range<Int>) -> Void) {
+        precondition(chunk > 0, "chunks hold at least one index")
+        guard count >= worthAHelper, helperCanHelp else {
+            var start = 0
+            while start < count {
+                body(start..<min(count, start + chunk))
+                start += chunk
+            }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let work = Work(count: count, chunk: chunk, body: body)
+            let context = Unmanaged.passRetained(work)
+            var helper = pthread_t()
+            let started =
+                mgv_thread_start_elsewhere(&helper, { context in
+                    Unmanaged<Work>.fromOpaque(context!).takeUnretainedValue().run()
+                    return nil
+                }, context.toOpaque()) == 0
+            work.run()
+            if started { pthread_join(helper, nil) }  // the helper's writes are seen after this
+            context.release()
+        }
+    }
+
+    /// The chunks left and what to do with each.
+    private final class Work: Sendable {
+        let count: Int
+        let chunk: Int
+        let next = Atomic<Int>(0)
+        // Called on both threads; `forEachChunk`'s contract keeps their calls apart.
+        nonisolated(unsafe) let body: (Range<Int>) -> Void
+
+        init(count: Int, chunk: Int, body: @escaping (Range<Int>) -> Void) {
+            self.count = count
+            self.chunk = chunk
+            self.body = body
+        }
+
+        /// Takes chunks until none is left.
+        func run() {
+            while true {
+                let start = next.add(chunk, ordering: .relaxed).oldValue
+                guard start < count else { return }
+                body(start..<min(count, start + chunk))
+            }
+        }
+    }
+}

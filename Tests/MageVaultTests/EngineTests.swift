@@ -219,7 +219,7 @@ struct EngineTests {
     @Test("list opens thousands of names on two threads, in batches, as each opens alone: a newest record that does not open falls back to the one before")
     func listManyNames() throws {
         let vault = try Vault(environment: makeEnvironment(in: directory, "many"))
-        let count = LineBatch.maximumLines + 300  // two batches, each worth a helper thread
+        let count = 4_300  // about 70 windows of the file, handed out to two threads
         try vault.importSecrets((0..<count).map { (name: "name_\($0)", value: "made-up value \($0)") })
         let altered = [5, 2000, count - 1]
         for index in altered { try vault.setSecret(named: "name_\(index)", value: "made-up newer value") }
@@ -247,14 +247,21 @@ struct EngineTests {
 
     @Test("Parallel work hands every index to exactly one call, with or without a helper thread")
     func parallelChunks() {
-        for (count, chunk, worthAHelper) in [(0, 4, 0), (1, 4, 0), (1000, 32, 0), (1000, 32, 5000), (4097, 7, 1)] {
+        for (count, chunk, helper) in [(0, 4, true), (1, 4, true), (1000, 32, true), (1000, 32, false), (4097, 7, true), (64, 1, true)] {
             var calls = [Int](repeating: 0, count: count)
+            var threads = [Int](repeating: -1, count: count)
             calls.withUnsafeMutableBufferPointer { calls in
-                Parallel.forEachChunk(count, chunk: chunk, worthAHelper: worthAHelper) { range in
-                    for index in range { calls[index] += 1 }
+                threads.withUnsafeMutableBufferPointer { threads in
+                    Parallel.forEachChunk(count, chunk: chunk, helper: helper) { range, thread in
+                        for index in range {
+                            calls[index] += 1
+                            threads[index] = thread
+                        }
+                    }
                 }
             }
             #expect(calls.allSatisfy { $0 == 1 }, "\(count) in chunks of \(chunk)")
+            #expect(threads.allSatisfy { $0 == 0 || (helper && $0 == 1) }, "\(count) in chunks of \(chunk): a thread it did not start")
         }
     }
 

@@ -42,54 +42,6 @@ struct Candidate {
     }
 }
 
-/// Record lines copied out of the log's read buffer to be opened together, on two CPUs
-/// (`Parallel`): up to `maximumLines` of them or `maximumBytes` in all, so that a batch stays
-/// small whatever the log's size.
-struct LineBatch {
-    static let maximumLines = 4096
-    static let maximumBytes = 1 << 20
-
-    /// The position in the caller's list of each line, in the order added.
-    private(set) var positions: [Int] = []
-    private var bytes: [UInt8] = []
-    private var ends: [Int] = []
-
-    /// A batch with room for `lines` lines of `bytes` bytes in all (within the maximums), so
-    /// that it is filled without growing.
-    init(lines: Int, bytes: Int) {
-        positions.reserveCapacity(min(lines, Self.maximumLines))
-        ends.reserveCapacity(min(lines, Self.maximumLines))
-        self.bytes.reserveCapacity(min(bytes, Self.maximumBytes + LogLine.maximumLength))
-    }
-
-    var count: Int { positions.count }
-    var isFull: Bool { positions.count >= Self.maximumLines || bytes.count >= Self.maximumBytes }
-
-    /// Adds a copy of `line`, which is the `position`th line the caller asked for.
-    mutating func append(_ position: Int, _ line: UnsafeRawBufferPointer) {
-        positions.append(position)
-        bytes.append(contentsOf: line)
-        ends.append(bytes.count)
-    }
-
-    /// Empties the batch, keeping its memory for the next.
-    mutating func removeAll() {
-        positions.removeAll(keepingCapacity: true)
-        bytes.removeAll(keepingCapacity: true)
-        ends.removeAll(keepingCapacity: true)
-    }
-
-    /// Calls `body` with a function giving the `item`th line's bytes, valid while `body`
-    /// runs (and safe to call from two threads at once: it only reads).
-    func withLines<R>(_ body: ((Int) -> UnsafeRawBufferPointer) -> R) -> R {
-        bytes.withUnsafeBytes { all in
-            ends.withUnsafeBufferPointer { ends in
-                body { item in UnsafeRawBufferPointer(rebasing: all[(item == 0 ? 0 : ends[item - 1])..<ends[item]]) }
-            }
-        }
-    }
-}
-
 /// The newest record of a secret that authenticates: its header and where it is, its
 /// name, and (when the value was asked for) the opened record.
 struct AuthenticRecord {

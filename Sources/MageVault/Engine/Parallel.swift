@@ -21,18 +21,20 @@ enum Parallel {
     static let helperCanHelp = mgv_usable_cpus() > 1
 
     /// Calls `body` with consecutive ranges of `0..<count`, `chunk` indices each (the last
-    /// shorter), every index exactly once, on this thread and on a helper thread when the
-    /// work is `worthAHelper` indices or more and a helper can run on another CPU. Returns
+    /// shorter), every index exactly once, on this thread and, when `helper` is true and a
+    /// helper can run on another CPU, on a helper thread too; `body` is also told which
+    /// thread calls it (0 this one, 1 the helper), for what each keeps of its own. Returns
     /// when every range is done.
     ///
     /// `body` runs on two threads at once: a call may write only what belongs to its range
-    /// and read only what no call writes. What it wrote is seen by the caller once this returns.
-    static func forEachChunk(_ count: Int, chunk: Int, worthAHelper: Int, _ body: (Range<Int>) -> Void) {
+    /// or its thread, and read only what no call writes. What it wrote is seen by the caller
+    /// once this returns.
+    static func forEachChunk(_ count: Int, chunk: Int, helper: Bool, _ body: (Range<Int>, _ thread: Int) -> Void) {
         precondition(chunk > 0, "chunks hold at least one index")
-        guard count >= worthAHelper, helperCanHelp else {
+        guard helper, helperCanHelp, count > chunk else {
             var start = 0
             while start < count {
-                body(start..<min(count, start + chunk))
+                body(start..<min(count, start + chunk), 0)
                 start += chunk
             }
             return
@@ -43,10 +45,10 @@ enum Parallel {
             var helper = pthread_t()
             let started =
                 mgv_thread_start_elsewhere(&helper, { context in
-                    Unmanaged<Work>.fromOpaque(context!).takeUnretainedValue().run()
+                    Unmanaged<Work>.fromOpaque(context!).takeUnretainedValue().run(thread: 1)
                     return nil
                 }, context.toOpaque()) == 0
-            work.run()
+            work.run(thread: 0)
             if started { pthread_join(helper, nil) }  // the helper's writes are seen after this
             context.release()
         }
@@ -58,20 +60,20 @@ enum Parallel {
         let chunk: Int
         let next = Atomic<Int>(0)
         // Called on both threads; `forEachChunk`'s contract keeps their calls apart.
-        nonisolated(unsafe) let body: (Range<Int>) -> Void
+        nonisolated(unsafe) let body: (Range<Int>, Int) -> Void
 
-        init(count: Int, chunk: Int, body: @escaping (Range<Int>) -> Void) {
+        init(count: Int, chunk: Int, body: @escaping (Range<Int>, Int) -> Void) {
             self.count = count
             self.chunk = chunk
             self.body = body
         }
 
         /// Takes chunks until none is left.
-        func run() {
+        func run(thread: Int) {
             while true {
                 let start = next.add(chunk, ordering: .relaxed).oldValue
                 guard start < count else { return }
-                body(start..<min(count, start + chunk))
+                body(start..<min(count, start + chunk), thread)
             }
         }
     }

@@ -87,9 +87,11 @@ public final class Vault {
     /// Versions kept per secret unless chosen otherwise: 10, as HashiCorp Vault's KV store.
     public static let defaultHistory = 10
 
-    /// Records `list` opens per chunk of work (`Parallel`), and how many are worth starting a
-    /// helper thread for (it costs tens of microseconds; a record about one and a half).
-    static let recordsPerChunk = 32
+    /// The windows of the file `list` reads and opens at a time (`Parallel` hands them out
+    /// one by one): about 60 records each, a tenth of a millisecond of work.
+    static let listWindowBytes = 16 << 10
+    /// Records worth starting a helper thread for: it costs tens of microseconds, opening a
+    /// record about one and a half.
     static let recordsWorthAHelper = 256
 
     /// Opens the vault of the environment in `dataDirectory` (else `$MAGE_DATA_DIR`, else
@@ -216,10 +218,10 @@ public final class Vault {
         skippedRecords = []
         damagedSecrets = []
         var listed: [(name: String, updated: Timestamp, scope: Int)] = []
-        // The UTF-8 of every listed name, one after another (`spans` says where each is): the
+        // The UTF-8 of every listed name, one after another (the `i`th ends at `ends[i]`): the
         // sort compares these bytes, with no copy or retain per comparison.
         var names: [UInt8] = []
-        var spans: [Range<Int>] = []
+        var ends: [Int] = []
         var seen: Set<[UInt8]> = []  // names of nearer scopes, which hide a parent's
         for position in resolution.indices {
             try confirmKey(at: position)
@@ -227,21 +229,21 @@ public final class Vault {
             let hidden = seen
             let heads = newestPerName(try authenticHeads(of: scope), in: scope)
             listed.reserveCapacity(listed.count + heads.count)
-            spans.reserveCapacity(spans.count + heads.count)
+            ends.reserveCapacity(ends.count + heads.count)
             for record in heads where record.header.operation == .set {
                 if resolution.count > 1 {
                     let name = Array(record.name.utf8)
                     if hidden.contains(name) { continue }
                     seen.insert(name)
                 }
-                let start = names.count
-                names.append(contentsOf: record.name.utf8)
-                spans.append(start..<names.count)
+                var name = record.name
+                name.withUTF8 { names.append(contentsOf: $0) }
+                ends.append(names.count)
                 listed.append((record.name, record.header.timestamp, position))
             }
         }
         let order = names.withUnsafeBytes { all in
-            positionsSortedByBytes(listed.count) { UnsafeRawBufferPointer(rebasing: all[spans[$0]]) }
+            positionsSortedByBytes(listed.count) { UnsafeRawBufferPointer(rebasing: all[($0 == 0 ? 0 : ends[$0 - 1])..<ends[$0]]) }
         }
         let scopes = resolution.map(\.location.scope)
         return order.map { SecretSummary(name: listed[$0].name, updated: listed[$0].updated, scope: scopes[listed[$0].scope]) }
@@ -317,50 +319,52 @@ public final class Vault {
         heads.reserveCapacity(entries.count)
         var retry: Set<IndexKey> = []
         let vault = vaultID
-        // Lines are read many per read into batches, whose records are opened on two CPUs
-        // (`Parallel`), each thread in a region of secure memory of its own: listing is bound
-        // by the cryptography, and no record needs another. A record that does not open (or
-        // ties with another line) is left for the slow path below.
-        let spans: [(offset: UInt64, length: Int)] = entries.map { ($0.stored.offset, Int($0.stored.length)) }
-        var batch = LineBatch(lines: spans.count, bytes: spans.reduce(0) { $0 + $1.length })
+        // The lines are read a window of the file at a time (one `pread` for the lines that
+        // start in it), and each window's records opened, by this thread and a helper on
+        // another CPU (`Parallel`), each with its own buffer and secure memory: listing is
+        // bound by the cryptography, and no record needs another. A record that does not
+        // open (or ties with another line) is left for the slow path below.
+        let windows = LineWindows(entries.map { ($0.stored.offset, Int($0.stored.length)) }, windowBytes: Self.listWindowBytes)
         let ties = index.ties
-        func openBatch() {
-            let positions = batch.positions
-            var names = [String?](repeating: nil, count: positions.count)
-            names.withUnsafeMutableBufferPointer { names in
-                batch.withLines { line in
-                    Parallel.forEachChunk(positions.count, chunk: Self.recordsPerChunk, worthAHelper: Self.recordsWorthAHelper) { items in
+        var names = [String?](repeating: nil, count: entries.count)
+        // A scope with retired keys compares the heads of one name by their bytes too.
+        var lines = [[UInt8]](repeating: [], count: scope.retiredKeys.isEmpty ? 0 : entries.count)
+        var failures = [(any Error)?](repeating: nil, count: windows.count)
+        var buffers: [[UInt8]] = [[], []]  // one per thread
+        names.withUnsafeMutableBufferPointer { names in
+            lines.withUnsafeMutableBufferPointer { lines in
+            failures.withUnsafeMutableBufferPointer { failures in
+                buffers.withUnsafeMutableBufferPointer { buffers in
+                    Parallel.forEachChunk(windows.count, chunk: 1, helper: entries.count >= Self.recordsWorthAHelper) { range, thread in
                         SecureBytes.withScratch(count: RecordCodec.nameScratchCount) { scratch in
-                            for item in items {
-                                let key = entries[positions[item]].key
-                                let header = entries[positions[item]].stored.entry(key).newest
-                                guard ties.isEmpty || !ties.contains(key), let keys = scope.keys(for: header.keyID) else { continue }
-                                names[item] = try? RecordCodec.openName(line: line(item), header: header, keys: keys, vault: vault, scratch: scratch)
+                            for window in range {
+                                do {
+                                    try log.readWindow(window, of: windows, into: &buffers[thread]) { position, line in
+                                        let key = entries[position].key
+                                        let header = entries[position].stored.entry(key).newest
+                                        guard ties.isEmpty || !ties.contains(key), let keys = scope.keys(for: header.keyID) else { return }
+                                        names[position] = try? RecordCodec.openName(line: line, header: header, keys: keys, vault: vault, scratch: scratch)
+                                        if !lines.isEmpty, names[position] != nil { lines[position] = Array(line) }
+                                    }
+                                } catch {
+                                    failures[window] = error
+                                }
                             }
                         }
                     }
                 }
             }
-            for (item, position) in positions.enumerated() {
-                let key = entries[position].key
-                guard let name = names[item] else {
-                    retry.insert(key)
-                    continue
-                }
-                let line = scope.retiredKeys.isEmpty ? [] : batch.withLines { Array($0(item)) }
-                heads.append(AuthenticHead(header: entries[position].stored.entry(key).newest, line: line, name: name))
             }
-            batch.removeAll()
         }
-        do {
-            try log.readLines(spans) { position, line in
-                batch.append(position, line)
-                if batch.isFull { openBatch() }
+        if let failure = failures.lazy.compactMap({ $0 }).first { throw Self.translate(failure) }
+        for position in entries.indices {
+            let key = entries[position].key
+            guard let name = names[position] else {
+                retry.insert(key)
+                continue
             }
-        } catch {
-            throw Self.translate(error)
+            heads.append(AuthenticHead(header: entries[position].stored.entry(key).newest, line: lines.isEmpty ? [] : lines[position], name: name))
         }
-        openBatch()
         if !retry.isEmpty {
             var byKey: [IndexKey: [Candidate]] = [:]
             for candidate in try scanCandidates(retry)[scope.id] ?? [] {

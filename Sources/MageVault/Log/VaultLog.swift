@@ -290,54 +290,43 @@ public final class VaultLog {
     /// Reads the lines at `spans` (offset, length; newlines excluded) and visits each with
     /// its index in `spans`: lines close together are read with one `pread` into one buffer
     /// instead of one each, which is what listing thousands of names costs.
-    ///
-    /// The lines are grouped by the window of the file they start in (a counting pass, no
-    /// sort), windows in file order and each window read at once; a window whose lines lie
-    /// too far apart to read whole (a few lines in a long log) reads them one by one. There
-    /// are at most about four windows per line, so the grouping is linear in `spans`.
     public func readLines(
         _ spans: [(offset: UInt64, length: Int)], _ visit: (Int, UnsafeRawBufferPointer) throws -> Void
     ) throws {
-        guard let first = spans.lazy.map(\.offset).min(), let last = spans.lazy.map(\.offset).max() else { return }
-        // Windows of half a `readChunk`, so that a window's lines (the last may run past its
-        // end) fit the reused buffer; wider when the lines are spread over a long file.
-        var shift = Self.readChunk.trailingZeroBitCount - 1
-        while (last - first) >> UInt64(shift) >= UInt64(4 * spans.count + 16) { shift += 1 }
-        let windowCount = Int((last - first) >> UInt64(shift)) + 1
-        // Counting sort of the positions by window: `starts[w]..<starts[w + 1]` in `order`.
-        var starts = [Int](repeating: 0, count: windowCount + 1)
-        for span in spans { starts[Int((span.offset - first) >> UInt64(shift)) + 1] += 1 }
-        for window in 0..<windowCount { starts[window + 1] += starts[window] }
-        var order = [Int](repeating: 0, count: spans.count)
-        var next = starts
-        for (position, span) in spans.enumerated() {
-            let window = Int((span.offset - first) >> UInt64(shift))
-            order[next[window]] = position
-            next[window] += 1
-        }
+        let windows = LineWindows(spans)
         var buffer = takeReadBuffer()
         defer { keepReadBuffer(buffer) }
-        for window in 0..<windowCount where starts[window] < starts[window + 1] {
-            let lines = order[starts[window]..<starts[window + 1]]
-            let low = lines.lazy.map { spans[$0].offset }.min()!
-            let high = lines.lazy.map { spans[$0].offset + UInt64(spans[$0].length) }.max()!
-            if high - low <= UInt64(2 * Self.readChunk) {
-                let count = Int(high - low)
-                if buffer.count < count { buffer = [UInt8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count } }
-                if let failure = buffer.withUnsafeMutableBytes({ readExactly(into: UnsafeMutableRawBufferPointer(rebasing: $0[..<count]), at: low) }) {
-                    throw failure
-                }
-                try buffer.withUnsafeBytes { raw in
-                    for position in lines {
-                        let start = Int(spans[position].offset - low)
-                        try visit(position, UnsafeRawBufferPointer(rebasing: raw[start..<(start + spans[position].length)]))
-                    }
-                }
-            } else {
-                for position in lines {
-                    let line = try readLine(at: spans[position].offset, length: spans[position].length)
-                    try line.withUnsafeBytes { try visit(position, $0) }
-                }
+        for window in 0..<windows.count { try readWindow(window, of: windows, into: &buffer, visit) }
+    }
+
+    /// Reads the lines of the `window`th window of `windows` into `buffer` (grown when a
+    /// window needs more) and visits each with its index in the spans: the window at once,
+    /// or, when its lines lie too far apart to read whole (a few lines of a long log), one
+    /// by one. Only `pread`s the log: two threads may read windows of one log at once, each
+    /// into a buffer of its own.
+    func readWindow(
+        _ window: Int, of windows: LineWindows, into buffer: inout [UInt8], _ visit: (Int, UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        let spans = windows.spans
+        let lines = windows.lines(of: window)
+        let low = lines.lazy.map { spans[$0].offset }.min()!
+        let high = lines.lazy.map { spans[$0].offset + UInt64(spans[$0].length) }.max()!
+        guard high - low <= UInt64(2 * Self.readChunk) else {
+            for position in lines {
+                let line = try readLine(at: spans[position].offset, length: spans[position].length)
+                try line.withUnsafeBytes { try visit(position, $0) }
+            }
+            return
+        }
+        let count = Int(high - low)
+        if buffer.count < count { buffer = [UInt8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count } }
+        if let failure = buffer.withUnsafeMutableBytes({ readExactly(into: UnsafeMutableRawBufferPointer(rebasing: $0[..<count]), at: low) }) {
+            throw failure
+        }
+        try buffer.withUnsafeBytes { raw in
+            for position in lines {
+                let start = Int(spans[position].offset - low)
+                try visit(position, UnsafeRawBufferPointer(rebasing: raw[start..<(start + spans[position].length)]))
             }
         }
     }
@@ -500,5 +489,59 @@ public final class VaultLog {
         var info = stat()
         guard fd >= 0, fstat(fd, &info) == 0 else { return 0o600 }
         return info.st_mode & 0o777
+    }
+}
+
+/// Lines of a log (offset and length each, newline excluded) grouped by the window of the
+/// file they start in, windows in file order, so that `VaultLog.readWindow` reads each
+/// window's lines with one `pread`. The grouping is a counting pass, no sort: there are at
+/// most about four windows per line, wider windows when the lines are spread over a long file.
+struct LineWindows: Sendable {
+    /// The lines, as given.
+    let spans: [(offset: UInt64, length: Int)]
+    /// Positions in `spans`, window after window.
+    private let order: [Int]
+    /// Where each window that holds a line starts in `order` (and, last, its end).
+    private let starts: [Int]
+
+    /// Groups `spans` by windows of `windowBytes` (a power of two; the lines of a window fit
+    /// in twice that unless one is longer).
+    init(_ spans: [(offset: UInt64, length: Int)], windowBytes: Int = VaultLog.readChunk / 2) {
+        precondition(windowBytes > 0 && windowBytes.nonzeroBitCount == 1, "a window is a power of two bytes")
+        self.spans = spans
+        guard let first = spans.lazy.map(\.offset).min(), let last = spans.lazy.map(\.offset).max() else {
+            order = []
+            starts = [0]
+            return
+        }
+        var shift = UInt64(windowBytes.trailingZeroBitCount)
+        while (last - first) >> shift >= UInt64(4 * spans.count + 16) { shift += 1 }
+        let windowCount = Int((last - first) >> shift) + 1
+        // Counting sort of the positions by window: window w's are `counts[w]..<counts[w + 1]`.
+        var counts = [Int](repeating: 0, count: windowCount + 1)
+        for span in spans { counts[Int((span.offset - first) >> shift) + 1] += 1 }
+        for window in 0..<windowCount { counts[window + 1] += counts[window] }
+        var order = [Int](repeating: 0, count: spans.count)
+        var next = counts
+        for (position, span) in spans.enumerated() {
+            let window = Int((span.offset - first) >> shift)
+            order[next[window]] = position
+            next[window] += 1
+        }
+        self.order = order
+        // Only the windows that hold a line.
+        var starts: [Int] = []
+        starts.reserveCapacity(min(windowCount, spans.count) + 1)
+        for window in 0..<windowCount where counts[window] < counts[window + 1] { starts.append(counts[window]) }
+        starts.append(spans.count)
+        self.starts = starts
+    }
+
+    /// The windows that hold at least one line.
+    var count: Int { starts.count - 1 }
+
+    /// The positions in `spans` of the `window`th window's lines.
+    func lines(of window: Int) -> ArraySlice<Int> {
+        order[starts[window]..<starts[window + 1]]
     }
 }

@@ -47,6 +47,24 @@ func hexBytes(_ text: String) -> [UInt8] {
 
 @Suite("Format: the bytes of vault-format.md")
 struct FormatTests {
+    @Test("Positions sorted by their strings' bytes: shared prefixes, prefixes of each other, 16 bytes and more in common, equal strings by position")
+    func sortedByBytes() {
+        var generator = SplitMix(seed: 11)
+        let stems: [[UInt8]] = [[], Array("secret_".utf8), Array("a_sixteen_byte_p".utf8), Array("a_sixteen_byte_prefix_and_more_".utf8), [0xE6, 0x97, 0xA5]]
+        let strings: [[UInt8]] = (0..<3000).map { _ in
+            let stem = stems[Int(generator.next() % UInt64(stems.count))]
+            let tail = (0..<Int(generator.next() % 6)).map { _ in [UInt8(ascii: "0"), UInt8(ascii: "9"), UInt8(ascii: "a"), 0x7F, 0xFF][Int(generator.next() % 5)] }
+            return stem + tail
+        }
+        let expected = strings.indices.sorted { a, b in
+            strings[a] == strings[b] ? a < b : strings[a].lexicographicallyPrecedes(strings[b])
+        }
+        for count in [0, 1, 2, 17, 3000] {
+            let sorted = positionsSortedByBytes(count) { position in strings[position].withUnsafeBytes { UnsafeRawBufferPointer(start: $0.baseAddress, count: $0.count) } }
+            #expect(sorted == expected.filter { $0 < count }, "\(count) strings")
+        }
+    }
+
     @Test("CRC-32C matches the standard check value, in hardware and in software")
     func crc32cCheckValue() {
         let check = Array("123456789".utf8).withUnsafeBytes { CRC32C.checksum($0) }

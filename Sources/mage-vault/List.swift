@@ -45,46 +45,63 @@ struct List: Command {
     /// not several thousand appends.
     static func table(_ secrets: [SecretSummary]) -> [UInt8] {
         let space = UInt8(ascii: " ")
-        let lengths = secrets.map { characterCount($0.name) }
+        // Every name's UTF-8, one after another (the `i`th ends at `ends[i]`), taken once, and
+        // its length in characters: the byte count for a name of ASCII alone (nearly every
+        // name; it holds no control character, so no "\r\n", the one ASCII pair that is a
+        // single character).
+        var names: [UInt8] = []
+        var ends: [Int] = []
+        var lengths: [Int] = []
+        ends.reserveCapacity(secrets.count)
+        lengths.reserveCapacity(secrets.count)
+        for summary in secrets {
+            let start = names.count
+            var name = summary.name
+            name.withUTF8 { names.append(contentsOf: $0) }
+            ends.append(names.count)
+            lengths.append(names[start...].allSatisfy { $0 < 0x80 } ? names.count - start : name.count)
+        }
         let width = max(4, lengths.max() ?? 0)
         let heading = Array("NAME".utf8) + repeatElement(space, count: width - 4) + Array("  UPDATED                   SCOPE\n".utf8)
         // Each scope's text once: the scopes' texts in `scopes`, each line's in `scopeOf`.
         var scopes: [(Scope, [UInt8])] = []
         var scopeOf: [Int] = []
         scopeOf.reserveCapacity(secrets.count)
-        var capacity = heading.count
+        var capacity = heading.count + names.count
         for index in secrets.indices {
             let scope = secrets[index].scope
             if scopes.last?.0 != scope {
                 scopes.append(scopes.first { $0.0 == scope } ?? (scope, Array(scope.description.utf8)))
             }
             scopeOf.append(scopes.count - 1)
-            capacity += secrets[index].name.utf8.count + (width - lengths[index] + 2) + Timestamp.iso8601MaximumByteCount + 2
+            capacity += width + 2 + Timestamp.iso8601MaximumByteCount + 2
             capacity += scopes[scopes.count - 1].1.count + 1
         }
-        return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
-            let out = UnsafeMutableRawBufferPointer(buffer)
-            var at = 0
-            func put(_ bytes: UnsafeRawBufferPointer) {
-                UnsafeMutableRawBufferPointer(rebasing: out[at..<(at + bytes.count)]).copyMemory(from: bytes)
-                at += bytes.count
+        return names.withUnsafeBytes { names in
+            [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+                let out = UnsafeMutableRawBufferPointer(buffer)
+                var at = 0
+                func put(_ bytes: UnsafeRawBufferPointer) {
+                    UnsafeMutableRawBufferPointer(rebasing: out[at..<(at + bytes.count)]).copyMemory(from: bytes)
+                    at += bytes.count
+                }
+                func pad(_ count: Int) {
+                    UnsafeMutableRawBufferPointer(rebasing: out[at..<(at + count)]).initializeMemory(as: UInt8.self, repeating: space)
+                    at += count
+                }
+                heading.withUnsafeBytes(put)
+                var times = Timestamp.ISO8601Writer()
+                for index in secrets.indices {
+                    put(UnsafeRawBufferPointer(rebasing: names[(index == 0 ? 0 : ends[index - 1])..<ends[index]]))
+                    pad(width - lengths[index] + 2)
+                    at += times.write(secrets[index].updated, to: UnsafeMutableRawBufferPointer(rebasing: out[at...]))
+                    pad(2)
+                    scopes[scopeOf[index]].1.withUnsafeBytes(put)
+                    out[at] = UInt8(ascii: "\n")
+                    at += 1
+                }
+                initialized = at
             }
-            func pad(_ count: Int) {
-                UnsafeMutableRawBufferPointer(rebasing: out[at..<(at + count)]).initializeMemory(as: UInt8.self, repeating: space)
-                at += count
-            }
-            heading.withUnsafeBytes(put)
-            for index in secrets.indices {
-                let name = secrets[index].name.utf8
-                if name.withContiguousStorageIfAvailable({ put(UnsafeRawBufferPointer($0)) }) == nil { Array(name).withUnsafeBytes(put) }
-                pad(width - lengths[index] + 2)
-                at += secrets[index].updated.writeISO8601(to: UnsafeMutableRawBufferPointer(rebasing: out[at...]))
-                pad(2)
-                scopes[scopeOf[index]].1.withUnsafeBytes(put)
-                out[at] = UInt8(ascii: "\n")
-                at += 1
-            }
-            initialized = at
         }
     }
 
@@ -120,12 +137,5 @@ struct List: Command {
         out.append(UInt8(ascii: "\""))
         out.append(contentsOf: text.utf8)
         out.append(UInt8(ascii: "\""))
-    }
-
-    /// `name.count`, the characters (grapheme clusters) the table has always padded names
-    /// by: for a name of ASCII alone (nearly every name) that is its byte count, found
-    /// without breaking graphemes. (A name holds no control character, so no "\r\n" pair.)
-    static func characterCount(_ name: String) -> Int {
-        name.utf8.allSatisfy { $0 < 0x80 } ? name.utf8.count : name.count
     }
 }

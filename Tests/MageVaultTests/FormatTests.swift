@@ -287,6 +287,18 @@ struct FormatTests {
             Timestamp(milliseconds: milliseconds).appendISO8601(to: &bytes)
             #expect(bytes == Array("before \(expected)".utf8))
         }
+        // The writer that keeps each day's date writes every time as `iso8601` does: within
+        // a day, from one day to the next and back, and past the year 9999.
+        var writer = Timestamp.ISO8601Writer()
+        var text = [UInt8](repeating: 0, count: Timestamp.iso8601MaximumByteCount)
+        let times: [UInt64] = [
+            0, 1, 86_399_999, 86_400_000, 86_400_001, 1_795_881_804_443, 1_795_881_804_444, 1_795_881_000_000, 5,
+            253_402_300_799_999, 253_402_300_800_000, 253_402_300_800_001, (1 << 48) - 1, 1_795_881_804_443,
+        ]
+        for milliseconds in times {
+            let count = text.withUnsafeMutableBytes { writer.write(Timestamp(milliseconds: milliseconds), to: $0) }
+            #expect(String(decoding: text[..<count], as: UTF8.self) == Timestamp(milliseconds: milliseconds).iso8601, "\(milliseconds)")
+        }
     }
 
     @Test("Hybrid logical clock: never below the wall clock, always above what was seen")

@@ -174,6 +174,53 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// Writes many times as `writeISO8601` does, working the calendar date out once per day
+    /// rather than once per time: a `list` writes a time per name, and they are mostly of a
+    /// few days.
+    public struct ISO8601Writer {
+        private var day: UInt64 = .max
+        /// The day's `[Y]YYYY-MM-DDT`, and its length.
+        private var date: (UInt64, UInt64) = (0, 0)
+        private var dateCount = 0
+
+        /// A writer that has written no date yet.
+        public init() {}
+
+        /// Writes the UTF-8 of `time.iso8601` at the start of `out` (at least
+        /// `iso8601MaximumByteCount` bytes) and returns how many bytes it wrote.
+        public mutating func write(_ time: Timestamp, to out: UnsafeMutableRawBufferPointer) -> Int {
+            let milliseconds = time.milliseconds
+            if milliseconds / 86_400_000 != day {
+                // A new day: the whole time the usual way, and its date kept.
+                let count = time.writeISO8601(to: out)
+                day = milliseconds / 86_400_000
+                dateCount = count - 13
+                withUnsafeMutableBytes(of: &date) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: out[..<dateCount])) }
+                return count
+            }
+            precondition(out.count >= Timestamp.iso8601MaximumByteCount, "room for the longest time")
+            withUnsafeBytes(of: date) { out.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[..<dateCount])) }
+            // HH:MM:SS.mmmZ
+            let millisecondOfDay = milliseconds % 86_400_000
+            let secondOfDay = millisecondOfDay / 1000, millisecond = millisecondOfDay % 1000
+            let start = dateCount
+            func two(_ value: UInt64, at index: Int) {
+                out[start + index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / 10)
+                out[start + index + 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
+            }
+            two(secondOfDay / 3600, at: 0)
+            out[start + 2] = UInt8(ascii: ":")
+            two(secondOfDay / 60 % 60, at: 3)
+            out[start + 5] = UInt8(ascii: ":")
+            two(secondOfDay % 60, at: 6)
+            out[start + 8] = UInt8(ascii: ".")
+            out[start + 9] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: millisecond / 100)
+            two(millisecond % 100, at: 10)
+            out[start + 12] = UInt8(ascii: "Z")
+            return start + 13
+        }
+    }
 }
 
 /// A random 64-bit record id: breaks ties between records with equal timestamps, so two

@@ -110,7 +110,7 @@ let package = Package(
             ]
         ),
         // `make bench`: the benchmark, and the trivial binary whose start is a cold get's floor.
-        .executableTarget(name: "mage-vault-bench", dependencies: ["MageVault"]),
+        .executableTarget(name: "mage-vault-bench", dependencies: ["MageVault", "CSodium"]),
         .executableTarget(name: "mage-vault-floor", dependencies: ["MageVault"], swiftSettings: linksLean),
         .testTarget(name: "MageVaultTests", dependencies: ["MageVault", "MageVaultServer", "MageVaultMigration", "MageVaultCommandLine", "mage-vault"]),
     ]

@@ -156,7 +156,7 @@ public struct LocationOptions: Sendable {
     /// Opens the vault for reading only (get, list, render, exec): a scope that does not
     /// exist yet is skipped, so its parents' secrets are still seen.
     public func openForReading() throws -> Vault {
-        try reported(Vault(resolution: Environment.resolutionChain(location, create: false, readOnly: true)))
+        try reported(Vault.openForReading(location))
     }
 }
 

@@ -216,7 +216,7 @@ struct EngineTests {
         #expect(try dev.secretValue(named: "large") == largest)
     }
 
-    @Test("list opens thousands of names on two threads, in batches, as each opens alone: a newest record that does not open falls back to the one before")
+    @Test("list opens thousands of names on two threads, a window of the file at a time, as each opens alone: a newest record that does not open falls back to the one before")
     func listManyNames() throws {
         let vault = try Vault(environment: makeEnvironment(in: directory, "many"))
         let count = 4_300  // about 70 windows of the file, handed out to two threads
@@ -243,6 +243,24 @@ struct EngineTests {
         let mismatched = try listed.filter { try $0.updated != reread.ownSecretUpdated(named: $0.name) }
         #expect(mismatched.isEmpty, "\(mismatched.prefix(3))")
         for index in altered { #expect(try reread.secretValue(named: "name_\(index)") == "made-up value \(index)") }
+    }
+
+    @Test("openForReading reads the log while another thread opens the environments: the vault opening them first gives, and their failure reported before the log's")
+    func openForReadingAlongside() throws {
+        let (dev, _, _) = try scenario()
+        let alongside = try Vault.openForReading(dev.environment.location)
+        #expect(alongside.resolution.map(\.id) == [dev.environment.id])
+        #expect(try alongside.secrets() == dev.secrets())
+        #expect(try alongside.secretValue(named: "secret2") == "xXxSecreTxXx")
+        // No environment here, and a log that is no vault: the environment is what is reported.
+        let log = directory.file("not-a-vault.log")
+        try write(Array("not a vault\n".utf8), to: log)
+        let nowhere = EnvironmentLocation(dataDirectory: directory.file("nowhere"), vaultFile: log, variables: [:])
+        var expected: VaultError? = nil
+        do { _ = try Environment.resolutionChain(nowhere, create: false, readOnly: true) } catch { expected = error }
+        #expect(expected != nil)
+        #expect(throws: expected!) { try Vault.openForReading(nowhere) }
+        #expect(!FileManager.default.fileExists(atPath: log + ".lock"), "reading created the lock file")
     }
 
     @Test("Parallel work hands every index to exactly one call, with or without a helper thread")

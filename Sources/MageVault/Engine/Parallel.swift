@@ -54,6 +54,31 @@ enum Parallel {
         }
     }
 
+    /// Runs `other` on a helper thread started on another CPU while this thread runs `mine`,
+    /// and returns when both are done (`other` runs here after `mine` when no helper can).
+    /// What `other` wrote is seen by the caller once this returns; the two must not touch
+    /// anything in common.
+    static func alongside(_ other: () -> Void, _ mine: () -> Void) {
+        guard helperCanHelp else {
+            mine()
+            other()
+            return
+        }
+        withoutActuallyEscaping(other) { other in
+            let work = Work(count: 1, chunk: 1) { _, _ in other() }
+            let context = Unmanaged.passRetained(work)
+            var helper = pthread_t()
+            let started =
+                mgv_thread_start_elsewhere(&helper, { context in
+                    Unmanaged<Work>.fromOpaque(context!).takeUnretainedValue().run(thread: 1)
+                    return nil
+                }, context.toOpaque()) == 0
+            mine()
+            if started { pthread_join(helper, nil) } else { other() }
+            context.release()
+        }
+    }
+
     /// The chunks left and what to do with each.
     private final class Work: Sendable {
         let count: Int

@@ -117,19 +117,67 @@ public final class Vault {
 
     /// Opens a vault that writes to `resolution[0]` and reads through every environment of
     /// `resolution` in order (see `Environment.resolutionChain`). All share one log.
-    public init(
+    public convenience init(
         resolution: [Environment], history: Int = Vault.defaultHistory,
         clock: @escaping () -> UInt64 = wallClockMilliseconds
     ) throws(VaultError) {
         guard history >= 1 else { throw .invalidInput(.historyTooShort) }
         guard let environment = resolution.first else { preconditionFailure("a vault reads at least one environment") }
-        self.environment = environment
+        let log: VaultLog
+        do { log = try VaultLog(path: environment.location.logFile) } catch { throw Self.translate(error) }
+        try self.init(resolution: resolution, log: log, index: Index(history: history), scanned: nil, history: history, clock: clock)
+    }
+
+    /// Opens the vault of `location` for reading, as `Vault(resolution:
+    /// Environment.resolutionChain(location, create: false, readOnly: true))` does, but with
+    /// the environments' files read and their keys derived on another CPU (`Parallel`) while
+    /// this thread reads the log into the index: neither needs the other, and a `list` or a
+    /// `render` waits for the longer of the two instead of both. Reading takes the shared
+    /// lock only, which creates nothing, and an environment that does not open is reported
+    /// first, as it is without the log.
+    public static func openForReading(_ location: EnvironmentLocation, history: Int = Vault.defaultHistory) throws(VaultError) -> Vault {
+        guard history >= 1 else { throw .invalidInput(.historyTooShort) }
+        var chain: Result<[Environment], VaultError>? = nil
+        var read: Result<(log: VaultLog, index: Index, end: ScanEnd), VaultError>? = nil
+        Parallel.alongside({
+            chain = Result { () throws(VaultError) in try Environment.resolutionChain(location, create: false, readOnly: true) }
+        }) {
+            read = Result { () throws(VaultError) in
+                do {
+                    let log = try VaultLog(path: location.logFile)
+                    var index = Index(history: history)
+                    let end = try log.withLock(exclusive: false) { () throws -> ScanEnd in
+                        _ = try log.reopenIfReplaced()
+                        return try scan(log, from: 0, into: &index, clock: wallClockMilliseconds)
+                    }.get()
+                    return (log, index, end)
+                } catch {
+                    throw translate(error)
+                }
+            }
+        }
+        let resolution = try chain!.get()
+        guard resolution[0].location.logFile == location.logFile else { return try Vault(resolution: resolution, history: history) }
+        let (log, index, end) = try read!.get()
+        return try Vault(resolution: resolution, log: log, index: index, scanned: end, history: history, clock: wallClockMilliseconds)
+    }
+
+    /// A vault over `log`, its index already read to `scanned` (else read now).
+    private init(
+        resolution: [Environment], log: VaultLog, index: Index, scanned: ScanEnd?, history: Int, clock: @escaping () -> UInt64
+    ) throws(VaultError) {
+        self.environment = resolution[0]
         self.resolution = resolution
         self.history = history
-        self.index = Index(history: history)
+        self.index = index
         self.clock = clock
-        do { log = try VaultLog(path: environment.location.logFile) } catch { throw Self.translate(error) }
-        try refresh()
+        self.log = log
+        if let scanned {
+            scannedTo = scanned.end
+            tornBytes = scanned.tornBytes
+        } else {
+            try refresh()
+        }
         try finishInterruptedRekeys()
     }
 
@@ -538,14 +586,20 @@ public final class Vault {
                 confirmedKeys = [:]
                 scannedTo = 0
             }
-            if scannedTo == 0, log.exists { index.reserveCapacity(forLogBytes: try log.size()) }
-            index.clockBound = Timestamp.clockBound(wallClock: clock())
-            let end = try log.scan(from: scannedTo) { index.apply($0) }
+            let end = try Self.scan(log, from: scannedTo, into: &index, clock: clock)
             scannedTo = end.end
             tornBytes = end.tornBytes
         } catch {
             throw Self.translate(error)
         }
+    }
+
+    /// Reads `log` from `offset` (a line start; 0 for a new index) to its end into `index`;
+    /// the caller holds the lock.
+    static func scan(_ log: VaultLog, from offset: UInt64, into index: inout Index, clock: () -> UInt64) throws -> ScanEnd {
+        if offset == 0, log.exists { index.reserveCapacity(forLogBytes: try log.size()) }
+        index.clockBound = Timestamp.clockBound(wallClock: clock())
+        return try log.scan(from: offset) { index.apply($0) }
     }
 
     // MARK: Helpers

@@ -141,7 +141,7 @@ public struct CommandLineParser: Sendable {
             // A word: a help topic, a subcommand, or an argument.
             if var topics = helpTopics {
                 let node = topics.last ?? root
-                guard !node.subcommands.isEmpty else { continue }  // words after the topic are ignored
+                guard node.hasSubcommands else { continue }  // words after the topic are ignored
                 if topics.isEmpty, argument == "help" { continue }  // `help help`: the program's help
                 guard let child = node.subcommand(named: argument) else {
                     throw CommandWords.unknown(argument, in: topics, root: root, help: true)
@@ -150,7 +150,7 @@ public struct CommandLineParser: Sendable {
                 helpTopics = topics
                 continue
             }
-            if !command.subcommands.isEmpty {
+            if command.hasSubcommands {
                 if path.count == 1, argument == "help" {
                     helpTopics = []
                     continue

@@ -18,8 +18,9 @@ public struct CommandSpec: Sendable {
     public var options: [OptionSpec]
     /// Whether the location options (`--data-dir` …) are accepted and listed.
     public var takesLocationOptions: Bool
-    /// The commands one level down (`git setup`), each with its spec.
-    public var subcommands: [CommandSpec]
+    /// The commands one level down (`git setup`), by name: each spec is built when asked for,
+    /// so that a start builds the spec of the command it runs and no other.
+    public var subcommandEntries: [Subcommand]
     /// Left out of help and completion.
     public var isHidden: Bool
     /// Makes the command from parsed values and runs it; nil for a group, which only holds
@@ -29,7 +30,7 @@ public struct CommandSpec: Sendable {
     /// A command called `name`; see the properties for the rest.
     public init(
         name: String, abstract: String, usage: String? = nil, discussion: String = "", arguments: [ArgumentSpec] = [],
-        options: [OptionSpec] = [], takesLocationOptions: Bool = true, subcommands: [CommandSpec] = [], isHidden: Bool = false
+        options: [OptionSpec] = [], takesLocationOptions: Bool = true, subcommands: [Subcommand] = [], isHidden: Bool = false
     ) {
         self.name = name
         self.abstract = abstract
@@ -38,7 +39,7 @@ public struct CommandSpec: Sendable {
         self.arguments = arguments
         self.options = options
         self.takesLocationOptions = takesLocationOptions
-        self.subcommands = subcommands
+        self.subcommandEntries = subcommands
         self.isHidden = isHidden
         self.perform = nil
     }
@@ -58,9 +59,15 @@ public struct CommandSpec: Sendable {
         allOptions.first { $0.short == short }
     }
 
-    /// The subcommand selected by `word`, or nil.
+    /// The commands one level down, each spec built now (for help and completion).
+    public var subcommands: [CommandSpec] { subcommandEntries.map { $0.spec() } }
+
+    /// Whether the command is a group of subcommands.
+    public var hasSubcommands: Bool { !subcommandEntries.isEmpty }
+
+    /// The subcommand selected by `word` (its spec built now), or nil.
     public func subcommand(named word: String) -> CommandSpec? {
-        subcommands.first { $0.name == word }
+        subcommandEntries.first { $0.name == word }?.spec()
     }
 
     /// Whether an argument takes every word after the command's own word as it is
@@ -69,6 +76,25 @@ public struct CommandSpec: Sendable {
 
     /// The name of the argument that takes every word as it is (when `passesThrough`).
     var passthroughName: String { arguments.first { $0.kind == .passthrough }?.name ?? "" }
+}
+
+/// A subcommand as its parent lists it: its name, and how to build its spec.
+public struct Subcommand: Sendable {
+    /// The word that selects it; the same as its spec's name (a test checks every one).
+    public let name: String
+    /// Builds the spec.
+    public let spec: @Sendable () -> CommandSpec
+
+    /// The subcommand `name`, whose spec `spec` builds.
+    public init(_ name: String, _ spec: @escaping @Sendable () -> CommandSpec) {
+        self.name = name
+        self.spec = spec
+    }
+
+    /// The command `command`, selected by `name` (its spec's name).
+    public init<C: Command>(_ name: String, _ command: C.Type) {
+        self.init(name) { C.entry }
+    }
 }
 
 /// An option: `--name value`, `--name=value`, `-n value`, or a flag (`--json`, `-q`).

@@ -46,7 +46,7 @@ public enum HelpText {
         if let usage = command.usage { return usage }
         var parts = [path.map(\.name).joined(separator: " ")]
         let isRoot = path.count == 1
-        if !command.subcommands.isEmpty {
+        if command.hasSubcommands {
             if isRoot, command.takesLocationOptions { parts += OptionSpec.location.map(usage(of:)) }
             return (parts + ["<subcommand>"]).joined(separator: " ")
         }

@@ -8,7 +8,7 @@ enum GitCommand {
             name: "git",
             abstract: "Keep the vault log in a git repository: merge driver and readable diffs.",
             takesLocationOptions: false,
-            subcommands: [GitSetup.entry, GitMerge.entry, GitDiffText.entry]
+            subcommands: [Subcommand("setup", GitSetup.self), Subcommand("merge", GitMerge.self), Subcommand("diff-text", GitDiffText.self)]
         )
     }
 }

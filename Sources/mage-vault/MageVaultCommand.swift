@@ -21,9 +21,14 @@ enum MageVaultCommand {
                 5 permission problem, 6 other I/O failure.
                 """,
             subcommands: [
-                Init.entry, Set.entry, Get.entry, List.entry, Delete.entry, Env.entry, Import.entry, History.entry, Rollback.entry,
-                Render.entry, Exec.entry, Export.entry, Verify.entry, Recover.entry, Compact.entry, Backup.entry, Restore.entry,
-                ScopeCommand.entry, Rekey.entry, GitCommand.entry, Serve.entry, Migrate.entry,
+                Subcommand("init", Init.self), Subcommand("set", Set.self), Subcommand("get", Get.self),
+                Subcommand("list", List.self), Subcommand("delete", Delete.self), Subcommand("env", Env.self),
+                Subcommand("import", Import.self), Subcommand("history", History.self), Subcommand("rollback", Rollback.self),
+                Subcommand("render", Render.self), Subcommand("exec", Exec.self), Subcommand("export", Export.self),
+                Subcommand("verify", Verify.self), Subcommand("recover", Recover.self), Subcommand("compact", Compact.self),
+                Subcommand("backup", Backup.self), Subcommand("restore", Restore.self), Subcommand("scope") { ScopeCommand.entry },
+                Subcommand("rekey", Rekey.self), Subcommand("git") { GitCommand.entry }, Subcommand("serve", Serve.self),
+                Subcommand("migrate", Migrate.self),
             ]
         )
     }

@@ -8,7 +8,7 @@ enum ScopeCommand {
             name: "scope",
             abstract: "Rename a pipeline scope, or forget a project's or pipeline's secrets.",
             takesLocationOptions: false,
-            subcommands: [RenameScope.entry, DeleteScope.entry]
+            subcommands: [Subcommand("rename", RenameScope.self), Subcommand("delete", DeleteScope.self)]
         )
     }
 }

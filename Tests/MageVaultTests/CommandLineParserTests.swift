@@ -180,6 +180,19 @@ struct CommandLineParserTests {
         (["serve", "--port", "0"], Serve.self), (["migrate", "--dry-run"], Migrate.self),
     ]
 
+    @Test("Every subcommand is listed under its spec's own name, so the word that selects it builds the spec that has it")
+    func subcommandNamesAreTheirSpecs() {
+        func visit(_ command: CommandSpec, _ path: String) {
+            for entry in command.subcommandEntries {
+                let spec = entry.spec()
+                #expect(entry.name == spec.name, "\(path) \(entry.name) builds \(spec.name)")
+                visit(spec, path + " " + entry.name)
+            }
+        }
+        visit(root, "mage-vault")
+        #expect(root.subcommandEntries.count == 22)
+    }
+
     @Test("Every command parses a sample invocation and reads every option it declares (no undeclared name)")
     func everyCommandParses() throws {
         var leaves: [String] = []

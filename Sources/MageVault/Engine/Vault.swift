@@ -367,44 +367,7 @@ public final class Vault {
         heads.reserveCapacity(entries.count)
         var retry: Set<IndexKey> = []
         let vault = vaultID
-        // The lines are read a window of the file at a time (one `pread` for the lines that
-        // start in it), and each window's records opened, by this thread and a helper on
-        // another CPU (`Parallel`), each with its own buffer and secure memory: listing is
-        // bound by the cryptography, and no record needs another. A record that does not
-        // open (or ties with another line) is left for the slow path below.
-        let windows = LineWindows(entries.map { ($0.stored.offset, Int($0.stored.length)) }, windowBytes: Self.listWindowBytes)
-        let ties = index.ties
-        var names = [String?](repeating: nil, count: entries.count)
-        // A scope with retired keys compares the heads of one name by their bytes too.
-        var lines = [[UInt8]](repeating: [], count: scope.retiredKeys.isEmpty ? 0 : entries.count)
-        var failures = [(any Error)?](repeating: nil, count: windows.count)
-        var buffers: [[UInt8]] = [[], []]  // one per thread
-        names.withUnsafeMutableBufferPointer { names in
-            lines.withUnsafeMutableBufferPointer { lines in
-            failures.withUnsafeMutableBufferPointer { failures in
-                buffers.withUnsafeMutableBufferPointer { buffers in
-                    Parallel.forEachChunk(windows.count, chunk: 1, helper: entries.count >= Self.recordsWorthAHelper) { range, thread in
-                        SecureBytes.withScratch(count: RecordCodec.nameScratchCount) { scratch in
-                            for window in range {
-                                do {
-                                    try log.readWindow(window, of: windows, into: &buffers[thread]) { position, line in
-                                        let key = entries[position].key
-                                        let header = entries[position].stored.entry(key).newest
-                                        guard ties.isEmpty || !ties.contains(key), let keys = scope.keys(for: header.keyID) else { return }
-                                        names[position] = try? RecordCodec.openName(line: line, header: header, keys: keys, vault: vault, scratch: scratch)
-                                        if !lines.isEmpty, names[position] != nil { lines[position] = Array(line) }
-                                    }
-                                } catch {
-                                    failures[window] = error
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            }
-        }
-        if let failure = failures.lazy.compactMap({ $0 }).first { throw Self.translate(failure) }
+        let (names, lines) = try openNames(entries, of: scope, keepingLines: !scope.retiredKeys.isEmpty)
         for position in entries.indices {
             let key = entries[position].key
             guard let name = names[position] else {
@@ -441,6 +404,54 @@ public final class Vault {
             }
         }
         return heads
+    }
+
+    /// The name sealed in the line of each of `entries` (nil when it does not open, or ties
+    /// with another line), and with `keepingLines` the line of each that opened (a scope with
+    /// retired keys compares the heads of one name by their bytes too).
+    ///
+    /// The lines are read a window of the file at a time (one `pread` for the lines that
+    /// start in it) and opened by this thread and a helper on another CPU (`Parallel`), each
+    /// with a buffer and secure memory of its own: listing is bound by the cryptography, and
+    /// no record needs another. Each writes only the results of its own windows' lines.
+    func openNames(
+        _ entries: [(key: IndexKey, stored: StoredEntry)], of scope: Environment, keepingLines: Bool
+    ) throws(VaultError) -> (names: [String?], lines: [[UInt8]]) {
+        let windows = LineWindows(entries.map { ($0.stored.offset, Int($0.stored.length)) }, windowBytes: Self.listWindowBytes)
+        let ties = index.ties
+        let vault = vaultID
+        let log = log
+        var names = [String?](repeating: nil, count: entries.count)
+        var lines = [[UInt8]](repeating: [], count: keepingLines ? entries.count : 0)
+        var failures = [(any Error)?](repeating: nil, count: windows.count)
+        var buffers: [[UInt8]] = [[], []]  // one per thread
+        names.withUnsafeMutableBufferPointer { names in
+            lines.withUnsafeMutableBufferPointer { lines in
+                failures.withUnsafeMutableBufferPointer { failures in
+                    buffers.withUnsafeMutableBufferPointer { buffers in
+                        Parallel.forEachChunk(windows.count, chunk: 1, helper: entries.count >= Self.recordsWorthAHelper) { range, thread in
+                            SecureBytes.withScratch(count: RecordCodec.nameScratchCount) { scratch in
+                                for window in range {
+                                    do {
+                                        try log.readWindow(window, of: windows, into: &buffers[thread]) { position, line in
+                                            let key = entries[position].key
+                                            let header = entries[position].stored.entry(key).newest
+                                            guard ties.isEmpty || !ties.contains(key), let keys = scope.keys(for: header.keyID) else { return }
+                                            names[position] = try? RecordCodec.openName(line: line, header: header, keys: keys, vault: vault, scratch: scratch)
+                                            if keepingLines, names[position] != nil { lines[position] = Array(line) }
+                                        }
+                                    } catch {
+                                        failures[window] = error
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if let failure = failures.lazy.compactMap({ $0 }).first { throw Self.translate(failure) }
+        return (names, lines)
     }
 
     /// Every record of the given `(uuid, tag)`s in the log, by uuid, without their bytes

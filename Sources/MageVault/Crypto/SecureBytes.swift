@@ -8,10 +8,10 @@ import Synchronization
 ///
 /// The small sizes (keys, a name being opened) are carved out of slabs: one `sodium_malloc`
 /// region of a page, locked, kept out of core dumps and between guard pages, holds up to 63
-/// of them (or 3 of the largest), as OpenSSL's secure heap holds every secure allocation in one guarded arena. A
-/// command's few keys then cost one region's system calls instead of one each (an
-/// environment's keys alone were five). A slab's slots are wiped on release and reused,
-/// never unmapped.
+/// of them (3 of the largest), as OpenSSL's secure heap holds every secure allocation in
+/// one guarded arena. A command's few keys then cost one region's system calls instead of
+/// one each (an environment's keys alone were five). A slab's slots are wiped on release
+/// and reused, never unmapped.
 final class SecureAllocator: Sendable {
     static let shared = SecureAllocator()
     static let sizeClasses = [64, 256, 1024, 4096, 16384, 65536]

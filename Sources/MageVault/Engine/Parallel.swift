@@ -9,7 +9,8 @@ import Synchronization
 
 /// Independent pieces of work shared between this thread and one helper on another CPU:
 /// `list` opens a record per name, each opening (a keystream, Poly1305, two BLAKE2b) needing
-/// nothing from any other, and that is most of what a `list` costs.
+/// nothing from any other, and that is most of what a `list` costs; and a reader opens its
+/// environments' keys while it reads the log (`alongside`).
 ///
 /// The work is cut into chunks that either thread takes, one at a time, from a shared
 /// counter: this thread starts at once and the helper joins in as soon as it runs, so a
@@ -41,16 +42,9 @@ enum Parallel {
         }
         withoutActuallyEscaping(body) { body in
             let work = Work(count: count, chunk: chunk, body: body)
-            let context = Unmanaged.passRetained(work)
-            var helper = pthread_t()
-            let started =
-                mgv_thread_start_elsewhere(&helper, { context in
-                    Unmanaged<Work>.fromOpaque(context!).takeUnretainedValue().run(thread: 1)
-                    return nil
-                }, context.toOpaque()) == 0
+            let helper = startHelper(work)
             work.run(thread: 0)
-            if started { pthread_join(helper, nil) }  // the helper's writes are seen after this
-            context.release()
+            if let helper { finish(helper) }
         }
     }
 
@@ -66,17 +60,32 @@ enum Parallel {
         }
         withoutActuallyEscaping(other) { other in
             let work = Work(count: 1, chunk: 1) { _, _ in other() }
-            let context = Unmanaged.passRetained(work)
-            var helper = pthread_t()
-            let started =
-                mgv_thread_start_elsewhere(&helper, { context in
-                    Unmanaged<Work>.fromOpaque(context!).takeUnretainedValue().run(thread: 1)
-                    return nil
-                }, context.toOpaque()) == 0
+            let helper = startHelper(work)
             mine()
-            if started { pthread_join(helper, nil) } else { other() }
-            context.release()
+            if let helper { finish(helper) } else { other() }
         }
+    }
+
+    /// A helper thread taking `work`'s chunks, started on another CPU than this one; nil when
+    /// the system starts no thread (then this thread does all of it).
+    private static func startHelper(_ work: Work) -> (thread: pthread_t, work: Unmanaged<Work>)? {
+        let context = Unmanaged.passRetained(work)
+        var thread = pthread_t()
+        let status = mgv_thread_start_elsewhere(&thread, { context in
+            Unmanaged<Work>.fromOpaque(context!).takeUnretainedValue().run(thread: 1)
+            return nil
+        }, context.toOpaque())
+        guard status == 0 else {
+            context.release()
+            return nil
+        }
+        return (thread, context)
+    }
+
+    /// Waits for a helper to finish: what it wrote is seen by this thread from here on.
+    private static func finish(_ helper: (thread: pthread_t, work: Unmanaged<Work>)) {
+        pthread_join(helper.thread, nil)
+        helper.work.release()
     }
 
     /// The chunks left and what to do with each.

@@ -132,9 +132,14 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// written straight into its buffer (`list`'s table).
     public func writeISO8601(to out: UnsafeMutableRawBufferPointer) -> Int {
         precondition(out.count >= Self.iso8601MaximumByteCount, "room for the longest time")
-        let milliseconds = self.milliseconds
-        let seconds = Int64(milliseconds / 1000)
-        let (days, secondOfDay) = (seconds / 86_400, seconds % 86_400)
+        let date = writeDate(to: out)
+        return date + writeTimeOfDay(to: UnsafeMutableRawBufferPointer(rebasing: out[date...]))
+    }
+
+    /// Writes `[Y]YYYY-MM-DDT` (a year past 9999 in full, as `String` would write it) and
+    /// returns its length, 11 or 12.
+    private func writeDate(to out: UnsafeMutableRawBufferPointer) -> Int {
+        let days = Int64(milliseconds / 86_400_000)
         // Civil date from days since 1970-01-01 (Howard Hinnant's days_from_civil, inverted).
         let shifted = days + 719_468
         let era = shifted / 146_097
@@ -145,32 +150,38 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        // [Y]YYYY-MM-DDTHH:MM:SS.mmmZ: a year past 9999 is written in full, as `String` would.
-        let start = year > 9999 ? 1 : 0
+        let start = year > 9999 ? 1 : 0  // a timestamp reaches the year 10889
         if start == 1 { out[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: year / 10_000) }
-        /// `value` (0 to 99) as two digits at `index`.
-        func two(_ value: Int64, at index: Int) {
-            out[start + index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / 10)
-            out[start + index + 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
-        }
-        two(year / 100 % 100, at: 0)
-        two(year % 100, at: 2)
+        Self.writeTwoDigits(year / 100 % 100, to: out, at: start)
+        Self.writeTwoDigits(year % 100, to: out, at: start + 2)
         out[start + 4] = UInt8(ascii: "-")
-        two(month, at: 5)
+        Self.writeTwoDigits(month, to: out, at: start + 5)
         out[start + 7] = UInt8(ascii: "-")
-        two(day, at: 8)
+        Self.writeTwoDigits(day, to: out, at: start + 8)
         out[start + 10] = UInt8(ascii: "T")
-        two(secondOfDay / 3600, at: 11)
-        out[start + 13] = UInt8(ascii: ":")
-        two(secondOfDay / 60 % 60, at: 14)
-        out[start + 16] = UInt8(ascii: ":")
-        two(secondOfDay % 60, at: 17)
-        out[start + 19] = UInt8(ascii: ".")
-        let millisecond = Int64(milliseconds % 1000)
-        out[start + 20] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: millisecond / 100)
-        two(millisecond % 100, at: 21)
-        out[start + 23] = UInt8(ascii: "Z")
-        return start + 24
+        return start + 11
+    }
+
+    /// Writes `HH:MM:SS.mmmZ` and returns its length, 13.
+    private func writeTimeOfDay(to out: UnsafeMutableRawBufferPointer) -> Int {
+        let millisecondOfDay = Int64(milliseconds % 86_400_000)
+        let secondOfDay = millisecondOfDay / 1000, millisecond = millisecondOfDay % 1000
+        Self.writeTwoDigits(secondOfDay / 3600, to: out, at: 0)
+        out[2] = UInt8(ascii: ":")
+        Self.writeTwoDigits(secondOfDay / 60 % 60, to: out, at: 3)
+        out[5] = UInt8(ascii: ":")
+        Self.writeTwoDigits(secondOfDay % 60, to: out, at: 6)
+        out[8] = UInt8(ascii: ".")
+        out[9] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: millisecond / 100)
+        Self.writeTwoDigits(millisecond % 100, to: out, at: 10)
+        out[12] = UInt8(ascii: "Z")
+        return 13
+    }
+
+    /// `value` (0 to 99) as two digits at `index`.
+    private static func writeTwoDigits(_ value: Int64, to out: UnsafeMutableRawBufferPointer, at index: Int) {
+        out[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / 10)
+        out[index + 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
     }
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
@@ -190,35 +201,15 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         /// Writes the UTF-8 of `time.iso8601` at the start of `out` (at least
         /// `iso8601MaximumByteCount` bytes) and returns how many bytes it wrote.
         public mutating func write(_ time: Timestamp, to out: UnsafeMutableRawBufferPointer) -> Int {
-            let milliseconds = time.milliseconds
-            if milliseconds / 86_400_000 != day {
-                // A new day: the whole time the usual way, and its date kept.
-                let count = time.writeISO8601(to: out)
-                day = milliseconds / 86_400_000
-                dateCount = count - 13
-                withUnsafeMutableBytes(of: &date) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: out[..<dateCount])) }
-                return count
-            }
             precondition(out.count >= Timestamp.iso8601MaximumByteCount, "room for the longest time")
-            withUnsafeBytes(of: date) { out.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[..<dateCount])) }
-            // HH:MM:SS.mmmZ
-            let millisecondOfDay = milliseconds % 86_400_000
-            let secondOfDay = millisecondOfDay / 1000, millisecond = millisecondOfDay % 1000
-            let start = dateCount
-            func two(_ value: UInt64, at index: Int) {
-                out[start + index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / 10)
-                out[start + index + 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
+            if time.milliseconds / 86_400_000 != day {
+                day = time.milliseconds / 86_400_000
+                dateCount = time.writeDate(to: out)
+                withUnsafeMutableBytes(of: &date) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: out[..<dateCount])) }
+            } else {
+                withUnsafeBytes(of: date) { out.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[..<dateCount])) }
             }
-            two(secondOfDay / 3600, at: 0)
-            out[start + 2] = UInt8(ascii: ":")
-            two(secondOfDay / 60 % 60, at: 3)
-            out[start + 5] = UInt8(ascii: ":")
-            two(secondOfDay % 60, at: 6)
-            out[start + 8] = UInt8(ascii: ".")
-            out[start + 9] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: millisecond / 100)
-            two(millisecond % 100, at: 10)
-            out[start + 12] = UInt8(ascii: "Z")
-            return start + 13
+            return dateCount + time.writeTimeOfDay(to: UnsafeMutableRawBufferPointer(rebasing: out[dateCount...]))
         }
     }
 }

@@ -319,7 +319,7 @@ if !toolPath.isEmpty, let age = option("--age") ?? onPath("age"), let keygen = o
             ("start and exit of any command (`--version`)", start),
             ("index build from the log (in process)", opening.median),
             ("listing: newest records read and authenticated on two threads, sorted (in process)", listing.median),
-            ("  of which the cryptography alone, on one thread: libsodium's calls for as many names, nothing else", cryptography.median),
+            ("beside it, the cryptography alone on one thread: libsodium's calls for as many names, nothing else", cryptography.median),
             ("the rest: a new process's first touch of code and data (page faults, empty caches), keys, output",
              whole - start - opening.median - listing.median),
         ]

@@ -137,29 +137,43 @@ public final class Vault {
     /// first, as it is without the log.
     public static func openForReading(_ location: EnvironmentLocation, history: Int = Vault.defaultHistory) throws(VaultError) -> Vault {
         guard history >= 1 else { throw .invalidInput(.historyTooShort) }
-        var chain: Result<[Environment], VaultError>? = nil
-        var read: Result<(log: VaultLog, index: Index, end: ScanEnd), VaultError>? = nil
+        /// What the two threads found, each writing its own fields (a class of plain fields:
+        /// nothing about it has to be worked out at run time, as an optional `Result` of a
+        /// tuple would).
+        final class Found {
+            var resolution: [Environment] = []
+            var environmentError: VaultError? = nil
+            var log: VaultLog? = nil
+            var index: Index
+            var end = ScanEnd(end: 0, tornBytes: 0)
+            var logError: (any Error)? = nil
+
+            init(history: Int) { index = Index(history: history) }
+        }
+        let found = Found(history: history)
         Parallel.alongside({
-            chain = Result { () throws(VaultError) in try Environment.resolutionChain(location, create: false, readOnly: true) }
+            do throws(VaultError) {
+                found.resolution = try Environment.resolutionChain(location, create: false, readOnly: true)
+            } catch {
+                found.environmentError = error
+            }
         }) {
-            read = Result { () throws(VaultError) in
-                do {
-                    let log = try VaultLog(path: location.logFile)
-                    var index = Index(history: history)
-                    let end = try log.withLock(exclusive: false) { () throws -> ScanEnd in
-                        _ = try log.reopenIfReplaced()
-                        return try scan(log, from: 0, into: &index, clock: wallClockMilliseconds)
-                    }.get()
-                    return (log, index, end)
-                } catch {
-                    throw translate(error)
-                }
+            do {
+                let log = try VaultLog(path: location.logFile)
+                found.end = try log.withLock(exclusive: false) { () throws -> ScanEnd in
+                    _ = try log.reopenIfReplaced()
+                    return try scan(log, from: 0, into: &found.index, clock: wallClockMilliseconds)
+                }.get()
+                found.log = log
+            } catch {
+                found.logError = error
             }
         }
-        let resolution = try chain!.get()
-        guard resolution[0].location.logFile == location.logFile else { return try Vault(resolution: resolution, history: history) }
-        let (log, index, end) = try read!.get()
-        return try Vault(resolution: resolution, log: log, index: index, scanned: end, history: history, clock: wallClockMilliseconds)
+        if let error = found.environmentError { throw error }
+        guard found.resolution[0].location.logFile == location.logFile else { return try Vault(resolution: found.resolution, history: history) }
+        if let error = found.logError { throw translate(error) }
+        return try Vault(
+            resolution: found.resolution, log: found.log!, index: found.index, scanned: found.end, history: history, clock: wallClockMilliseconds)
     }
 
     /// A vault over `log`, its index already read to `scanned` (else read now).

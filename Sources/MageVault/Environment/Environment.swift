@@ -133,7 +133,11 @@ public final class Environment: Sendable {
         } catch {
             guard readOnly, location.scope != .global, case .noScope = error else { throw error }
         }
-        for scope in location.scope.resolutionOrder.dropFirst() {
+        // Parent by parent (`Scope.resolutionOrder` without building its array: a start that
+        // makes no array of scopes leaves that type's metadata unbuilt).
+        var next = location.scope.parent
+        while let scope = next {
+            next = scope.parent
             let parent = location.with(scope: scope)
             guard FileSystem.exists(parent.uuidFile), FileSystem.exists(parent.keyFile) else { continue }
             chain.append(try open(parent, create: false))

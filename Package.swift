@@ -91,6 +91,8 @@ let package = Package(
                 "MageVault",
                 "MageVaultCommandLine",
             ],
+            // The order `make install` links its hot functions in (see the Makefile's RELEASE).
+            exclude: ["link-order.txt"],
             swiftSettings: linksLean
         ),
         // `mage-vault serve` runs this program: the HTTP stack stays out of `mage-vault`.

@@ -59,7 +59,7 @@ struct FormatTests {
         let expected = strings.indices.sorted { a, b in
             strings[a] == strings[b] ? a < b : strings[a].lexicographicallyPrecedes(strings[b])
         }
-        for count in [0, 1, 2, 17, 3000] {
+        for count in [0, 1, 2, 16, 17, 100, 3000] {  // no merge, one merge pass, three (odd), eight (even)
             let sorted = positionsSortedByBytes(count) { position in strings[position].withUnsafeBytes { UnsafeRawBufferPointer(start: $0.baseAddress, count: $0.count) } }
             #expect(sorted == expected.filter { $0 < count }, "\(count) strings")
         }

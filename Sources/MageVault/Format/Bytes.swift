@@ -32,23 +32,22 @@ func bytesPrecede(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> B
 /// sorts after a byte, and a string that ends there is a prefix of the other). So the sort
 /// compares integers, not two walks over names; only strings whose words are equal (that
 /// share their first 16 bytes) are then ordered whole.
+///
+/// The sort is a merge sort of its own over those keys, comparing them inline: the standard
+/// library's `sort()` calls a comparison closure per step and, on a command's first sort,
+/// looks up the key's `Comparable` conformance among all of the program's (together some
+/// 0.1 ms of a 1,000-name `list`). Merge sort takes n log n steps whatever the order.
 func positionsSortedByBytes(_ count: Int, _ bytes: (Int) -> UnsafeRawBufferPointer) -> [Int] {
-    struct Key: Comparable {
-        var high: UInt64
-        var low: UInt64
-        var position: Int
-
-        static func < (a: Key, b: Key) -> Bool { (a.high, a.low, a.position) < (b.high, b.low, b.position) }
+    var keys = [SortKey](unsafeUninitializedCapacity: count) { buffer, initialized in
+        for position in 0..<count {
+            var words: (UInt64, UInt64) = (0, 0)
+            let string = bytes(position)
+            withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: string.prefix(16))) }
+            buffer.initializeElement(at: position, to: SortKey(high: words.0.bigEndian, low: words.1.bigEndian, position: position))
+        }
+        initialized = count
     }
-    var keys: [Key] = []
-    keys.reserveCapacity(count)
-    for position in 0..<count {
-        var words: (UInt64, UInt64) = (0, 0)
-        let string = bytes(position)
-        withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: string.prefix(16))) }
-        keys.append(Key(high: words.0.bigEndian, low: words.1.bigEndian, position: position))
-    }
-    keys.sort()
+    keys.withUnsafeMutableBufferPointer { SortKey.sort($0) }
     var start = 0
     while start < keys.count {
         var end = start + 1
@@ -56,5 +55,83 @@ func positionsSortedByBytes(_ count: Int, _ bytes: (Int) -> UnsafeRawBufferPoint
         if end - start > 1 { keys[start..<end].sort { bytesPrecede(bytes($0.position), bytes($1.position)) } }
         start = end
     }
-    return keys.map(\.position)
+    return [Int](unsafeUninitializedCapacity: count) { buffer, initialized in
+        for index in 0..<count { buffer.initializeElement(at: index, to: keys[index].position) }
+        initialized = count
+    }
+}
+
+/// A string's first 16 bytes as two big-endian words, and its position (which makes every
+/// key distinct: the sort needs no stability).
+struct SortKey {
+    var high: UInt64
+    var low: UInt64
+    var position: Int
+
+    @inline(__always)
+    static func precedes(_ a: SortKey, _ b: SortKey) -> Bool {
+        if a.high != b.high { return a.high < b.high }
+        if a.low != b.low { return a.low < b.low }
+        return a.position < b.position
+    }
+
+    /// Sorts `keys` in place: runs of 16 by insertion, then runs merged pairwise, back and
+    /// forth between `keys` and a buffer as large.
+    static func sort(_ keys: UnsafeMutableBufferPointer<SortKey>) {
+        let count = keys.count
+        guard count > 1, let base = keys.baseAddress else { return }
+        let run = 16
+        var start = 0
+        while start < count {
+            let end = min(count, start + run)
+            var index = start + 1
+            while index < end {
+                let key = base[index]
+                var hole = index
+                while hole > start, precedes(key, base[hole - 1]) {
+                    base[hole] = base[hole - 1]
+                    hole -= 1
+                }
+                base[hole] = key
+                index += 1
+            }
+            start = end
+        }
+        guard count > run else { return }
+        let spare = UnsafeMutablePointer<SortKey>.allocate(capacity: count)
+        defer { spare.deallocate() }
+        var from = base, to = spare
+        var width = run
+        while width < count {
+            var low = 0
+            while low < count {
+                let middle = min(count, low + width), high = min(count, low + 2 * width)
+                var left = low, right = middle, out = low
+                while left < middle, right < high {
+                    if precedes(from[right], from[left]) {
+                        to[out] = from[right]
+                        right += 1
+                    } else {
+                        to[out] = from[left]
+                        left += 1
+                    }
+                    out += 1
+                }
+                while left < middle {
+                    to[out] = from[left]
+                    left += 1
+                    out += 1
+                }
+                while right < high {
+                    to[out] = from[right]
+                    right += 1
+                    out += 1
+                }
+                low = high
+            }
+            swap(&from, &to)
+            width *= 2
+        }
+        if from != base { base.update(from: from, count: count) }
+    }
 }

@@ -91,14 +91,45 @@ public final class EnvironmentKeys: Sendable {
     /// The keyed tag of a secret's name: BLAKE2b-128 keyed with sub-key 2. The clear
     /// header carries the tag, never the name.
     public func tag(ofName name: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
+        tagging.withUnsafeBytes { key in Self.tag(ofName: name, key: key) }
+    }
+
+    /// The keyed tag of `name` under the tag sub-key `key`.
+    static func tag(ofName name: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
         var out: (UInt64, UInt64) = (0, 0)  // the 16 digest bytes, read big-endian below
         withUnsafeMutableBytes(of: &out) { digest in
-            tagging.withUnsafeBytes { key in
-                _ = crypto_generichash(
-                    digest.baseAddress!.assumingMemoryBound(to: UInt8.self), 16, name.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                    UInt64(name.count), key.baseAddress!.assumingMemoryBound(to: UInt8.self), key.count)
-            }
+            _ = crypto_generichash(
+                digest.baseAddress!.assumingMemoryBound(to: UInt8.self), 16, name.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                UInt64(name.count), key.baseAddress!.assumingMemoryBound(to: UInt8.self), key.count)
         }
         return (UInt64(bigEndian: out.0), UInt64(bigEndian: out.1))
+    }
+
+    /// Calls `body` with the two sub-keys opening a record takes (the secretbox key and the
+    /// tag key), borrowed for the length of the call: for opening many records in a row.
+    /// Reaching into the keys once per record instead changes their reference counts each
+    /// time, and when two threads open records of one scope (`list`), those counts are one
+    /// memory location that both CPUs write, passed back and forth at every record.
+    func withOpeningKeys<R, E: Error>(_ body: (OpeningKeys) throws(E) -> R) throws(E) -> R {
+        try sealing.withUnsafeBytes { sealing throws(E) in
+            try tagging.withUnsafeBytes { tagging throws(E) in try body(OpeningKeys(keyID: keyID, sealing: sealing, tagging: tagging)) }
+        }
+    }
+}
+
+/// An environment key's sub-keys for opening records, valid only inside the
+/// `EnvironmentKeys.withOpeningKeys` call that lends them (no pointer to a key escapes it).
+struct OpeningKeys {
+    /// The key id records sealed under this key name.
+    let keyID: UInt32
+    /// Sub-key 1: the `crypto_secretbox` key of record bodies.
+    let sealing: UnsafeRawBufferPointer
+    /// Sub-key 2: the BLAKE2b key of name tags.
+    let tagging: UnsafeRawBufferPointer
+
+    /// The keyed tag of the name whose UTF-8 is `bytes`.
+    func tag(ofNameBytes bytes: UnsafeRawBufferPointer) -> NameTag {
+        let (high, low) = EnvironmentKeys.tag(ofName: bytes, key: tagging)
+        return NameTag(rawValue: UInt128(high) << 64 | UInt128(low))
     }
 }

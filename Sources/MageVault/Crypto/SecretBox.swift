@@ -132,6 +132,16 @@ public enum SecretBox {
         _ box: UnsafeRawBufferPointer, keys: EnvironmentKeys, length: (UnsafeRawBufferPointer) -> Int, upTo maximum: Int,
         scratch: UnsafeMutableRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R
     ) -> R? {
+        keys.sealing.withUnsafeBytes { key in withOpenedPrefix(box, key: key, length: length, upTo: maximum, scratch: scratch, body) }
+    }
+
+    /// `withOpenedPrefix` under the sealing sub-key `key` itself (lent by
+    /// `EnvironmentKeys.withOpeningKeys`).
+    static func withOpenedPrefix<R>(
+        _ box: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, length: (UnsafeRawBufferPointer) -> Int, upTo maximum: Int,
+        scratch: UnsafeMutableRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R
+    ) -> R? {
+        precondition(key.count == Int(crypto_secretbox_KEYBYTES), "a secretbox key is 32 bytes")
         guard box.count >= overhead else { return nil }
         let nonce = box.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let mac = nonce.advanced(by: nonceByteCount)
@@ -146,9 +156,7 @@ public enum SecretBox {
         let block = subkey + subkeyCount
         let plaintext = block + blockCount
         let salsaNonce = nonce + 16
-        keys.sealing.withUnsafeBytes { key in
-            _ = crypto_core_hsalsa20(subkey, nonce, key.baseAddress!.assumingMemoryBound(to: UInt8.self), nil)
-        }
+        _ = crypto_core_hsalsa20(subkey, nonce, key.baseAddress!.assumingMemoryBound(to: UInt8.self), nil)
         _ = crypto_stream_salsa20(block, UInt64(blockCount), salsaNonce, subkey)
         guard crypto_onetimeauth_poly1305_verify(mac, ciphertext, UInt64(ciphertextCount), block) == 0 else { return nil }
         let first = min(limit, blockCount - polyKeyCount)

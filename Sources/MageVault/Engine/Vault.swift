@@ -445,17 +445,28 @@ public final class Vault {
                     buffers.withUnsafeMutableBufferPointer { buffers in
                         Parallel.forEachChunk(windows.count, chunk: 1, helper: entries.count >= Self.recordsWorthAHelper) { range, thread in
                             SecureBytes.withScratch(count: RecordCodec.nameScratchCount) { scratch in
-                                for window in range {
-                                    do {
-                                        try log.readWindow(window, of: windows, into: &buffers[thread]) { position, line in
-                                            let key = entries[position].key
-                                            let header = entries[position].stored.entry(key).newest
-                                            guard ties.isEmpty || !ties.contains(key), let keys = scope.keys(for: header.keyID) else { return }
-                                            names[position] = try? RecordCodec.openName(line: line, header: header, keys: keys, vault: vault, scratch: scratch)
-                                            if keepingLines, names[position] != nil { lines[position] = Array(line) }
+                                // The current key's sub-keys, borrowed once for every record it sealed.
+                                scope.keys.withOpeningKeys { current in
+                                    for window in range {
+                                        do {
+                                            try log.readWindow(window, of: windows, into: &buffers[thread]) { position, line in
+                                                let key = entries[position].key
+                                                let header = entries[position].stored.entry(key).newest
+                                                guard ties.isEmpty || !ties.contains(key) else { return }
+                                                if header.keyID == current.keyID {
+                                                    names[position] = try? RecordCodec.openName(
+                                                        line: line, header: header, keys: current, vault: vault, scratch: scratch)
+                                                } else if let retired = scope.keys(for: header.keyID) {
+                                                    names[position] = try? RecordCodec.openName(
+                                                        line: line, header: header, keys: retired, vault: vault, scratch: scratch)
+                                                } else {
+                                                    return
+                                                }
+                                                if keepingLines, names[position] != nil { lines[position] = Array(line) }
+                                            }
+                                        } catch {
+                                            failures[window] = error
                                         }
-                                    } catch {
-                                        failures[window] = error
                                     }
                                 }
                             }

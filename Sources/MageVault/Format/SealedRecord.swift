@@ -104,7 +104,17 @@ public enum RecordCodec {
         line: UnsafeRawBufferPointer, header: RecordHeader, keys: EnvironmentKeys, vault: VaultID,
         scratch: UnsafeMutableRawBufferPointer
     ) throws(OpenError) -> String {
-        let body = try body(of: line, header: header, keys: keys)
+        try keys.withOpeningKeys { keys throws(OpenError) in try openName(line: line, header: header, keys: keys, vault: vault, scratch: scratch) }
+    }
+
+    /// `openName` in `scratch`, with sub-keys lent by `EnvironmentKeys.withOpeningKeys`: `list`
+    /// borrows them once for all the records it opens.
+    static func openName(
+        line: UnsafeRawBufferPointer, header: RecordHeader, keys: OpeningKeys, vault: VaultID,
+        scratch: UnsafeMutableRawBufferPointer
+    ) throws(OpenError) -> String {
+        guard header.keyID == keys.keyID else { throw .wrongKey(recordKeyID: header.keyID, ourKeyID: keys.keyID) }
+        let body = UnsafeRawBufferPointer(rebasing: line[RecordHeader.bodyOffset..<(line.count - 9)])
         let opened = withUnsafeTemporaryAllocation(byteCount: body.count / 4 * 3, alignment: 8) {
             decoded -> Result<String, OpenError> in
             guard let count = Base64.decodePublic(body, into: decoded) else {
@@ -116,7 +126,7 @@ public enum RecordCodec {
                 first.count > bindingCount ? bindingCount + 1 + Int(first[bindingCount]) : first.count
             }
             let longest = bindingCount + 1 + SecretName.maximumByteCount
-            let checked = SecretBox.withOpenedPrefix(box, keys: keys, length: nameEnd, upTo: longest, scratch: scratch) { prefix in
+            let checked = SecretBox.withOpenedPrefix(box, key: keys.sealing, length: nameEnd, upTo: longest, scratch: scratch) { prefix in
                 Result { () throws(OpenError) in
                     try checkContents(prefix, line: line, header: header, keys: keys, vault: vault, whole: false)
                 }
@@ -146,8 +156,8 @@ public enum RecordCodec {
     }
 
     /// Checks binding, name and tag of an opened plaintext (or of its prefix) and returns the name.
-    private static func checkContents(
-        _ plain: UnsafeRawBufferPointer, line: UnsafeRawBufferPointer, header: RecordHeader, keys: EnvironmentKeys,
+    private static func checkContents<Keys: NameTagging>(
+        _ plain: UnsafeRawBufferPointer, line: UnsafeRawBufferPointer, header: RecordHeader, keys: Keys,
         vault: VaultID, whole: Bool
     ) throws(OpenError) -> String {
         let prefix = UnsafeRawBufferPointer(rebasing: line[..<RecordHeader.prefixLength])

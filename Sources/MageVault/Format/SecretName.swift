@@ -101,7 +101,16 @@ public enum SecretValue {
     }
 }
 
-extension EnvironmentKeys {
+/// What tags a name: an environment's keys, or the sub-keys lent by one
+/// (`EnvironmentKeys.withOpeningKeys`).
+protocol NameTagging {
+    /// The keyed tag of the name whose UTF-8 is `bytes`.
+    func tag(ofNameBytes bytes: UnsafeRawBufferPointer) -> NameTag
+}
+
+extension OpeningKeys: NameTagging {}
+
+extension EnvironmentKeys: NameTagging {
     /// The keyed tag of `name` in the environment of these keys.
     public func tag(of name: SecretName) -> NameTag {
         var string = name.string

@@ -292,7 +292,7 @@ public final class Vault {
             let heads = newestPerName(try authenticHeads(of: scope), in: scope)
             listed.reserveCapacity(listed.count + heads.count)
             ends.reserveCapacity(ends.count + heads.count)
-            for record in heads where record.header.operation == .set {
+            for record in heads where record.operation == .set {
                 if resolution.count > 1 {
                     let name = Array(record.name.utf8)
                     if hidden.contains(name) { continue }
@@ -301,7 +301,7 @@ public final class Vault {
                 var name = record.name
                 name.withUTF8 { names.append(contentsOf: $0) }
                 ends.append(names.count)
-                listed.append((record.name, record.header.timestamp, position))
+                listed.append((record.name, record.timestamp, position))
             }
         }
         let order = names.withUnsafeBytes { all in

@@ -11,9 +11,15 @@ public enum RecordOrder {
         _ header: RecordHeader, _ line: UnsafeRawBufferPointer, than otherHeader: RecordHeader,
         _ other: UnsafeRawBufferPointer
     ) -> Bool {
-        if (header.timestamp, header.id) != (otherHeader.timestamp, otherHeader.id) {
-            return (header.timestamp, header.id) > (otherHeader.timestamp, otherHeader.id)
-        }
+        isNewer((header.timestamp, header.id), line, than: (otherHeader.timestamp, otherHeader.id), other)
+    }
+
+    /// `isNewer` given only the `(time, record-id)` of each record's header.
+    static func isNewer(
+        _ stamp: (Timestamp, RecordID), _ line: UnsafeRawBufferPointer, than otherStamp: (Timestamp, RecordID),
+        _ other: UnsafeRawBufferPointer
+    ) -> Bool {
+        if stamp != otherStamp { return stamp > otherStamp }
         return other.lexicographicallyPrecedes(line)
     }
 

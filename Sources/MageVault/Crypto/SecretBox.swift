@@ -114,7 +114,7 @@ public enum SecretBox {
         _ body: (UnsafeRawBufferPointer) -> R
     ) -> R? {
         SecureBytes.withScratch(count: prefixScratchCount(upTo: maximum)) { scratch in
-            withOpenedPrefix(box, keys: keys, length: length, upTo: maximum, scratch: scratch, body)
+            keys.sealing.withUnsafeBytes { key in withOpenedPrefix(box, key: key, length: length, upTo: maximum, scratch: scratch, body) }
         }
     }
 
@@ -124,19 +124,11 @@ public enum SecretBox {
         Int(crypto_stream_salsa20_KEYBYTES) + 64 + max(0, maximum)
     }
 
-    /// `withOpenedPrefix` working in `scratch` (secure memory of at least
+    /// `withOpenedPrefix` under the sealing sub-key `key` itself (lent by `SecureBytes` or
+    /// `EnvironmentKeys.withOpeningKeys`), working in `scratch` (secure memory of at least
     /// `prefixScratchCount(upTo: maximum)` bytes, which the caller holds and wipes): for
     /// opening many boxes in a row in one region instead of taking and wiping one for each.
     /// What `body` sees stays in `scratch` until the next use overwrites it.
-    static func withOpenedPrefix<R>(
-        _ box: UnsafeRawBufferPointer, keys: EnvironmentKeys, length: (UnsafeRawBufferPointer) -> Int, upTo maximum: Int,
-        scratch: UnsafeMutableRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R
-    ) -> R? {
-        keys.sealing.withUnsafeBytes { key in withOpenedPrefix(box, key: key, length: length, upTo: maximum, scratch: scratch, body) }
-    }
-
-    /// `withOpenedPrefix` under the sealing sub-key `key` itself (lent by
-    /// `EnvironmentKeys.withOpeningKeys`).
     static func withOpenedPrefix<R>(
         _ box: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, length: (UnsafeRawBufferPointer) -> Int, upTo maximum: Int,
         scratch: UnsafeMutableRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R

@@ -113,8 +113,7 @@ public enum RecordCodec {
         line: UnsafeRawBufferPointer, header: RecordHeader, keys: OpeningKeys, vault: VaultID,
         scratch: UnsafeMutableRawBufferPointer
     ) throws(OpenError) -> String {
-        guard header.keyID == keys.keyID else { throw .wrongKey(recordKeyID: header.keyID, ourKeyID: keys.keyID) }
-        let body = UnsafeRawBufferPointer(rebasing: line[RecordHeader.bodyOffset..<(line.count - 9)])
+        let body = try body(of: line, header: header, keyID: keys.keyID)
         let opened = withUnsafeTemporaryAllocation(byteCount: body.count / 4 * 3, alignment: 8) {
             decoded -> Result<String, OpenError> in
             guard let count = Base64.decodePublic(body, into: decoded) else {
@@ -136,16 +135,17 @@ public enum RecordCodec {
         return try opened.get()
     }
 
-    /// The base64 body of a record line, once `keys` are shown to be the ones it names.
-    private static func body(of line: UnsafeRawBufferPointer, header: RecordHeader, keys: EnvironmentKeys) throws(OpenError)
+    /// The base64 body of a record line, once the key `keyID` names is shown to be the one
+    /// it names.
+    private static func body(of line: UnsafeRawBufferPointer, header: RecordHeader, keyID: UInt32) throws(OpenError)
         -> UnsafeRawBufferPointer
     {
-        guard header.keyID == keys.keyID else { throw .wrongKey(recordKeyID: header.keyID, ourKeyID: keys.keyID) }
+        guard header.keyID == keyID else { throw .wrongKey(recordKeyID: header.keyID, ourKeyID: keyID) }
         return UnsafeRawBufferPointer(rebasing: line[RecordHeader.bodyOffset..<(line.count - 9)])
     }
 
     private static func box(of line: UnsafeRawBufferPointer, header: RecordHeader, keys: EnvironmentKeys) throws(OpenError) -> [UInt8] {
-        let body = try body(of: line, header: header, keys: keys)
+        let body = try body(of: line, header: header, keyID: keys.keyID)
         var decoded: Int? = nil
         let box = [UInt8](unsafeUninitializedCapacity: body.count / 4 * 3) { buffer, initialized in
             decoded = Base64.decodePublic(body, into: UnsafeMutableRawBufferPointer(buffer))

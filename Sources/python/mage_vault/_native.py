@@ -1,7 +1,16 @@
 """The C interface (magevault.h) through ctypes: the library is found beside this file
 (as a wheel installs it), or at $MAGE_VAULT_LIB; every function is declared with its
 argument and result types, the ABI version is checked once, and `check` turns -1 into a
-`VaultError` that carries the library's message (never a value)."""
+`VaultError` that carries the library's message (never a value).
+
+$MAGE_VAULT_LIB is trusted configuration, as LD_LIBRARY_PATH and LD_PRELOAD are: the file
+it names is loaded into this process, and loading a shared object runs its constructors
+before any check can look at it. Whoever can set this process's environment already runs
+code as its user, so the variable gives them nothing new; never set it from input you do
+not trust. The ABI handshake (`mgv_abi_version`) is a guard against mistakes, not a
+security boundary: it turns a wrong file (another library, an older MageVault) into a
+`VaultError` of class 6 instead of a crash on the first call.
+"""
 
 from __future__ import annotations
 
@@ -44,29 +53,44 @@ def load() -> ctypes.CDLL:
             lib = ctypes.CDLL(path)
         except OSError as error:
             raise VaultError(f"cannot load the MageVault library {path}: {error}", 6) from None
-        c_char_p, c_uint32, c_int, c_size_t = ctypes.c_char_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_size_t
-        bytes_p = ctypes.POINTER(ctypes.c_uint8)
-        lib.mgv_abi_version.argtypes, lib.mgv_abi_version.restype = [], ctypes.c_int32
-        lib.mgv_open_create.argtypes, lib.mgv_open_create.restype = [], c_uint32
-        lib.mgv_open_exact_scope.argtypes, lib.mgv_open_exact_scope.restype = [], c_uint32
-        lib.mgv_last_error.argtypes, lib.mgv_last_error.restype = [], c_char_p
-        lib.mgv_last_error_code.argtypes, lib.mgv_last_error_code.restype = [], ctypes.c_int32
-        lib.mgv_open.argtypes = [c_char_p, c_char_p, c_char_p, c_char_p, c_char_p, c_uint32, ctypes.POINTER(ctypes.c_void_p)]
-        lib.mgv_open.restype = c_int
-        lib.mgv_get.argtypes = [ctypes.c_void_p, c_char_p, ctypes.POINTER(bytes_p), ctypes.POINTER(c_size_t)]
-        lib.mgv_get.restype = c_int
-        lib.mgv_set.argtypes = [ctypes.c_void_p, c_char_p, c_char_p, c_size_t]
-        lib.mgv_set.restype = c_int
-        lib.mgv_delete.argtypes, lib.mgv_delete.restype = [ctypes.c_void_p, c_char_p], c_int
-        lib.mgv_list.argtypes = [ctypes.c_void_p, ctypes.POINTER(bytes_p), ctypes.POINTER(c_size_t)]
-        lib.mgv_list.restype = c_int
-        lib.mgv_free.argtypes, lib.mgv_free.restype = [bytes_p, c_size_t], None
-        lib.mgv_close.argtypes, lib.mgv_close.restype = [ctypes.c_void_p], None
-        version = lib.mgv_abi_version()
+        # The handshake first: a file that is not MageVault, or speaks another ABI, may lack
+        # the other functions, and the message must say which mistake it is.
+        try:
+            abi_version = lib.mgv_abi_version
+        except AttributeError:
+            raise VaultError(
+                f"{path} is not a MageVault library (it has no mgv_abi_version); "
+                "set MAGE_VAULT_LIB to a libmagevault.so, or unset it to use the one installed with this package", 6) from None
+        abi_version.argtypes, abi_version.restype = [], ctypes.c_int32
+        version = abi_version()
         if version != ABI_VERSION:
             raise VaultError(f"{path} speaks ABI {version}; this mage_vault package needs {ABI_VERSION}", 6)
+        try:
+            _declare(lib)
+        except AttributeError as error:
+            raise VaultError(f"{path} says ABI {version} but lacks one of its functions ({error}); it is not a usable MageVault library", 6) from None
         _lib = lib
         return lib
+
+
+def _declare(lib: ctypes.CDLL) -> None:
+    c_char_p, c_uint32, c_int, c_size_t = ctypes.c_char_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_size_t
+    bytes_p = ctypes.POINTER(ctypes.c_uint8)
+    lib.mgv_open_create.argtypes, lib.mgv_open_create.restype = [], c_uint32
+    lib.mgv_open_exact_scope.argtypes, lib.mgv_open_exact_scope.restype = [], c_uint32
+    lib.mgv_last_error.argtypes, lib.mgv_last_error.restype = [], c_char_p
+    lib.mgv_last_error_code.argtypes, lib.mgv_last_error_code.restype = [], ctypes.c_int32
+    lib.mgv_open.argtypes = [c_char_p, c_char_p, c_char_p, c_char_p, c_char_p, c_uint32, ctypes.POINTER(ctypes.c_void_p)]
+    lib.mgv_open.restype = c_int
+    lib.mgv_get.argtypes = [ctypes.c_void_p, c_char_p, ctypes.POINTER(bytes_p), ctypes.POINTER(c_size_t)]
+    lib.mgv_get.restype = c_int
+    lib.mgv_set.argtypes = [ctypes.c_void_p, c_char_p, c_char_p, c_size_t]
+    lib.mgv_set.restype = c_int
+    lib.mgv_delete.argtypes, lib.mgv_delete.restype = [ctypes.c_void_p, c_char_p], c_int
+    lib.mgv_list.argtypes = [ctypes.c_void_p, ctypes.POINTER(bytes_p), ctypes.POINTER(c_size_t)]
+    lib.mgv_list.restype = c_int
+    lib.mgv_free.argtypes, lib.mgv_free.restype = [bytes_p, c_size_t], None
+    lib.mgv_close.argtypes, lib.mgv_close.restype = [ctypes.c_void_p], None
 
 
 def check(result: int) -> int:

@@ -21,7 +21,9 @@ The data directory is `$MAGE_DATA_DIR`, else `~/.mage_data`, as for Mage and the
 call costs one look-up in memory and one decryption, and sees what other processes wrote.
 
 Errors are `VaultError` (with the tool's message, never a value, and its exit-code class
-in `.code`).
+in `.code`). A name, `project_uuid`, `pipeline_uuid` or data dir holding a NUL byte is
+refused (class 2) before anything is opened or created: C would read it cut short, and
+`"db\\0evil"` would be `db`. A value may hold NUL (it crosses with its length).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import os
 import threading
 from typing import Dict, List, Optional, Tuple, Union
 
-from ._native import VaultError, check, load
+from ._native import VaultError, c_string, check, load, value_bytes
 
 __all__ = ["VaultError", "get_secret_value", "create_secret", "delete_secret", "list_secrets", "close"]
 __version__ = "0.1.0"
@@ -60,8 +62,8 @@ def _scope(entity, project_uuid: Optional[str], pipeline_uuid: Optional[str]) ->
     return project_uuid, pipeline_uuid
 
 
-def _encode(text: Optional[str]) -> Optional[bytes]:
-    return None if text is None else text.encode("utf-8")
+def _encode(text: Optional[str], argument: str) -> Optional[bytes]:
+    return None if text is None else c_string(text, argument)
 
 
 def _handle(project: Optional[str], pipeline: Optional[str], write: bool, data_dir: Optional[str] = None) -> ctypes.c_void_p:
@@ -71,10 +73,12 @@ def _handle(project: Optional[str], pipeline: Optional[str], write: bool, data_d
     with _handles_lock:
         handle = _handles.get(key)
         if handle is None:
+            # Checked here only: a key with a NUL is never cached, so warm calls skip it.
+            arguments = (_encode(data_dir, "the data dir"), _encode(project, "project_uuid"), _encode(pipeline, "pipeline_uuid"))
             lib = load()
             flags = lib.mgv_open_exact_scope() | (lib.mgv_open_create() if write else 0)
             handle = ctypes.c_void_p()
-            check(lib.mgv_open(_encode(data_dir), None, _encode(project), _encode(pipeline), None, flags, ctypes.byref(handle)))
+            check(lib.mgv_open(arguments[0], None, arguments[1], arguments[2], None, flags, ctypes.byref(handle)))
             _handles[key] = handle
         return handle
 
@@ -98,10 +102,11 @@ def get_secret_value(
 
 
 def _get(name: str, project: Optional[str], pipeline: Optional[str], data_dir: Optional[str] = None) -> Optional[str]:
+    encoded = c_string(name, "the secret name")
     lib = load()
     value = ctypes.POINTER(ctypes.c_uint8)()
     length = ctypes.c_size_t()
-    found = check(lib.mgv_get(_handle(project, pipeline, False, data_dir), name.encode("utf-8"), ctypes.byref(value), ctypes.byref(length)))
+    found = check(lib.mgv_get(_handle(project, pipeline, False, data_dir), encoded, ctypes.byref(value), ctypes.byref(length)))
     if not found:
         return None
     try:
@@ -125,8 +130,9 @@ def create_secret(
 
 
 def _set(name: str, value: str, project: Optional[str], pipeline: Optional[str], data_dir: Optional[str] = None) -> None:
-    data = value.encode("utf-8")
-    check(load().mgv_set(_handle(project, pipeline, True, data_dir), name.encode("utf-8"), data, len(data)))
+    encoded = c_string(name, "the secret name")
+    data = value_bytes(value)
+    check(load().mgv_set(_handle(project, pipeline, True, data_dir), encoded, data, len(data)))
 
 
 def delete_secret(
@@ -143,7 +149,8 @@ def delete_secret(
 
 
 def _delete(name: str, project: Optional[str], pipeline: Optional[str], data_dir: Optional[str] = None) -> bool:
-    return check(load().mgv_delete(_handle(project, pipeline, False, data_dir), name.encode("utf-8"))) == 1
+    encoded = c_string(name, "the secret name")
+    return check(load().mgv_delete(_handle(project, pipeline, False, data_dir), encoded)) == 1
 
 
 def list_secrets(

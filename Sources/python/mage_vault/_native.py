@@ -10,6 +10,10 @@ code as its user, so the variable gives them nothing new; never set it from inpu
 not trust. The ABI handshake (`mgv_abi_version`) is a guard against mistakes, not a
 security boundary: it turns a wrong file (another library, an older MageVault) into a
 `VaultError` of class 6 instead of a crash on the first call.
+
+Every string that crosses as a NUL-terminated `char *` (a name, a project or pipeline
+uuid, a data dir) goes through `c_string`, which refuses a NUL byte (C would read the
+string cut short there: `"db\\0evil"` would be `db`) before anything is opened.
 """
 
 from __future__ import annotations
@@ -31,6 +35,30 @@ class VaultError(Exception):
     def __init__(self, message: str, code: int):
         super().__init__(message)
         self.code = code
+
+
+def c_string(text: str, argument: str) -> bytes:
+    """`text` as the UTF-8 of a C string, or VaultError (class 2) naming `argument` when
+    C cannot carry it whole. The message never repeats the text."""
+    try:
+        if "\0" not in text:
+            return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise VaultError(f"{argument} is not valid Unicode text (it holds a lone surrogate); nothing was done", 2) from None
+    except (TypeError, AttributeError):
+        raise VaultError(f"{argument} must be a str, not {type(text).__name__}", 2) from None
+    raise VaultError(f"{argument} holds a NUL byte, which the vault cannot take (C would cut it short there); nothing was done", 2)
+
+
+def value_bytes(text: str) -> bytes:
+    """A secret value as UTF-8 (a NUL is kept: values cross with a length), or VaultError
+    (class 2) that never repeats the value."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise VaultError("the value is not valid Unicode text (it holds a lone surrogate); nothing was done", 2) from None
+    except AttributeError:
+        raise VaultError(f"the value must be a str, not {type(text).__name__}", 2) from None
 
 
 def _library_path() -> str:

@@ -24,6 +24,11 @@ Errors are `VaultError` (with the tool's message, never a value, and its exit-co
 in `.code`). A name, `project_uuid`, `pipeline_uuid` or data dir holding a NUL byte is
 refused (class 2) before anything is opened or created: C would read it cut short, and
 `"db\\0evil"` would be `db`. A value may hold NUL (it crosses with its length).
+
+Threads and forks: the functions may be called from any thread. `close()` may be called
+while other threads are inside calls: a vault in use is closed by the last call that uses
+it, never under it. A forked child (multiprocessing, Mage's scheduler) gets fresh locks,
+so a lock another thread held at the fork does not hang it, and keeps the warm vaults.
 """
 
 from __future__ import annotations
@@ -40,8 +45,23 @@ __version__ = "0.1.0"
 
 _ENTITIES = ("global", "project", "pipeline")
 
-# One open vault per (data dir, scope, writable), kept for the life of the process.
-_handles: Dict[Tuple[Optional[str], Optional[str], Optional[str], bool], ctypes.c_void_p] = {}
+
+class _Open:
+    """A cached `mgv_vault` and how many calls are using it now. `close()` takes it out of
+    the cache and marks it closed; `mgv_close` runs once no call uses it (by `close()`
+    when it is idle, else by the last call to finish), so no thread's call runs on a
+    freed handle. Both counts change under `_handles_lock` only."""
+
+    __slots__ = ("pointer", "users", "closed")
+
+    def __init__(self, pointer: ctypes.c_void_p):
+        self.pointer = pointer
+        self.users = 0
+        self.closed = False
+
+
+# One open vault per (data dir, scope, writable), kept until `close()`.
+_handles: Dict[Tuple[Optional[str], Optional[str], Optional[str], bool], _Open] = {}
 _handles_lock = threading.Lock()
 
 
@@ -66,21 +86,33 @@ def _encode(text: Optional[str], argument: str) -> Optional[bytes]:
     return None if text is None else c_string(text, argument)
 
 
-def _handle(project: Optional[str], pipeline: Optional[str], write: bool, data_dir: Optional[str] = None) -> ctypes.c_void_p:
-    """The open vault of a scope; `data_dir` None means `$MAGE_DATA_DIR`, else the library's default."""
+def _use(project: Optional[str], pipeline: Optional[str], write: bool, data_dir: Optional[str] = None) -> _Open:
+    """The open vault of a scope, counted as used until `_done` (call it in a `finally`);
+    `data_dir` None means `$MAGE_DATA_DIR`, else the library's default."""
     data_dir = data_dir or os.environ.get("MAGE_DATA_DIR") or None
     key = (data_dir, project, pipeline, write)
     with _handles_lock:
-        handle = _handles.get(key)
-        if handle is None:
+        entry = _handles.get(key)
+        if entry is None:
             # Checked here only: a key with a NUL is never cached, so warm calls skip it.
             arguments = (_encode(data_dir, "the data dir"), _encode(project, "project_uuid"), _encode(pipeline, "pipeline_uuid"))
             lib = load()
             flags = lib.mgv_open_exact_scope() | (lib.mgv_open_create() if write else 0)
-            handle = ctypes.c_void_p()
-            check(lib.mgv_open(arguments[0], None, arguments[1], arguments[2], None, flags, ctypes.byref(handle)))
-            _handles[key] = handle
-        return handle
+            pointer = ctypes.c_void_p()
+            check(lib.mgv_open(arguments[0], None, arguments[1], arguments[2], None, flags, ctypes.byref(pointer)))
+            entry = _handles[key] = _Open(pointer)
+        entry.users += 1
+        return entry
+
+
+def _done(entry: _Open) -> None:
+    """Ends a use of `entry`; the last use of a vault `close()` took away closes it."""
+    with _handles_lock:
+        entry.users -= 1
+        if entry.users or not entry.closed:
+            return
+        pointer, entry.pointer = entry.pointer, None
+    load().mgv_close(pointer)
 
 
 def get_secret_value(
@@ -106,7 +138,11 @@ def _get(name: str, project: Optional[str], pipeline: Optional[str], data_dir: O
     lib = load()
     value = ctypes.POINTER(ctypes.c_uint8)()
     length = ctypes.c_size_t()
-    found = check(lib.mgv_get(_handle(project, pipeline, False, data_dir), encoded, ctypes.byref(value), ctypes.byref(length)))
+    entry = _use(project, pipeline, False, data_dir)
+    try:
+        found = check(lib.mgv_get(entry.pointer, encoded, ctypes.byref(value), ctypes.byref(length)))
+    finally:
+        _done(entry)
     if not found:
         return None
     try:
@@ -132,7 +168,12 @@ def create_secret(
 def _set(name: str, value: str, project: Optional[str], pipeline: Optional[str], data_dir: Optional[str] = None) -> None:
     encoded = c_string(name, "the secret name")
     data = value_bytes(value)
-    check(load().mgv_set(_handle(project, pipeline, True, data_dir), encoded, data, len(data)))
+    lib = load()
+    entry = _use(project, pipeline, True, data_dir)
+    try:
+        check(lib.mgv_set(entry.pointer, encoded, data, len(data)))
+    finally:
+        _done(entry)
 
 
 def delete_secret(
@@ -150,7 +191,12 @@ def delete_secret(
 
 def _delete(name: str, project: Optional[str], pipeline: Optional[str], data_dir: Optional[str] = None) -> bool:
     encoded = c_string(name, "the secret name")
-    return check(load().mgv_delete(_handle(project, pipeline, False, data_dir), encoded)) == 1
+    lib = load()
+    entry = _use(project, pipeline, False, data_dir)
+    try:
+        return check(lib.mgv_delete(entry.pointer, encoded)) == 1
+    finally:
+        _done(entry)
 
 
 def list_secrets(
@@ -167,7 +213,11 @@ def _list(project: Optional[str], pipeline: Optional[str], data_dir: Optional[st
     lib = load()
     names = ctypes.POINTER(ctypes.c_uint8)()
     length = ctypes.c_size_t()
-    check(lib.mgv_list(_handle(project, pipeline, False, data_dir), ctypes.byref(names), ctypes.byref(length)))
+    entry = _use(project, pipeline, False, data_dir)
+    try:
+        check(lib.mgv_list(entry.pointer, ctypes.byref(names), ctypes.byref(length)))
+    finally:
+        _done(entry)
     try:
         raw = ctypes.string_at(names, length.value) if length.value else b""
     finally:
@@ -176,9 +226,33 @@ def _list(project: Optional[str], pipeline: Optional[str], data_dir: Optional[st
 
 
 def close() -> None:
-    """Closes every vault this process opened (they are reopened on the next call)."""
+    """Closes every vault this process opened (they are reopened on the next call). Safe
+    while other threads are inside calls: a vault in use is closed when its last call ends."""
     with _handles_lock:
-        lib = load() if _handles else None
-        for handle in _handles.values():
-            lib.mgv_close(handle)
+        entries = list(_handles.values())
         _handles.clear()
+        idle = []
+        for entry in entries:
+            entry.closed = True
+            if not entry.users:
+                idle.append(entry.pointer)
+                entry.pointer = None
+    if idle:
+        lib = load()
+        for pointer in idle:
+            lib.mgv_close(pointer)
+
+
+def _reset_after_fork() -> None:
+    """In a forked child, only the forking thread exists: no call is in flight, and a lock
+    another thread held at the fork would never be released. So: a fresh lock, and no
+    users. A vault `close()` took away while in use in the parent is left open here (its
+    last user is not in this process); the cached ones stay warm."""
+    global _handles_lock
+    _handles_lock = threading.Lock()
+    for entry in _handles.values():
+        entry.users = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)

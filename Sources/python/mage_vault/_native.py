@@ -128,3 +128,14 @@ def check(result: int) -> int:
         message = (lib.mgv_last_error() or b"").decode("utf-8", "replace")
         raise VaultError(message, lib.mgv_last_error_code())
     return result
+
+
+def _reset_after_fork() -> None:
+    """In a forked child: a fresh load lock (a thread of the parent may have held it at the
+    fork, and it does not exist here to release it). The loaded library stays loaded."""
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)

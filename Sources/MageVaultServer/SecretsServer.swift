@@ -18,26 +18,35 @@ public struct ServeStarted: Sendable {
 }
 
 /// How long and how many connections `serve` keeps, so that clients that connect and
-/// say nothing, or send a request head slowly, cannot exhaust it.
+/// say nothing, or send a request slowly, cannot exhaust it.
 public struct ConnectionLimits: Sendable, Equatable {
-    /// A connection with no request in progress (just opened, between requests, or still
-    /// sending its request's head) is closed after this long. The timer restarts only when a
-    /// whole request head, a body part or a response's end passes, so this also bounds how
-    /// long a request's head may take to arrive.
+    /// A connection with no request in progress (just opened, or between requests) is closed
+    /// after this long.
     public var idleTimeout: Duration
+    /// A request's head and body must all arrive within this long of its first byte, or the
+    /// connection is closed: a byte now and then does not keep it open.
+    public var requestTimeout: Duration
     /// At most this many connections are open at once; further ones wait, unaccepted, in the
     /// listen backlog until one closes.
     public var maximumConnections: Int
 
-    /// Limits for `serve`: `idleTimeout`, then `maximumConnections` (at least 1).
-    public init(idleTimeout: Duration, maximumConnections: Int) {
+    /// Limits for `serve`: `idleTimeout`, `maximumConnections` (at least 1), `requestTimeout`.
+    public init(idleTimeout: Duration, maximumConnections: Int, requestTimeout: Duration = ConnectionLimits.standard.requestTimeout) {
         self.idleTimeout = idleTimeout
+        self.requestTimeout = requestTimeout
         self.maximumConnections = max(1, maximumConnections)
     }
 
-    /// 30 seconds idle (a browser reconnects as it needs), 256 connections (a page uses a
-    /// handful, and 256 descriptors stay far below the usual limit of 1,024).
-    public static let standard = ConnectionLimits(idleTimeout: .seconds(30), maximumConnections: 256)
+    /// 30 seconds idle (a browser reconnects as it needs), 20 seconds a request (the largest
+    /// body, 8 MiB, needs 3.4 Mbit/s), 256 connections (a page uses a handful, and 256
+    /// descriptors stay far below the usual limit of 1,024).
+    public static let standard = ConnectionLimits(
+        idleTimeout: .seconds(30), maximumConnections: 256, requestTimeout: .seconds(20))
+
+    /// How long a connection whose answer ended it may go on sending before it is closed:
+    /// long enough for the client to read the answer (closing on unread bytes resets the
+    /// connection, which can lose it), short enough that it holds nothing.
+    static let linger: Duration = .seconds(2)
 }
 
 /// `mage-vault serve`: the Secrets page and its JSON API for one data directory, on
@@ -57,11 +66,12 @@ public final class SecretsServer: Sendable {
     public let history: Int
     /// Whether the next ports are tried when `address.port` is taken (the default port).
     public let searchesPorts: Bool
-    /// The idle timeout and the connection cap.
+    /// The idle timeout, the request deadline and the connection cap.
     public let limits: ConnectionLimits
 
     /// A server for `location` at `address`. With `searchesPorts`, a taken port is
-    /// skipped for the next of up to 20 ports. `limits` bound idle connections and their number.
+    /// skipped for the next of up to 20 ports. `limits` bound idle connections, slow requests
+    /// and the number of connections.
     public init(
         location: EnvironmentLocation, address: ListenAddress, history: Int = Vault.defaultHistory, searchesPorts: Bool = false,
         limits: ConnectionLimits = .standard
@@ -95,7 +105,7 @@ public final class SecretsServer: Sendable {
             let listening = Mutex(false)
             let application = Application(
                 responder: responder,
-                server: .http1(configuration: HTTP1Channel.Configuration(idleTimeout: TimeAmount(limits.idleTimeout))),
+                server: Self.server(limits),
                 configuration: ApplicationConfiguration(
                     address: .hostname(address.host, port: Int(port)), serverName: nil,
                     availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections)),
@@ -119,6 +129,17 @@ public final class SecretsServer: Sendable {
                     address: where_,
                     reason: inUse ? "the port is in use (pick another with --port, or --port 0 for any free one)" : "\(error)")
             }
+        }
+    }
+
+    /// Hummingbird's HTTP/1 server with the idle timeout, and the request deadline and the
+    /// end of reading after a refusal (`GuardedHTTP1Channel`).
+    private static func server(_ limits: ConnectionLimits) -> HTTPServerBuilder {
+        let configuration = HTTP1Channel.Configuration(idleTimeout: TimeAmount(limits.idleTimeout))
+        let requestTimeout = TimeAmount(limits.requestTimeout), linger = TimeAmount(ConnectionLimits.linger)
+        return HTTPServerBuilder { responder in
+            GuardedHTTP1Channel(
+                base: HTTP1Channel(responder: responder, configuration: configuration), requestTimeout: requestTimeout, linger: linger)
         }
     }
 

@@ -24,7 +24,10 @@ struct ServeCommand: Command {
             .flag("allow-remote", help: "Listen on an address other machines can reach (plain HTTP: read the warning)."),
             OptionSpec(
                 "idle-timeout", valueName: "seconds",
-                help: "Close a connection idle (or still sending its request head) this many seconds (default: 30)."),
+                help: "Close a connection idle (no request under way) this many seconds (default: 30)."),
+            OptionSpec(
+                "request-timeout", valueName: "seconds",
+                help: "Close a connection whose request has not all arrived this many seconds after its first byte (default: 20)."),
             OptionSpec(
                 "max-connections", value: .integer, valueName: "count", help: "Serve at most this many connections at once; more wait (default: 256)."),
         ]
@@ -34,6 +37,7 @@ struct ServeCommand: Command {
     let host: String
     let allowRemote: Bool
     let idleTimeout: Double
+    let requestTimeout: Double
     let maxConnections: Int
     let options: LocationOptions
 
@@ -52,6 +56,14 @@ struct ServeCommand: Command {
         } else {
             idleTimeout = 30
         }
+        if let given = parsed.value("request-timeout") {
+            guard let seconds = Double(given) else {
+                throw ValidationError("The value '\(given)' is invalid for '--request-timeout <seconds>'")
+            }
+            requestTimeout = seconds
+        } else {
+            requestTimeout = 20
+        }
         maxConnections = parsed.integer("max-connections") ?? ConnectionLimits.standard.maximumConnections
         options = try LocationOptions(parsed)
         try validate()
@@ -59,6 +71,9 @@ struct ServeCommand: Command {
 
     func validate() throws {
         guard idleTimeout > 0, idleTimeout <= 86_400 else { throw ValidationError("--idle-timeout takes seconds between 0 and 86400, not \(idleTimeout)") }
+        guard requestTimeout > 0, requestTimeout <= 86_400 else {
+            throw ValidationError("--request-timeout takes seconds between 0 and 86400, not \(requestTimeout)")
+        }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections takes a count of at least 1, not \(maxConnections)") }
     }
 
@@ -76,7 +91,9 @@ struct ServeCommand: Command {
         }
         let history = FileSystem.environmentVariable("MAGE_VAULT_HISTORY").flatMap { Int($0) } ?? Vault.defaultHistory
         let location = options.location
-        let limits = ConnectionLimits(idleTimeout: .milliseconds(Int64(idleTimeout * 1000)), maximumConnections: maxConnections)
+        let limits = ConnectionLimits(
+            idleTimeout: .milliseconds(Int64(idleTimeout * 1000)), maximumConnections: maxConnections,
+            requestTimeout: .milliseconds(Int64(requestTimeout * 1000)))
         let server = SecretsServer(location: location, address: address, history: history, searchesPorts: port == nil, limits: limits)
         do {
             try server.runUntilInterrupted { started in

@@ -100,6 +100,8 @@ struct HTTPReply {
 /// (Host, Origin, Cookie…), which a browser or URLSession would not allow.
 struct HTTPTestClient {
     let port: UInt16
+    /// How long to wait for each part of the reply; nil waits as long as it takes.
+    var timeout: Double? = nil
 
     /// Sends one request (with `Connection: close`) and reads the whole reply.
     func send(
@@ -132,6 +134,11 @@ struct HTTPTestClient {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { throw ServeTestError.connect(errno) }
+        if let timeout {
+            var limit = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1_000_000))
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        }
         var sent = 0
         while sent < request.count {
             let written = request[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -185,6 +192,23 @@ final class LoopbackSocket {
 
     func send(_ text: String) {
         _ = Array(text.utf8).withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// What the server sends until it closes the connection (end of file, or a reset), and
+    /// whether it did within `seconds`.
+    func readUntilClosed(within seconds: Double) -> (bytes: [UInt8], closed: Bool) {
+        let deadline = Date().addingTimeInterval(seconds)
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date() < deadline {
+            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let remaining = Int32(max(1, deadline.timeIntervalSinceNow * 1000))
+            guard poll(&entry, 1, remaining) > 0 else { continue }
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { return (bytes, true) }
+            bytes += buffer[..<count]
+        }
+        return (bytes, false)
     }
 
     /// Whether the server closes the connection (end of file, or a reset) within `seconds`.

@@ -244,6 +244,61 @@ struct ServeTests: ToolSuite {
         #expect(filling.allSatisfy { $0.closedByPeer(within: 4) })
     }
 
+    @Test("A refused request's body is not read: 401 and the connection closes, however slowly it trickles; real requests get through")
+    func refusedBodiesAreNotRead() throws {
+        // Fewer connections than slow clients: each one held open would keep a real request out.
+        let server = try start("--max-connections", "12")
+        let port = server.port
+        let slow = try (0..<20).map { _ in try LoopbackSocket(port: port) }
+        for socket in slow {
+            socket.send("POST /api/secrets HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n")
+        }
+        // One byte of body every 200 ms on each, without a token, until the test is done.
+        let descriptors = slow.map(\.fd)
+        let stop = DispatchSemaphore(value: 0), stopped = DispatchSemaphore(value: 0)
+        Thread {
+            while stop.wait(timeout: .now() + 0.2) == .timedOut {
+                for fd in descriptors { _ = Glibc.send(fd, "{", 1, Int32(MSG_NOSIGNAL)) }
+            }
+            stopped.signal()
+        }.start()
+        defer {
+            stop.signal()
+            stopped.wait()
+        }
+        let real = try HTTPTestClient(port: port, timeout: 8).bearer(server.token, "GET", "/api/secrets")
+        #expect(real.status == 200)
+        for (index, socket) in slow.enumerated() {
+            let (bytes, closed) = socket.readUntilClosed(within: 6)
+            #expect(try HTTPTestClient.parse(bytes).status == 401, "connection \(index)")
+            #expect(closed, "connection \(index) was kept open to read a refused request's body")
+        }
+    }
+
+    @Test("A request must arrive whole within --request-timeout of its first byte: a head or a body trickled slower is cut off")
+    func slowRequestsAreCutOff() throws {
+        let server = try start("--request-timeout", "2")  // the idle timeout stays 30 s
+        let port = server.port, token = server.token
+        #expect(try server.client.bearer(token, "GET", "/api/secrets").status == 200)
+        let head = Array("GET /api/secrets HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAuthorization: Bearer \(token)\r\n\r\n".utf8)
+        let slowHead = try LoopbackSocket(port: port), slowBody = try LoopbackSocket(port: port)
+        slowBody.send(
+            "POST /api/secrets HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAuthorization: Bearer \(token)\r\n"
+                + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
+        let started = Date()
+        var headClosed = false, bodyClosed = false
+        // A byte every 200 ms: the head would take 20 s, the body 200 s.
+        for byte in head where !(headClosed && bodyClosed) && Date().timeIntervalSince(started) < 8 {
+            if !headClosed { slowHead.send(String(UnicodeScalar(byte))) }
+            if !bodyClosed { slowBody.send(" ") }
+            headClosed = headClosed || slowHead.closedByPeer(within: 0.1)
+            bodyClosed = bodyClosed || slowBody.closedByPeer(within: 0.1)
+        }
+        #expect(headClosed, "a request head trickled for 8 s was still being read")
+        #expect(bodyClosed, "a request body trickled for 8 s was still being read")
+        #expect(try server.client.bearer(token, "GET", "/api/secrets").status == 200)
+    }
+
     @Test("Cross-site writes are refused: no CSRF token, a foreign Origin or Sec-Fetch-Site, a foreign Host")
     func crossSiteIsRefused() throws {
         #expect(try tool("set", "keep_me", input: "made-up-keep").status == 0)

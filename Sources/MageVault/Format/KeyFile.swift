@@ -11,24 +11,49 @@ public enum KeyFile: Equatable, Sendable {
 
     static let magic = "mage-vault-passphrase 1 argon2id13"
 
+    /// The costs a passphrase file may name: libsodium's limits for Argon2id on a 64-bit
+    /// system (`crypto_pwhash_argon2id_opslimit_min()` and so on). Outside them
+    /// `crypto_pwhash` fails whatever the passphrase, so the file is refused as it is read,
+    /// and a memory cost past `Int.max` never reaches the conversion libsodium's `size_t` needs.
+    static let operationsRange: ClosedRange<UInt64> = 1...4_294_967_295
+    static let memoryRange: ClosedRange<UInt64> = 8192...4_398_046_510_080
+
     /// Recognises a key file's contents: exactly 32 bytes is a raw key, the header line a
-    /// passphrase file; anything else is nil.
+    /// passphrase file; anything else is nil. The line is read as `vault-format.md` spells
+    /// it and nothing else: the two costs in decimal without a sign or leading zeros (one
+    /// spelling per value), the salt and key id in lowercase hex, single spaces, one LF.
     public static func parse(_ bytes: UnsafeRawBufferPointer) -> KeyFile? {
         if bytes.count == EnvironmentKeys.keyByteCount { return .raw }
-        guard let text = String(validating: bytes, as: UTF8.self), text.hasPrefix(magic + " "), text.hasSuffix("\n") else { return nil }
-        let fields = text.dropLast().split(separator: " ", omittingEmptySubsequences: false)
-        guard fields.count == 7, let operations = UInt64(fields[3]), let memory = UInt64(fields[4]),
-            fields[5].count == 2 * Passphrase.saltByteCount, let keyID = Hex.parse(fields[6], count: 8, as: UInt32.self)
+        let prefix = Array((magic + " ").utf8)
+        guard bytes.count > prefix.count, bytes.starts(with: prefix), bytes.last == 0x0A else { return nil }
+        let fields = bytes[prefix.count..<(bytes.count - 1)].split(separator: 0x20, omittingEmptySubsequences: false)
+        let saltDigits = 2 * Passphrase.saltByteCount
+        guard fields.count == 4, let operations = decimal(fields[0]), operationsRange.contains(operations),
+            let memory = decimal(fields[1]), memoryRange.contains(memory),
+            fields[2].count == saltDigits, fields[3].count == 8,
+            let keyID = Hex.parse(bytes, at: fields[3].startIndex, count: 8, as: UInt32.self)
         else { return nil }
         var salt: [UInt8] = []
-        var index = fields[5].startIndex
-        while index < fields[5].endIndex {
-            let next = fields[5].index(index, offsetBy: 2)
-            guard let byte = Hex.parse(fields[5][index..<next], count: 2, as: UInt8.self) else { return nil }
+        for offset in stride(from: fields[2].startIndex, to: fields[2].endIndex, by: 2) {
+            guard let byte = Hex.parse(bytes, at: offset, count: 2, as: UInt8.self) else { return nil }
             salt.append(byte)
-            index = next
         }
         return .passphrase(operations: operations, memory: memory, salt: salt, keyID: keyID)
+    }
+
+    /// The value of `digits` when they are a decimal number spelled canonically: ASCII
+    /// digits only, no sign, no leading zero (but "0" itself), no overflow.
+    static func decimal(_ digits: Slice<UnsafeRawBufferPointer>) -> UInt64? {
+        guard let first = digits.first, first != UInt8(ascii: "0") || digits.count == 1 else { return nil }
+        var value: UInt64 = 0
+        for digit in digits {
+            guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }
+            let (times, overflowTimes) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflowSum) = times.addingReportingOverflow(UInt64(digit - UInt8(ascii: "0")))
+            guard !overflowTimes, !overflowSum else { return nil }
+            value = sum
+        }
+        return value
     }
 
     /// The passphrase file's line.

@@ -1,0 +1,97 @@
+import CSodium
+import Foundation
+import Testing
+
+@testable import MageVault
+
+/// The points of `vault-format.md` that an implementation written from it alone had to
+/// guess, or read differently from the tool (issue 23): each test states the rule as the
+/// spec now writes it.
+@Suite("Spec: the rules of vault-format.md an independent reader relies on")
+struct SpecTests {
+    /// The key, vault id and set line of the spec's vector 2.
+    static func setVector() throws -> (keys: EnvironmentKeys, vault: VaultID, line: [UInt8]) {
+        let vector = try #require(try SpecVector.all().first { $0.fields["operation"] == "set" })
+        let keys = hexBytes(vector["key"]).withUnsafeBytes { EnvironmentKeys(key: SecureBytes(copying: $0)) }
+        return (keys, VaultID(rawValue: UInt128(vector["vault-id"], radix: 16)!), Array(vector["line"].utf8))
+    }
+
+    /// A record line sealed under the vector key, its value `value` (its length sets the body's padding).
+    static func sealed(value: String, keys: EnvironmentKeys, vault: VaultID) -> [UInt8] {
+        let line = Array(value.utf8).withUnsafeBytes { bytes in
+            RecordCodec.seal(
+                .set, name: try! SecretName("a"), value: bytes, environment: EnvironmentID("d3a1c0de5ca1ab1ed3a1c0de5ca1ab1e")!,
+                keys: keys, timestamp: Timestamp(rawValue: 0x018c_5b6a_4c00_0000), id: RecordID(rawValue: 1), vault: vault
+            ).line
+        }
+        return Array(line.dropLast())
+    }
+
+    /// Respellings of a record's body that a lax base64 decoder reads as the same bytes, or
+    /// that libsodium 1.0.18 reads as '/': each with its checksum recomputed, as a forger
+    /// would, so that only the spelling is wrong.
+    static func respellings() throws -> [(what: String, line: [UInt8])] {
+        let (keys, vault, line) = try setVector()
+        let body = RecordHeader.bodyOffset..<(line.count - 9)
+        func replacing(_ old: UInt8, with new: UInt8, in line: [UInt8]) -> [UInt8] {
+            var changed = line
+            changed[body.first { line[$0] == old }!] = new
+            return withFreshChecksum(changed)
+        }
+        var respelled: [(String, [UInt8])] = [
+            ("a byte above 0x7F for '/'", replacing(UInt8(ascii: "/"), with: 0xAF, in: line)),
+            ("'_' for '/' (the URL-safe alphabet)", replacing(UInt8(ascii: "/"), with: UInt8(ascii: "_"), in: line)),
+            ("a space inside the body", replacing(UInt8(ascii: "Q"), with: UInt8(ascii: " "), in: line)),
+            ("'=' before the last group", replacing(UInt8(ascii: "Q"), with: UInt8(ascii: "="), in: line)),
+        ]
+        // '+' spelled '-': a body that holds a '+'.
+        let plus = (0..<64).lazy.map { sealed(value: String(repeating: "x", count: $0), keys: keys, vault: vault) }
+            .first { $0[RecordHeader.bodyOffset..<($0.count - 9)].contains(UInt8(ascii: "+")) }!
+        respelled.append(("'-' for '+' (the URL-safe alphabet)", replacing(UInt8(ascii: "+"), with: UInt8(ascii: "-"), in: plus)))
+        // Nonzero unused bits: before "==" (vector 2 ends "cw==") and before "=".
+        precondition(line[line.count - 12] == UInt8(ascii: "w") && line[line.count - 11] == UInt8(ascii: "="))
+        var twoPads = line
+        twoPads[line.count - 12] = UInt8(ascii: "x")
+        respelled.append(("nonzero bits before '=='", withFreshChecksum(twoPads)))
+        var onePad = sealed(value: "x", keys: keys, vault: vault)  // 59 sealed bytes: one '='
+        precondition(onePad[onePad.count - 10] == UInt8(ascii: "=") && onePad[onePad.count - 11] != UInt8(ascii: "="))
+        onePad[onePad.count - 11] = withBase64Value(of: onePad[onePad.count - 11]) { $0 | 1 }
+        respelled.append(("nonzero bits before '='", withFreshChecksum(onePad)))
+        return respelled
+    }
+
+    /// The base64 character whose value is `change(value of character)`.
+    static func withBase64Value(of character: UInt8, _ change: (UInt8) -> UInt8) -> UInt8 {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        return alphabet[Int(change(UInt8(alphabet.firstIndex(of: character)!)))]
+    }
+
+    @Test("A passphrase key file spells its costs in decimal without sign or leading zeros, within libsodium's Argon2id limits")
+    func passphraseFileCosts() throws {
+        let vector = try #require(try SpecVector.all().first { $0.fields["key-file"] != nil })
+        let good = vector["key-file"]
+        func parse(_ text: String) -> KeyFile? { Array((text + "\n").utf8).withUnsafeBytes { KeyFile.parse($0) } }
+        #expect(parse(good) != nil)
+        let costs = "2 67108864"
+        #expect(good.contains(" \(costs) "))
+        for (what, bad) in [
+            ("a leading zero in opslimit", "02 67108864"), ("a leading zero in memlimit", "2 067108864"),
+            ("a plus sign", "+2 67108864"), ("a minus sign", "2 -67108864"), ("opslimit 0", "0 67108864"),
+            ("memlimit below 8192", "2 8191"), ("opslimit past 2^32 - 1", "4294967296 67108864"),
+            ("memlimit past libsodium's", "2 4398046510081"), ("memlimit past UInt64", "2 18446744073709551616"),
+            ("an empty field", "2  67108864"), ("a non-ASCII digit", "\u{0662} 67108864"),
+        ] {
+            #expect(parse(good.replacingOccurrences(of: " \(costs) ", with: " \(bad) ")) == nil, "\(what)")
+        }
+        #expect(parse(good.replacingOccurrences(of: " \(costs) ", with: " 4294967295 4398046510080 ")) != nil)
+        #expect(parse(good.replacingOccurrences(of: " \(costs) ", with: " 1 8192 ")) != nil)
+        #expect(Array((good + "\r\n").utf8).withUnsafeBytes { KeyFile.parse($0) } == nil)
+        #expect(Array(good.utf8).withUnsafeBytes { KeyFile.parse($0) } == nil)  // no LF
+        #expect(parse(good.uppercased().replacingOccurrences(of: "MAGE-VAULT-PASSPHRASE 1 ARGON2ID13", with: "mage-vault-passphrase 1 argon2id13")) == nil)
+        // The limits are libsodium's.
+        #expect(KeyFile.operationsRange.lowerBound == UInt64(crypto_pwhash_argon2id_opslimit_min()))
+        #expect(KeyFile.operationsRange.upperBound == UInt64(crypto_pwhash_argon2id_opslimit_max()))
+        #expect(KeyFile.memoryRange.lowerBound == UInt64(crypto_pwhash_argon2id_memlimit_min()))
+        #expect(KeyFile.memoryRange.upperBound == UInt64(crypto_pwhash_argon2id_memlimit_max()))
+    }
+}

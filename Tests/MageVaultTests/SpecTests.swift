@@ -94,4 +94,21 @@ struct SpecTests {
         #expect(KeyFile.memoryRange.lowerBound == UInt64(crypto_pwhash_argon2id_memlimit_min()))
         #expect(KeyFile.memoryRange.upperBound == UInt64(crypto_pwhash_argon2id_memlimit_max()))
     }
+
+    @Test("A first line's version is another version only when it is a decimal number (no leading zero) greater than 1")
+    func headerVersionSpelling() {
+        func parse(_ version: String) -> Result<FileHeader, FormatError> {
+            Result { () throws(FormatError) in
+                try Array("mage-vault \(version) 00000000000000000000000000000000 00000000".utf8).withBytes { raw throws(FormatError) in
+                    try FileHeader.parse(raw)
+                }
+            }
+        }
+        for newer in ["2", "10", "999"] {
+            #expect(throws: FormatError.unsupportedVersion(newer)) { try parse(newer).get() }
+        }
+        for notAVersion in ["0", "01", "\u{0662}", "\u{00BD}", "", "-1", "1a"] {
+            #expect(throws: FormatError.malformed("header version '\(notAVersion)'"), "'\(notAVersion)'") { try parse(notAVersion).get() }
+        }
+    }
 }

@@ -31,11 +31,13 @@ public struct FileHeader: Hashable, Sendable {
     /// Parses a header line (without its newline).
     public static func parse(_ line: UnsafeRawBufferPointer) throws(FormatError) -> FileHeader {
         guard looksLikeHeader(line) else { throw .notAVault }
-        let rest = line[magic.count...]
-        let versionText = String(decoding: rest.prefix { $0 != UInt8(ascii: " ") }, as: UTF8.self)
+        let versionField = line[magic.count...].prefix { $0 != UInt8(ascii: " ") }
+        let versionText = String(decoding: versionField.prefix(16), as: UTF8.self)
         guard versionText == "\(version)" else {
-            throw versionText.allSatisfy(\.isNumber) && !versionText.isEmpty
-                ? .unsupportedVersion(versionText) : .malformed("header version '\(versionText.prefix(16))'")
+            // Another version only when spelled as one above 1: ASCII digits, no leading zero.
+            let isNumber = (versionField.first.map { $0 != UInt8(ascii: "0") } ?? false)
+                && versionField.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+            throw isNumber ? .unsupportedVersion(versionText) : .malformed("header version '\(versionText)'")
         }
         guard line.count == length, line[12] == UInt8(ascii: " ") else { throw .malformed("header length") }
         try verifyChecksum(line)

@@ -66,6 +66,68 @@ struct SpecTests {
         return alphabet[Int(change(UInt8(alphabet.firstIndex(of: character)!)))]
     }
 
+    @Test("A respelled body (a byte above 0x7F, '-' or '_', a space, early '=', nonzero bits before '=') is damage found without keys; parsing defers it, opening refuses it")
+    func respelledBodiesAreDamageFoundWithoutKeys() throws {
+        let (keys, vault, _) = try Self.setVector()
+        for (what, line) in try Self.respellings() {
+            let header = try line.withUnsafeBytes { raw -> RecordHeader in
+                guard case .record(let header) = try LogLine.parse(raw) else { throw FormatError.notAVault }
+                return header
+            }
+            #expect(throws: FormatError.self, "\(what)") { try line.withUnsafeBytes { try LogLine.checkRecordBody($0) } }
+            #expect(throws: OpenError.self, "\(what)") {
+                try line.withUnsafeBytes { try RecordCodec.open(line: $0, header: header, keys: keys, vault: vault) }
+            }
+        }
+        // Every record vector's body is canonical.
+        for vector in try SpecVector.all() where vector.fields["line"] != nil {
+            #expect(throws: Never.self) { try Array(vector["line"].utf8).withUnsafeBytes { try LogLine.checkRecordBody($0) } }
+        }
+    }
+
+    @Test("The keyless body check accepts exactly what the decoders accept: every byte at every place of a body")
+    func bodyCheckMatchesTheDecoders() throws {
+        let (keys, vault, vectorLine) = try Self.setVector()
+        // Bodies ending in "==", "=" and no padding.
+        for original in [vectorLine, Self.sealed(value: "x", keys: keys, vault: vault), Self.sealed(value: "xy", keys: keys, vault: vault)] {
+            for position in RecordHeader.bodyOffset..<(original.count - 9) {
+                for byte in 0...255 {
+                    var line = original
+                    line[position] = UInt8(byte)
+                    let checked = (try? line.withUnsafeBytes { try LogLine.checkRecordBody($0) }) != nil
+                    let (fast, sodium) = line.withUnsafeBytes { raw in
+                        let text = UnsafeRawBufferPointer(rebasing: raw[RecordHeader.bodyOffset..<(raw.count - 9)])
+                        let fast = withUnsafeTemporaryAllocation(byteCount: text.count, alignment: 8) { Base64.decodePublic(text, into: $0) != nil }
+                        return (fast, Base64.decode(text) != nil)
+                    }
+                    #expect(checked == fast && checked == sodium, "byte \(byte) at column \(position)")
+                }
+            }
+        }
+    }
+
+    @Test("verify without keys reports a respelled body as a damaged line, and the genuine line beside it as healthy")
+    func keylessVerifyReportsRespelledBodies() throws {
+        let (_, vault, line) = try Self.setVector()
+        let directory = TemporaryDirectory()
+        let path = directory.file("vault.log")
+        var file = FileHeader(vaultID: vault).encoded() + line + [0x0A]
+        var offsets: [UInt64] = []
+        for (_, respelled) in try Self.respellings() {
+            offsets.append(UInt64(file.count))
+            file += respelled + [0x0A]
+        }
+        try write(file, to: path)
+        let report = try Vault.verify(
+            try VaultLog(path: path), keys: [], limit: nil, wallClock: 0x018c_5b6a_4c00_0000 >> 16, progress: { _, _ in })
+        // Until Engine/Verification.swift calls `LogLine.checkRecordBody` for every record it
+        // classifies (issue 23), keyless verification calls these lines healthy.
+        withKnownIssue("verify does not call LogLine.checkRecordBody yet") {
+            #expect(report.damaged.map(\.offset) == offsets)
+        }
+        #expect(!report.damaged.contains { $0.offset == UInt64(FileHeader.length + 1) })
+    }
+
     @Test("A passphrase key file spells its costs in decimal without sign or leading zeros, within libsodium's Argon2id limits")
     func passphraseFileCosts() throws {
         let vector = try #require(try SpecVector.all().first { $0.fields["key-file"] != nil })

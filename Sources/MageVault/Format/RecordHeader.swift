@@ -115,3 +115,56 @@ extension LogLine {
         RecordHeader.prefixLength
         + (24 + 16 + 16 + 1 + SecretName.maximumByteCount + SecretValue.maximumByteCount + 2) / 3 * 4 + 1 + 8
 }
+
+extension LogLine {
+    /// Checks, without any key, that the body of a record line (`line` without its newline,
+    /// already parsed as a record by `parse`) is canonical base64: every byte in the RFC 4648
+    /// alphabet, `=` only as the padding of the last group, and the bits the padding leaves
+    /// unused zero. A body that is not is damage that anyone can find (`vault-format.md`,
+    /// "Three kinds of bad lines"), and `verify` and `recover` call this for every record.
+    ///
+    /// `parse` leaves it out: it runs over every line of every read, and a reader loses
+    /// nothing by deferring the check to opening, which refuses such a body the same way
+    /// (the line is never used either way). This pass costs a table look-up per body byte.
+    public static func checkRecordBody(_ line: UnsafeRawBufferPointer) throws(FormatError) {
+        let start = RecordHeader.bodyOffset
+        let end = line.count - 9
+        guard end - start >= 4, (end - start) % 4 == 0 else { throw .malformed("body length") }
+        let padding = UInt8(ascii: "=")
+        // All but the last two bytes are alphabet characters: their values ORed, one test.
+        let seen = base64Values.withUnsafeBufferPointer { table in
+            var seen: UInt8 = 0
+            for index in start..<(end - 2) { seen |= table[Int(line[index])] }
+            return seen
+        }
+        if seen & 0x80 != 0 {
+            let index = (start..<(end - 2)).first { base64Values[Int(line[$0])] & 0x80 != 0 }!
+            throw .malformed("body byte \(Hex.string(line[index], width: 2)) at column \(index) is not a base64 character")
+        }
+        let third = line[end - 2], fourth = line[end - 1]
+        if fourth == padding, third == padding {
+            // One byte in the last group: the second character's low 4 bits are unused.
+            guard base64Values[Int(line[end - 3])] & 0x0F == 0 else { throw .malformed("body has nonzero bits before its padding") }
+        } else if fourth == padding {
+            // Two bytes: the third character's low 2 bits are unused.
+            let value = base64Values[Int(third)]
+            guard value & 0x80 == 0 else {
+                throw .malformed("body byte \(Hex.string(third, width: 2)) at column \(end - 2) is not a base64 character")
+            }
+            guard value & 0x03 == 0 else { throw .malformed("body has nonzero bits before its padding") }
+        } else {
+            for (index, byte) in [(end - 2, third), (end - 1, fourth)] where base64Values[Int(byte)] & 0x80 != 0 {
+                throw .malformed("body byte \(Hex.string(byte, width: 2)) at column \(index) is not a base64 character")
+            }
+        }
+    }
+
+    /// The value of each base64 character (RFC 4648 §4), 0xFF for every other byte (`=` included).
+    private static let base64Values: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (value, character) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
+            table[Int(character)] = UInt8(value)
+        }
+        return table
+    }()
+}

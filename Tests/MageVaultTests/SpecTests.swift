@@ -128,6 +128,33 @@ struct SpecTests {
         #expect(!report.damaged.contains { $0.offset == UInt64(FileHeader.length + 1) })
     }
 
+    @Test("A body shorter than 80 characters (the base64 of 58 bytes: a 1-byte name, an empty value) is damaged at parse time")
+    func shortestBody() throws {
+        let (_, _, line) = try Self.setVector()
+        let prefix = Array(line[..<RecordHeader.bodyOffset])
+        for characters in stride(from: 4, through: 88, by: 4) {
+            let candidate = withFreshChecksum(prefix + Array(repeating: UInt8(ascii: "A"), count: characters) + Array(" 00000000".utf8))
+            let parsed = Result { try candidate.withUnsafeBytes { try LogLine.parse($0) } }
+            if characters < 80 {
+                #expect(throws: FormatError.malformed("record too short"), "\(characters)") { try parsed.get() }
+            } else {
+                #expect(throws: Never.self, "\(characters)") { try parsed.get() }
+            }
+        }
+        let shortestSealed = 24 + 16 + 16 + 1 + 1  // nonce, MAC, binding, name length, a 1-byte name
+        #expect((shortestSealed + 2) / 3 * 4 == 80)
+        #expect(RecordHeader.bodyOffset + 80 + 9 == 202)
+    }
+
+    @Test("Line lengths as the spec counts them: the longest valid line without its LF, the size example with it")
+    func lineLengths() throws {
+        #expect(LogLine.maximumLength == 1_398_642)
+        // "For a 7-byte name and a 27-byte value that is 123 + 4 × ⌈(57 + 34) / 3⌉ = 247 bytes",
+        // newline included: vector 2 seals `secret1` and a 27-byte value.
+        let (_, _, line) = try Self.setVector()
+        #expect(line.count + 1 == 247)
+    }
+
     @Test("A passphrase key file spells its costs in decimal without sign or leading zeros, within libsodium's Argon2id limits")
     func passphraseFileCosts() throws {
         let vector = try #require(try SpecVector.all().first { $0.fields["key-file"] != nil })
@@ -171,6 +198,75 @@ struct SpecTests {
         }
         for notAVersion in ["0", "01", "\u{0662}", "\u{00BD}", "", "-1", "1a"] {
             #expect(throws: FormatError.malformed("header version '\(notAVersion)'"), "'\(notAVersion)'") { try parse(notAVersion).get() }
+        }
+    }
+
+    @Test("A header line of version 2 inside a version 1 log is a damaged line; the lines after it are read")
+    func newerHeaderInsideALogIsDamage() throws {
+        let (_, vault, line) = try Self.setVector()
+        var newer = Array("mage-vault 2 ".utf8)
+        Hex.append(vault.rawValue, width: 32, to: &newer)
+        appendChecksum(to: &newer)
+        let directory = TemporaryDirectory()
+        let path = directory.file("vault.log")
+        try write(FileHeader(vaultID: vault).encoded() + newer + line + [0x0A], to: path)
+        var seen: [String] = []
+        _ = try VaultLog(path: path).scan(from: 0) { scanned in
+            switch scanned.parsed {
+            case .success(.fileHeader): seen.append("header")
+            case .success(.record): seen.append("record")
+            case .failure(let error): seen.append("\(error)")
+            }
+        }
+        #expect(seen == ["header", "\(FormatError.unsupportedVersion("2"))", "record"])
+    }
+
+    @Test("Valid UTF-8 is Unicode's well-formed UTF-8: no overlong form, surrogate or code point past U+10FFFF; noncharacters are valid")
+    func validUTF8() {
+        let invalid: [[UInt8]] = [
+            [0xC0, 0xAF], [0xE0, 0x80, 0xAF], [0xF0, 0x80, 0x80, 0xAF],  // overlong '/'
+            [0xED, 0xA0, 0x80], [0xED, 0xBF, 0xBF],  // surrogates
+            [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xFF],  // past U+10FFFF
+            [0x61, 0xC3], [0x80],  // cut short, a lone continuation byte
+        ]
+        for bytes in invalid {
+            #expect(throws: InputError.valueNotUTF8, "\(bytes)") { try bytes.withUnsafeBytes { try SecretValue.validate($0) } }
+            #expect(bytes.withUnsafeBytes { SecretName.validated($0) } == nil, "\(bytes)")
+        }
+        let valid: [[UInt8]] = [
+            [0xEF, 0xBF, 0xBF], [0xEF, 0xB7, 0x90], [0xEF, 0xBB, 0xBF],  // U+FFFF, U+FDD0, U+FEFF
+            [0xF4, 0x8F, 0xBF, 0xBF], [0xED, 0x9F, 0xBF], [0xEE, 0x80, 0x80],  // U+10FFFF, U+D7FF, U+E000
+        ]
+        for bytes in valid {
+            #expect(throws: Never.self, "\(bytes)") { try bytes.withUnsafeBytes { try SecretValue.validate($0) } }
+            #expect(bytes.withUnsafeBytes { SecretName.validated($0) } != nil, "\(bytes)")
+        }
+        // C1 controls are valid UTF-8 but not in a name.
+        #expect([0xC2, 0x85].withUnsafeBytes { SecretName.validated($0) } == nil)
+    }
+
+    @Test("A uuid file is 32 lowercase hex digits, optionally followed by one LF, and nothing else")
+    func uuidFileSyntax() throws {
+        let uuid = "d3a1c0de5ca1ab1ed3a1c0de5ca1ab1e"
+        for (text, accepted) in [
+            (uuid, true), (uuid + "\n", true), (uuid + "\n\n", false), (uuid + "\r\n", false), (uuid + " ", false),
+            (" " + uuid, false), (uuid.uppercased(), false), ("d3a1c0de-5ca1-ab1e-d3a1-c0de5ca1ab1e", false),
+            (String(uuid.dropLast()), false), (uuid + "0", false), ("", false),
+        ] {
+            let directory = TemporaryDirectory()
+            let location = EnvironmentLocation(dataDirectory: directory.path, variables: [:])
+            try FileManager.default.createDirectory(atPath: location.secretsDirectory, withIntermediateDirectories: true)
+            try write(Array(text.utf8), to: location.uuidFile)
+            try write((0..<32).map { UInt8($0) }, to: location.keyFile)
+            chmod(location.keyFile, 0o600)
+            let opened = Result { () throws(VaultError) in try Environment.open(location, create: false) }
+            switch opened {
+            case .success(let environment):
+                #expect(accepted, "'\(text.debugDescription)'")
+                #expect(environment.id.description == uuid)
+            case .failure(let error):
+                #expect(!accepted, "'\(text.debugDescription)': \(error)")
+            }
         }
     }
 }

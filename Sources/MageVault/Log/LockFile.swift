@@ -8,9 +8,18 @@
 /// rename of the log: a writer that locked it keeps excluding others while the log it
 /// guards is replaced. Writers take it exclusively; readers take it shared while they scan,
 /// so they never see a half-written line as damage.
+///
+/// A `flock` belongs to the open file description, which `fork` shares: a child that locked
+/// the descriptor it inherited would hold the same lock as its parent, and the two would no
+/// longer exclude each other. So the descriptor is the process's own: a process that finds
+/// one opened by another (its parent, before a fork) leaves it to that process and opens the
+/// file again. Closing the inherited copy releases nothing, since the parent's copy of the
+/// same description still holds whatever it held.
 final class LockFile {
     let path: String
     private var fd: Int32 = -1
+    /// The process that opened `fd`.
+    private var owner: pid_t = 0
 
     init(path: String) { self.path = path }
 
@@ -20,7 +29,11 @@ final class LockFile {
     /// exist and may not be created, or cannot be opened because the folder is read-only: a
     /// log on read-only media has no writers to wait for.
     private func openIfNeeded(create: Bool) throws(SystemError) -> Bool {
-        if fd >= 0 { return true }
+        if fd >= 0 {
+            if owner == getpid() { return true }
+            close(fd)  // inherited through a fork: the parent's lock, not ours
+            fd = -1
+        }
         if create { try FileSystem.makeDirectories(FileSystem.parentDirectory(of: path), mode: 0o700) }
         let descriptor = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0o600)
         if descriptor < 0 {
@@ -28,6 +41,7 @@ final class LockFile {
             throw SystemError("open", path)
         }
         fd = descriptor
+        owner = getpid()
         return true
     }
 

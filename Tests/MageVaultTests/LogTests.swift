@@ -40,7 +40,7 @@ struct LogTests {
         try log.readLines([]) { _, _ in Issue.record("nothing to visit") }
     }
 
-    @Test("Cut at every byte offset of its last records, a log opens with exactly the complete records, and the next writer cuts the tail")
+    @Test("Cut at every byte offset of its last records, a log opens with exactly the complete records (a last line lacking only its LF among them), and the next writer cuts the tail")
     func tornTailAtEveryOffset() throws {
         let environment = try makeEnvironment(in: directory, "dev")
         let path = environment.location.logFile
@@ -52,11 +52,13 @@ struct LogTests {
         for cut in lastTwoStart...full.count {
             let prefix = Array(full[..<cut])
             try write(prefix, to: path)
-            let complete = prefix.split(separator: 0x0A, omittingEmptySubsequences: false).count - 1
+            // Cut just before a line's LF: the line is whole, and kept.
+            let lacksOnlyNewline = cut < full.count && full[cut] == 0x0A
+            let complete = prefix.split(separator: 0x0A, omittingEmptySubsequences: false).count - (lacksOnlyNewline ? 0 : 1)
             let reopened = try Vault(environment: environment)
             let status = try reopened.status()
             #expect(status.environments.first?.records == complete - 1, "cut at \(cut)")
-            #expect(status.tornBytes == UInt64(cut - (prefix.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0)))
+            #expect(status.tornBytes == (lacksOnlyNewline ? 0 : UInt64(cut - (prefix.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0))))
             #expect(status.damagedLines == 0)
             for index in 1...3 {
                 let expected = index <= complete - 1 ? "made-up value \(index)" : nil
@@ -65,8 +67,9 @@ struct LogTests {
             // The next writer cuts the torn tail and appends after the last complete line.
             try reopened.setSecret(named: "after", value: "appended")
             let repaired = try contents(path)
-            let cleanEnd = prefix.lastIndex(of: 0x0A)! + 1
-            #expect(Array(repaired[..<cleanEnd]) == Array(prefix[..<cleanEnd]))
+            let cleanEnd = lacksOnlyNewline ? cut + 1 : prefix.lastIndex(of: 0x0A)! + 1
+            #expect(repaired.count > cleanEnd, "cut at \(cut)")
+            #expect(Array(repaired.prefix(cleanEnd)) == (lacksOnlyNewline ? prefix + [0x0A] : Array(prefix[..<cleanEnd])), "cut at \(cut)")
             #expect(repaired.last == 0x0A)
             #expect(try Vault(environment: environment).status().tornBytes == 0)
             #expect(try Vault(environment: environment).secretValue(named: "after") == "appended")

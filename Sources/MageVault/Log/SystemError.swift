@@ -44,6 +44,16 @@ public struct SystemError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "Check the permissions of the file and of its folder, or the mount")
     }
 
+    /// A log with more than one hard link, refused by a write before anything changed: the
+    /// lock is taken by name, so two names of one file would not exclude each other's writers.
+    public static func hardLinkedLog(_ path: String, links: UInt64) -> SystemError {
+        SystemError(
+            "link", path, code: EMLINK,
+            explanation:
+                "\(path) has \(links) hard links; writers through two names of one file would not exclude each other, "
+                + "so nothing was written. Keep one name (remove the other links) and use a symbolic link for a second path")
+    }
+
     /// A file that could not be created at `path` (the path as the caller gave it) because
     /// its temporary copy beside it could not be: told by the folder the user named, never by
     /// the temporary's own name, which the user never chose and cannot find.

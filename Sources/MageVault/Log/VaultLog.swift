@@ -41,6 +41,8 @@ public struct ScanEnd: Sendable, Equatable {
     public let end: UInt64
     /// Bytes after it: a torn tail (an append that did not finish), 0 when the file is clean.
     public let tornBytes: UInt64
+    /// True when the last line lacks its LF (it is whole, and was visited; `end` is the file's end).
+    public var unterminated = false
 }
 
 /// The log file: one header line, then one record per line. Appends whole lines under an
@@ -178,6 +180,10 @@ public final class VaultLog {
         guard fd >= 0 else { return ScanEnd(end: 0, tornBytes: 0) }
         let fileSize = try limit.map { min($0, try size()) } ?? size()
         if offset > 0, offset >= fileSize { return ScanEnd(end: offset, tornBytes: fileSize > offset ? fileSize - offset : 0) }
+        // A scan that ended after a last line lacking its LF resumes there; the LF a writer
+        // has added since (see `append`) belongs to that line, not to a new, empty one.
+        let offset = try offset > 0 && followsUnterminatedLine(offset) ? offset + 1 : offset
+        if offset > 0, offset >= fileSize { return ScanEnd(end: offset, tornBytes: 0) }
         // Nothing new is the common case of a refresh: allocate the buffer only to read.
         // Uninitialised: pread fills it, and only the bytes it filled are read.
         let capacity = Int(min(UInt64(Self.readChunk), max(4096, fileSize - offset)))
@@ -242,13 +248,43 @@ public final class VaultLog {
                 lineStart = 0
             }
         }
-        let end = overlong ?? bufferStart + UInt64(lineStart)
-        if end == 0, fileSize > 0 {
+        var end = overlong ?? bufferStart + UInt64(lineStart)
+        var unterminated = false
+        if overlong == nil, end < fileSize, filled - lineStart <= LogLine.maximumLength {
+            // The bytes after the last LF: a torn tail, unless they are a whole line (it parses,
+            // its checksum verifies) that lacks only its LF, which is kept (a file whose last
+            // newline was removed by an editor loses no record).
+            try buffer.withUnsafeBytes { raw in
+                let line = UnsafeRawBufferPointer(rebasing: raw[lineStart..<filled])
+                guard case .success = Result(catching: { () throws(FormatError) in try LogLine.parse(line) }) else { return }
+                if end == 0 { try readHeader(line) }
+                try visit(end, line.count, line)
+                end = fileSize
+                unterminated = true
+            }
+        }
+        if end == 0 {
             // Not even one complete line: no vault ever looks like this (creation is atomic).
             throw LogError.unreadable(path: path, .notAVault)
         }
-        if fileSize == 0 { throw LogError.unreadable(path: path, .notAVault) }
-        return ScanEnd(end: end, tornBytes: fileSize - end)
+        return ScanEnd(end: end, tornBytes: fileSize - end, unterminated: unterminated)
+    }
+
+    /// True when the byte before `offset` is not an LF and the byte at `offset` is one: the
+    /// file had ended at `offset` with a whole line lacking its LF, and a writer added it.
+    private func followsUnterminatedLine(_ offset: UInt64) throws(LogError) -> Bool {
+        var pair: (UInt8, UInt8) = (0, 0)
+        let got = withUnsafeMutableBytes(of: &pair) { pread(fd, $0.baseAddress!, 2, off_t(offset) - 1) }
+        guard got >= 0 else { throw .system(SystemError("read", path)) }
+        return got == 2 && pair.0 != 0x0A && pair.1 == 0x0A
+    }
+
+    /// True when the byte just before `offset` is an LF.
+    private func followsNewline(_ offset: UInt64) throws(LogError) -> Bool {
+        var byte: UInt8 = 0
+        let got = withUnsafeMutableBytes(of: &byte) { pread(fd, $0.baseAddress!, 1, off_t(offset) - 1) }
+        guard got >= 0 else { throw .system(SystemError("read", path)) }
+        return got == 1 && byte == 0x0A
     }
 
     /// Takes the file's first line as its header, or refuses the file.
@@ -360,16 +396,23 @@ public final class VaultLog {
     }
 
     /// Appends `lines` (whole lines, newline-terminated) after the first `end` bytes,
-    /// cutting off whatever follows them (a torn tail), then syncs the data. Call with the
-    /// exclusive lock held. On any failure the file is cut back to `end`, so a failed append
-    /// leaves the vault as it was.
-    public func append(_ lines: [UInt8], after end: UInt64) throws(LogError) {
+    /// cutting off whatever follows them (a torn tail), then syncs the data. When the file's
+    /// last line ends at `end` without its LF (a scan kept it), the LF is written first, in
+    /// the same `pwrite`. Returns the offset at which `lines` start. Call with the exclusive
+    /// lock held. On any failure the file is cut back to `end`, so a failed append leaves the
+    /// vault as it was.
+    @discardableResult
+    public func append(_ lines: [UInt8], after end: UInt64) throws(LogError) -> UInt64 {
         precondition(lines.last == 0x0A, "only whole lines are appended")
         guard fd >= 0 else { throw .system(SystemError("write", path, code: EBADF)) }
         try refuseIfReadOnly()
+        try refuseIfHardLinked()
         if try size() != end, ftruncate(fd, off_t(end)) != 0 {
             throw .system(SystemError("ftruncate", path))
         }
+        var last: UInt8 = 0x0A
+        if end > 0, pread(fd, &last, 1, off_t(end) - 1) != 1 { throw .system(SystemError("read", path)) }
+        let lines = last == 0x0A ? lines : [0x0A] + lines
         let failure = lines.withUnsafeBytes { FileSystem.writeAll(fd, $0, at: end, path: path) }
             ?? (fdatasync(fd) == 0 ? nil : SystemError("fdatasync", path))
         if let failure {
@@ -377,12 +420,23 @@ public final class VaultLog {
             _ = fdatasync(fd)
             throw .system(failure)
         }
+        return last == 0x0A ? end : end + 1
     }
 
     /// Throws the permission problem of a log this user may not write (a write would
     /// otherwise fail with `EBADF` on the read-only descriptor, which says nothing useful).
     private func refuseIfReadOnly() throws(LogError) {
         if let code = notWritable { throw .system(.readOnlyLog(path, code: code)) }
+    }
+
+    /// Refuses to write to a log that has more than one name (hard links): each name would
+    /// take a lock file of its own (`<name>.lock`), so writers through two names would not
+    /// exclude each other, and the first rewrite (a rename) would split the names into two
+    /// files anyway. A symbolic link is the way to give a log a second name.
+    private func refuseIfHardLinked() throws(LogError) {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .system(SystemError("fstat", path)) }
+        if info.st_nlink > 1 { throw .system(.hardLinkedLog(path, links: UInt64(info.st_nlink))) }
     }
 
     /// A piece of a rewritten file: bytes copied from this log, or new bytes.
@@ -431,15 +485,22 @@ public final class VaultLog {
         }
         if destination == resolvedPath {
             try refuseIfReadOnly()  // renaming over it would work, but the file says "do not change me"
+            if fd >= 0 { try refuseIfHardLinked() }
             removeStaleTemporaries()
         }
+        // A range of whole lines may end one byte past the file: its last line lacks its LF
+        // (see `scan`), and the copy supplies it. So does a range ending at the file's end
+        // with more pieces after it, or the next line would be joined to that last line.
+        let fileEnd = try size()
+        var endsWithoutNewline = false
+        if fileEnd > 0 { endsWithoutNewline = try !followsNewline(fileEnd) }
         let temporary = FileSystem.temporaryPath(beside: destination)
         let out = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard out >= 0 else { throw .system(SystemError.cannotCreate(requested)) }
         var failure: SystemError? = nil
         var written: UInt64 = 0
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        copying: for piece in merged {
+        copying: for (pieceIndex, piece) in merged.enumerated() {
             switch piece {
             case .bytes(let bytes):
                 if let error = bytes.withUnsafeBytes({ FileSystem.writeAll(out, $0, at: written, path: temporary) }) {
@@ -449,9 +510,13 @@ public final class VaultLog {
                 written += UInt64(bytes.count)
                 progress(written, total)
             case .range(let range):
+                let missingNewline =
+                    range.upperBound == fileEnd + 1
+                    || (range.upperBound == fileEnd && endsWithoutNewline && pieceIndex < merged.count - 1)
+                let upperBound = missingNewline ? fileEnd : range.upperBound
                 var position = range.lowerBound
-                while position < range.upperBound {
-                    let want = Int(min(UInt64(buffer.count), range.upperBound - position))
+                while position < upperBound {
+                    let want = Int(min(UInt64(buffer.count), upperBound - position))
                     let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, want, off_t(position)) }
                     if got < 0, errno == EINTR { continue }
                     guard got > 0 else {
@@ -466,6 +531,14 @@ public final class VaultLog {
                     }
                     position += UInt64(got)
                     written += UInt64(got)
+                    progress(written, total)
+                }
+                if missingNewline {
+                    if let error = [UInt8(0x0A)].withUnsafeBytes({ FileSystem.writeAll(out, $0, at: written, path: temporary) }) {
+                        failure = error
+                        break copying
+                    }
+                    written += 1
                     progress(written, total)
                 }
             }

@@ -64,9 +64,10 @@ public final class Environment: Sendable {
             }
         }
         // A key file's temporary copy left by a process killed while writing it (a key being
-        // created, or a rekey's `vault.key.new`) holds raw key bytes: remove it once it is
-        // surely not another process's write in flight.
-        FileSystem.removeStaleTemporaries(beside: location.keyFile, location.keyFile + ".new", olderThan: 60)
+        // created, a rekey's `vault.key.new` or `vault.key.retired.new`) holds key bytes, raw
+        // or sealed: remove it once it is surely not another process's write in flight.
+        let retired = retiredKeysFile(location)
+        FileSystem.removeStaleTemporaries(beside: location.keyFile, location.keyFile + ".new", retired, retired + ".new", olderThan: 60)
         let id = try readOrCreateUUID(location, create: create)
         if create, let newKey, case .scopeFile(let path) = location.keySource, !FileSystem.exists(path), try newKey.write(to: path) {
             return Environment(location: location, id: id, keys: newKey.keys)
@@ -274,6 +275,13 @@ public final class Environment: Sendable {
     /// Whether the environment's uuid file exists.
     public static func exists(_ location: EnvironmentLocation) -> Bool {
         FileSystem.exists(location.uuidFile)
+    }
+
+    /// The uuid in the environment's uuid file, or nil when there is none (or it is not a
+    /// uuid); creates nothing.
+    public static func existingID(_ location: EnvironmentLocation) -> EnvironmentID? {
+        guard exists(location) else { return nil }
+        return try? readOrCreateUUID(location, create: false)
     }
 
     private static func readOrCreateUUID(_ location: EnvironmentLocation, create: Bool) throws(VaultError) -> EnvironmentID {

@@ -68,7 +68,9 @@ public enum SecretVariables {
 
     /// The variable each secret becomes: `renames[name]`, else `prefix + name`. A result
     /// that is not a valid variable name, or that is one of the variables MageVault reads a
-    /// key or passphrase from (`KeyVariable`), is refused with a message that says how to map it.
+    /// key or passphrase from (`KeyVariable`), is refused with a message that says how to map it;
+    /// so is a variable that changes what the program loads or runs (`isLoaderVariable`)
+    /// unless `renames` names it explicitly.
     public static func variableNames(for names: [String], prefix: String = "", renames: [String: String] = [:]) throws(VaultError) -> [String: String] {
         var result: [String: String] = [:]
         for name in names {
@@ -77,8 +79,23 @@ public enum SecretVariables {
                 throw .invalidVariableName(secret: name, variable: variable)
             }
             guard !KeyVariable.contains(variable) else { throw .reservedVariableName(secret: name, variable: variable) }
+            guard renames[name] != nil || !isLoaderVariable(variable) else { throw .loaderVariableName(secret: name, variable: variable) }
             result[name] = variable
         }
         return result
+    }
+
+    /// Variables that decide which code a program (or its dynamic loader, shell or
+    /// interpreter) loads or runs: a secret that happens to be named `PATH` or `LD_PRELOAD`
+    /// must not silently redirect the program `exec` starts. `LD_*` and `DYLD_*`, and these.
+    static let loaderVariables: Set<String> = [
+        "PATH", "IFS", "ENV", "BASH_ENV", "SHELLOPTS", "BASHOPTS", "PS4", "GCONV_PATH", "HOSTALIASES", "LOCALDOMAIN", "RES_OPTIONS",
+        "TMPDIR", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "NODE_OPTIONS", "NODE_PATH", "PERL5LIB",
+        "PERL5OPT", "PERLLIB", "RUBYLIB", "RUBYOPT", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH",
+    ]
+
+    /// Whether `variable` is one of `loaderVariables`, or starts with `LD_` or `DYLD_`.
+    public static func isLoaderVariable(_ variable: String) -> Bool {
+        variable.hasPrefix("LD_") || variable.hasPrefix("DYLD_") || loaderVariables.contains(variable)
     }
 }

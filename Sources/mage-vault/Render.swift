@@ -75,7 +75,7 @@ struct Render: Command {
                 variable: { variables[$0] })
         } catch let error as TemplateError {
             let code = switch error {
-            case .unsupportedExpression, .keyVariable: ExitStatus.usage
+            case .unsupportedExpression, .keyVariable, .invalidScope: ExitStatus.usage
             default: ExitStatus.notFound
             }
             throw CommandFailure(message: "\(file): \(error); nothing was written", code: code)

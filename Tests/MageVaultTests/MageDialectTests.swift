@@ -42,13 +42,29 @@ struct MageTemplateDialectTests {
         }
     }
 
-    @Test("Malformed signatures are left as they are with a warning (or refused with --strict)", arguments: [
+    @Test("A call whose scope cannot exist is refused, with or without --strict: left in the output it would be read as the value", arguments: [
         "mage_secret_var('x', 'project')",  // no project_uuid
         "mage_secret_var('x', 'pipeline', project_uuid='sales')",  // no pipeline_uuid
         "mage_secret_var('x', 'galaxy')",
+        "mage_secret_var('x', 'project', project_uuid='..')",  // not a folder name
+        "mage_secret_var('x', 'project', project_uuid='../x')",
+    ])
+    func impossibleScope(expression: String) throws {
+        for strict in [false, true] {
+            let error = #expect(throws: TemplateError.self) {
+                try ConfigTemplate(text: "a: 1\nb: {{ \(expression) }}").render(
+                    missing: .none, strict: strict, secret: { _ in "made-up" }, scopedSecret: { _, _ in "made-up" }, variable: { _ in nil })
+            }
+            guard case .invalidScope(_, line: 2)? = error else {
+                Issue.record("\(expression), strict \(strict): \(String(describing: error))")
+                continue
+            }
+        }
+    }
+
+    @Test("Malformed signatures are left as they are with a warning (or refused with --strict)", arguments: [
         "mage_secret_var('x', entity='project', 'sales')",  // positional after keyword: Python refuses it too
         "mage_secret_var('x', colour='blue')",
-        "mage_secret_var('x', 'project', project_uuid='..')",  // not a folder name
         "mage_secret_var('x', 'global', 'a', 'b', 'c')",
     ])
     func malformed(expression: String) throws {

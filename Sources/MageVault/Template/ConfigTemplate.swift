@@ -26,6 +26,10 @@ public enum TemplateError: Error, Equatable, Sendable, CustomStringConvertible {
     case unsupportedExpression(text: String, line: Int)
     /// `env_var` of a variable MageVault reads a key or passphrase from (`KeyVariable`).
     case keyVariable(name: String, line: Int)
+    /// `mage_secret_var` naming a scope that cannot exist (`project_uuid='../x'`, an entity
+    /// that is not global, project or pipeline, a project or pipeline argument missing): an
+    /// error, never text left in the output.
+    case invalidScope(reason: String, line: Int)
 
     public var description: String {
         switch self {
@@ -35,6 +39,7 @@ public enum TemplateError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unsupportedExpression(let text, let line): "line \(line): cannot render {{ \(text) }}"
         case .keyVariable(let name, let line):
             "line \(line): env_var('\(name)') is refused: MageVault reads keys and passphrases from \(name) and never writes it out; store what you need as a secret and use mage_secret_var"
+        case .invalidScope(let reason, let line): "line \(line): mage_secret_var names no scope that can exist: \(reason)"
         }
     }
 }
@@ -105,7 +110,15 @@ public struct ConfigTemplate: Sendable {
         for placeholder in placeholders() {
             output += text[cursor..<placeholder.range.lowerBound]
             cursor = placeholder.range.upperBound
-            guard let expression = try? Self.parse(placeholder.inner) else {
+            let parsed: TemplateExpression?
+            do {
+                parsed = try Self.parse(placeholder.inner)
+            } catch let error as ExpressionParser.InvalidScope {
+                throw TemplateError.invalidScope(reason: error.reason, line: placeholder.line)
+            } catch {
+                parsed = nil
+            }
+            guard let expression = parsed else {
                 let shown = placeholder.inner.trimmingSpaces()
                 if strict { throw TemplateError.unsupportedExpression(text: shown, line: placeholder.line) }
                 warnings.append("line \(placeholder.line): left {{ \(shown) }} as it is (not mage_secret_var, env_var or json_value)")
@@ -203,6 +216,10 @@ public struct ConfigTemplate: Sendable {
 /// A small recursive-descent parser for the three functions Mage's templates use.
 struct ExpressionParser {
     struct Failure: Error {}
+    /// A `mage_secret_var` call whose scope arguments name no scope that can exist.
+    struct InvalidScope: Error {
+        let reason: String
+    }
     let text: Substring
     var index: Substring.Index
 
@@ -267,17 +284,20 @@ struct ExpressionParser {
             guard arguments.isEmpty else { throw Failure() }
             return .secret(name)
         }
+        func scope(project: String?, pipeline: String?) throws -> Scope {
+            do { return try Scope(project: project, pipeline: pipeline) } catch { throw InvalidScope(reason: "\(error)") }
+        }
         switch entity {
         case "global": return .scopedSecret(name, scope: .global)
         case "project":
-            guard let project = arguments["project_uuid"], let scope = try? Scope(project: project, pipeline: nil) else { throw Failure() }
-            return .scopedSecret(name, scope: scope)
+            guard let project = arguments["project_uuid"] else { throw InvalidScope(reason: "a project secret needs project_uuid") }
+            return .scopedSecret(name, scope: try scope(project: project, pipeline: nil))
         case "pipeline":
-            guard let project = arguments["project_uuid"], let pipeline = arguments["pipeline_uuid"],
-                let scope = try? Scope(project: project, pipeline: pipeline)
-            else { throw Failure() }
-            return .scopedSecret(name, scope: scope)
-        default: throw Failure()
+            guard let project = arguments["project_uuid"], let pipeline = arguments["pipeline_uuid"] else {
+                throw InvalidScope(reason: "a pipeline secret needs project_uuid and pipeline_uuid")
+            }
+            return .scopedSecret(name, scope: try scope(project: project, pipeline: pipeline))
+        default: throw InvalidScope(reason: "entity is global, project or pipeline")
         }
     }
 

@@ -210,3 +210,8 @@ public final class ProgressReporter {
 public func printError(_ message: String) {
     Output.standardError(line: message)
 }
+
+/// Says on standard error what the vault's last call passed over (`Vault.warnings`).
+public func printWarnings(of vault: Vault) {
+    for warning in vault.warnings { printError("mage-vault: warning: \(warning)") }
+}

@@ -33,6 +33,7 @@ struct Compact: Command {
         let vault = try options.openVault(create: false, history: history)
         let reporter = progress.reporter("compacting")
         let report = try vault.compact(progress: reporter.update)
+        printWarnings(of: vault)
         reporter.finish()
         print("compacted \(report.recordsBefore) records to \(report.recordsAfter) (\(report.bytesBefore) to \(report.bytesAfter) bytes), keeping \(vault.history) version(s) per secret")
     }

@@ -23,7 +23,9 @@ struct Delete: Command {
 
     func run() throws {
         let vault = try options.openVault(create: false)
-        guard try vault.deleteSecret(named: name) else {
+        let deleted = try vault.deleteSecret(named: name)
+        printWarnings(of: vault)
+        guard deleted else {
             throw CommandFailure(message: "no secret named '\(name)' in environment \(vault.environment.id)", code: ExitStatus.notFound)
         }
     }

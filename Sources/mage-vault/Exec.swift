@@ -53,6 +53,7 @@ struct Exec: Command {
         }, uniquingKeysWith: { _, last in last })
         let vault = try options.openForReading()
         let variables = try vault.environmentVariables(only: only, prefix: prefix, renames: renames)
+        printWarnings(of: vault)
         if mask {
             let ending = try ProgramRunner.runMasked(command: command, adding: variables, masking: variables.map(\.value))
             ProgramRunner.end(like: ending)

@@ -26,7 +26,7 @@ struct History: Command {
     func run() throws {
         let vault = try options.openVault(create: false)
         let versions = try vault.history(named: name)
-        for skipped in vault.skippedRecords { printError("mage-vault: warning: \(skipped)") }
+        printWarnings(of: vault)
         guard !versions.isEmpty else {
             throw CommandFailure(message: "no secret named '\(name)' in environment \(vault.environment.id)", code: ExitStatus.notFound)
         }

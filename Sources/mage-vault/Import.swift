@@ -43,6 +43,7 @@ struct Import: Command {
         let vault = try options.openVault(create: true)
         let reporter = progress.reporter("importing")
         let count = try vault.importSecrets(entries, progress: reporter.update)
+        printWarnings(of: vault)
         reporter.finish()
         print("imported \(count) secret\(count == 1 ? "" : "s")")
     }

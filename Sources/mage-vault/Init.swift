@@ -25,6 +25,9 @@ struct Init: Command {
         let location = options.location
         let hadUUID = Environment.exists(location)
         let hadKey = location.keySource == .environmentVariable || FileSystem.exists(location.keyFile)
+        // A uuid whose records are in the log but whose key is not here (a fresh clone): a new
+        // key would open none of them, so init refuses and says where the key is needed.
+        if !hadKey { try Vault.requireWritableLog(location) }
         let newKey = key.passphrase && !hadKey ? try key.newKey(firstKey: true) : nil
         // Before any key exists: in a git work tree, the rules that keep keys out of commits.
         let gitignores = try Environment.ignoreKeyFilesInGit(location)

@@ -71,6 +71,7 @@ struct Rekey: Command {
         let material = try key.newKey()
         let reporter = progress.reporter("re-sealing")
         let report = try vault.rekey(to: material, progress: reporter.update)
+        printWarnings(of: vault)
         reporter.finish()
         print("re-sealed \(report.resealed) record(s) of \(options.location.scope) under the new key; \(report.untouched) record(s) of other environments untouched")
         print(material.isPassphrase ? "\(report.keyFile) now holds the new passphrase's parameters (no key material)" : "\(report.keyFile) now holds the new key: back it up")

@@ -60,6 +60,7 @@ struct Set: Command {
             file: fromFile, prompt: "Value for \(name) (not echoed): ", stripNewline: stripNewline, allowEmpty: allowEmpty)
         let vault = try options.openVault(create: true)
         try given.bytes.withUnsafeBytes { try vault.setSecret(named: name, value: $0) }
+        printWarnings(of: vault)
         if !given.prompted, given.endedWithNewline, !stripNewline {
             printError("mage-vault: note: the value ends with a newline, stored as given; pass --strip-newline to drop it")
         }

@@ -57,6 +57,7 @@ struct Verify: Command {
         }
         Swift.print("")
         Swift.print(report.tornBytes > 0 ? "torn tail: \(report.tornBytes) bytes after the last complete line (an interrupted write; ignored, and cut by the next writer)" : "torn tail: none")
+        if report.lastLineLacksNewline { Swift.print("last line: lacks its newline (it counts; the next write adds the newline)") }
         if report.damaged.isEmpty {
             Swift.print("damaged lines: none")
         } else {

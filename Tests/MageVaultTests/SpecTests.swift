@@ -120,11 +120,7 @@ struct SpecTests {
         try write(file, to: path)
         let report = try Vault.verify(
             try VaultLog(path: path), keys: [], limit: nil, wallClock: 0x018c_5b6a_4c00_0000 >> 16, progress: { _, _ in })
-        // Until Engine/Verification.swift calls `LogLine.checkRecordBody` for every record it
-        // classifies (issue 23), keyless verification calls these lines healthy.
-        withKnownIssue("verify does not call LogLine.checkRecordBody yet") {
-            #expect(report.damaged.map(\.offset) == offsets)
-        }
+        #expect(report.damaged.map(\.offset) == offsets)
         #expect(!report.damaged.contains { $0.offset == UInt64(FileHeader.length + 1) })
     }
 

@@ -10,10 +10,16 @@ public struct SkippedRecord: Sendable, Equatable, CustomStringConvertible {
     /// Records of the scope under key ids it does not hold (this one's among them), when
     /// that is why: a notice for the whole scope rather than one record.
     public var unknownKeyRecords: Int? = nil
+    /// True when no record of that secret opens, so nothing of it was used (`list` and
+    /// `export` leave the secret out).
+    public var noneOpens = false
 
     public var description: String {
         if let count = unknownKeyRecords {
             return "\(path): \(count) record(s) of this environment, the first at byte offset \(offset), are \(reason); they were not read. If this environment was rekeyed elsewhere (another branch or machine), get its new key file: newer values may be among them"
+        }
+        if noneOpens {
+            return "\(path): the record at byte offset \(offset) was not used (\(reason)), nor any other record of its secret: that secret was left out. Run 'mage-vault verify', then 'mage-vault recover' to set it aside"
         }
         return "\(path): the record at byte offset \(offset) was not used (\(reason)); an older record that opens was used instead. Run 'mage-vault verify', then 'mage-vault recover' to set it aside"
     }

@@ -120,7 +120,6 @@ extension Vault {
     }
 
     private func compactLocked(progress: (UInt64, UInt64) -> Void) throws(VaultError) -> CompactionReport {
-        try requireUndamaged()
         guard log.exists else { return CompactionReport(bytesBefore: 0, bytesAfter: 0, recordsBefore: 0, recordsAfter: 0) }
         let plan = try plan(limit: scannedTo)
         let before = scannedTo
@@ -146,7 +145,6 @@ extension Vault {
     {
         let end = try locked(exclusive: false) { () throws(VaultError) -> UInt64 in
             try refreshLocked()
-            try requireUndamaged()
             guard log.exists else { throw .noLog(path: log.path) }
             try requireOurKey()  // the backup's advice names the key file to keep with it: it must be the right one
             return scannedTo
@@ -174,7 +172,7 @@ extension Vault {
     /// a keyless environment, ties, a newest record that does not open): then the log is
     /// scanned and every group planned one by one.
     func planFromIndex() throws(VaultError) -> CompactionPlan? {
-        guard history == 1, let header = index.headerLine, index.ties.isEmpty else { return nil }
+        guard history == 1, let header = index.headerLine, index.ties.isEmpty, index.damagedCount == 0 else { return nil }
         let held = Dictionary(resolution.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         guard index.tallies.keys.allSatisfy({ held[$0] != nil }) else { return nil }
         let entries = index.allEntries()
@@ -201,26 +199,42 @@ extension Vault {
     }
 
     /// Scans the first `limit` bytes of the open log into a compaction plan, authenticating
-    /// the newest records of the secrets that have more than `history`.
+    /// the newest records of the secrets that have more than `history`. Damaged lines (that
+    /// do not parse, or a header of another vault) are kept byte for byte: they are nobody's
+    /// to drop but `recover`'s.
     func scanPlan(limit: UInt64) throws(VaultError) -> CompactionPlan {
         var header: Range<UInt64> = 0..<0
+        var vaultHeader: FileHeader? = nil
         var slots: [RecordSlot] = []
+        var damaged: [Range<UInt64>] = []
         slots.reserveCapacity(index.recordCount)
         do {
             _ = try log.scan(from: 0, limit: limit) { line in
                 let range = line.offset..<(line.offset + UInt64(line.length) + 1)
                 switch line.parsed {
-                case .success(.fileHeader):
-                    if line.offset == 0 { header = range }
+                case .success(.fileHeader(let found)):
+                    if line.offset == 0 {
+                        header = range
+                        vaultHeader = found
+                    } else if found != vaultHeader {
+                        damaged.append(range)  // another vault's header; a repeat of ours is dropped
+                    }
                 case .success(.record(let record)):
                     slots.append(RecordSlot(header: record, range: range, fingerprint: StoredEntry.fingerprint(line.bytes)))
                 case .failure:
-                    break  // callers refuse damaged logs before planning
+                    damaged.append(range)
                 }
             }
         } catch {
             throw Self.translate(error)
         }
+        var plan = try scanPlan(header: header, slots: slots)
+        if !damaged.isEmpty { plan.kept = [plan.kept[0]] + (plan.kept.dropFirst() + damaged).sorted { $0.lowerBound < $1.lowerBound } }
+        return plan
+    }
+
+    /// The plan for `slots`, the record lines of the open log.
+    private func scanPlan(header: Range<UInt64>, slots: [RecordSlot]) throws(VaultError) -> CompactionPlan {
         let held = Dictionary(resolution.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let vault = vaultID
         let log = self.log

@@ -64,7 +64,6 @@ extension Vault {
         try locked(exclusive: true) { () throws(VaultError) in
             try refreshLocked()
             try createLogLocked()
-            try requireUndamaged()
             try requireOurKey()
             var lines: [UInt8] = []
             var latest = index.latest

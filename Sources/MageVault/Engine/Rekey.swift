@@ -45,8 +45,8 @@ extension Vault {
         guard location.keySource != .environmentVariable else { throw .rekeyNeedsKeyFile }
         return try locked(exclusive: true) { () throws(VaultError) -> RekeyReport in
             try refreshLocked()
-            try requireUndamaged()
             try requireOurKey()
+            skippedRecords = []
             let keyFile = location.keyFile
             let pending = keyFile + ".new"
             let retiredFile = Environment.retiredKeysFile(location)
@@ -106,10 +106,18 @@ extension Vault {
                             }
                             pieces.append(.bytes(sealed))
                             resealed += 1
-                        } catch let error as OpenError {
-                            failure = translate(error, offset: line.offset, keyFile: location.keySource.description)
                         } catch {
-                            failure = .damagedRecord(path: log.path, offset: line.offset, reason: "sealed name is not a valid name")
+                            // Damaged or forged: not the scope's to re-seal, nor the rekey's to drop.
+                            // Kept as it is, as every rewrite keeps such lines (`recover` sets them aside).
+                            let reason =
+                                switch error as? OpenError {
+                                case .notAuthentic(let reason)?: reason
+                                case .wrongKey?: "sealed under another key"
+                                case nil: "sealed name is not a valid name"
+                                }
+                            skippedRecords.append(SkippedRecord(path: log.path, offset: line.offset, reason: reason))
+                            pieces.append(.range(range))
+                            untouched += 1
                         }
                     }
                 } catch {

@@ -5,14 +5,14 @@ extension Vault {
     /// refused before anything runs, and so is a value holding a NUL byte (an environment
     /// string ends at the first NUL: the program would get the value cut short); a name in
     /// `only` that no scope has is an error too, as is a rename of a name that is not passed
-    /// (a typo must not pass silently), and a secret none of whose records opens.
+    /// (a typo must not pass silently). A secret none of whose records opens is left out, as
+    /// `secrets()` leaves it out, and named in `warnings`.
     public func environmentVariables(only: [String] = [], prefix: String = "", renames: [String: String] = [:])
         throws(VaultError) -> [(variable: String, value: String)]
     {
         var names = only
         if only.isEmpty {
             names = try secrets().map(\.name)
-            try requireNoDamagedSecrets()
         }
         let passed = Set(names)
         if let unmatched = renames.keys.sorted().first(where: { !passed.contains($0) }) {

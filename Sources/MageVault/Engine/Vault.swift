@@ -195,25 +195,37 @@ public final class Vault {
         try finishInterruptedRekeys()
     }
 
-    /// Refuses what a write to `location`'s log would refuse (a file that is not a vault or
-    /// is of a newer format, lines that do not parse) before a writer creates anything: a
-    /// `set` that would create a scope's uuid and key first is refused with nothing created,
-    /// as every refused command changes nothing. Reads the clear headers only.
+    /// Refuses what a write to `location`'s log would refuse before a writer creates
+    /// anything, so that a `set` that would create a scope's uuid or key first is refused
+    /// with nothing created, as every refused command changes nothing: a file that is not a
+    /// vault or is of a newer format; and, when the scope has a uuid but its key file is
+    /// missing here, records of that uuid in the log. Those were sealed under the scope's
+    /// key: a new key would open none of them, and the scope would read as "wrong key" from
+    /// then on (a teammate's clone without the key file is the usual way there). (Damaged
+    /// lines refuse no write: writers pass over them, as readers do.)
     public static func requireWritableLog(_ location: EnvironmentLocation) throws(VaultError) {
         let log: VaultLog
         do { log = try VaultLog(path: location.logFile) } catch { throw translate(error) }
         guard log.exists else { return }
-        var index = Index(history: defaultHistory)
+        var orphaned: EnvironmentID? = nil
+        if case .scopeFile(let keyFile) = location.keySource, !FileSystem.exists(keyFile) { orphaned = Environment.existingID(location) }
+        var records = 0
         do {
             let scanned = try log.withLock(exclusive: false) { () throws(any Error) -> Void in
-                _ = try log.scan(from: 0) { index.apply($0) }
+                guard let orphaned else {
+                    _ = try log.scanLines(from: 0, limit: 4096) { _, _ in }  // far enough for the header line
+                    return
+                }
+                _ = try log.scan(from: 0) { line in
+                    if case .success(.record(let header)) = line.parsed, header.environment == orphaned { records += 1 }
+                }
             }
             if case .failure(let error) = scanned { throw error }
         } catch {
             throw translate(error)
         }
-        guard index.damagedCount == 0 else {
-            throw .damagedLog(path: log.path, offsets: index.damagedOffsets, count: index.damagedCount)
+        if let orphaned, records > 0 {
+            throw .keyMissingForRecords(environment: orphaned, keyFile: location.keyFile, logFile: log.path, records: records)
         }
     }
 
@@ -327,11 +339,18 @@ public final class Vault {
         return Array(newest.values)
     }
 
-    /// Throws `VaultError.damagedSecrets` when the last `secrets()` left out secrets whose
-    /// records all fail to open: for callers that must not act on a partial list (`export`,
-    /// `exec`), and for `list` once it has printed the names that do open.
-    public func requireNoDamagedSecrets() throws(VaultError) {
-        guard damagedSecrets.isEmpty else { throw .damagedSecrets(damagedSecrets) }
+    /// What the last call passed over, one line each to show a user (naming no secret and no
+    /// value): records that did not open, secrets none of whose records opens (which `list`
+    /// and `export` leave out), and lines of the log that do not parse. Every everyday read
+    /// and write passes over such lines; `verify` reports them and `recover` sets them aside.
+    public var warnings: [String] {
+        var lines = skippedRecords.map(\.description) + damagedSecrets.map(\.description)
+        if index.damagedCount > 0, let first = index.damagedOffsets.first {
+            lines.append(
+                "\(log.path): \(index.damagedCount) line(s), the first at byte offset \(first), do not parse as records; "
+                    + "they were passed over. Run 'mage-vault verify' to see them, then 'mage-vault recover' to set them aside")
+        }
+        return lines
     }
 
     /// When this vault's own scope (not a parent) last set `name`, or nil when the scope
@@ -377,6 +396,7 @@ public final class Vault {
     /// particular order.
     func authenticHeads(of scope: Environment) throws(VaultError) -> [AuthenticHead] {
         let entries = index.entries(of: scope.id)
+        guard !entries.isEmpty else { return [] }  // no record (perhaps no log yet): nothing to open
         var heads: [AuthenticHead] = []
         heads.reserveCapacity(entries.count)
         var retry: Set<IndexKey> = []
@@ -411,8 +431,9 @@ public final class Vault {
                         var reason: [SkippedRecord] = []
                         _ = Authentication.newest(
                             [held], in: scope, named: nil, vault: vault, path: log.path, wholeValue: false, skipped: &reason, read: lineOf)
-                        damagedSecrets.append(
-                            reason.first ?? SkippedRecord(path: log.path, offset: held.offset, reason: "does not open"))
+                        var damaged = reason.first ?? SkippedRecord(path: log.path, offset: held.offset, reason: "does not open")
+                        damaged.noneOpens = true
+                        damagedSecrets.append(damaged)
                     }
                 }
             }
@@ -529,6 +550,18 @@ public final class Vault {
         try append(.set, name: secret, value: value)
     }
 
+    /// Refuses a name or value that `setSecret` would refuse, before anything is opened or
+    /// created: for a caller that would otherwise create a scope's files first (the C
+    /// interface's writer), so that a refused write changes nothing.
+    public static func validateSecret(named name: String, value: UnsafeRawBufferPointer) throws(VaultError) {
+        do {
+            _ = try SecretName(name)
+            try SecretValue.validate(value)
+        } catch {
+            throw .invalidInput(error)
+        }
+    }
+
     /// Deletes the secret `name`: appends a tombstone. Returns false, writing nothing, when
     /// there is no such secret.
     @discardableResult
@@ -542,7 +575,6 @@ public final class Vault {
         try locked(exclusive: true) { () throws(VaultError) -> Bool in
                 try refreshLocked()
                 try createLogLocked()
-                try requireUndamaged()
                 try requireOurKey()
                 skippedRecords = []
                 let current = try newestAuthentic(named: name, in: environment, wholeValue: false)
@@ -551,7 +583,7 @@ public final class Vault {
                 let (header, line) = RecordCodec.seal(
                     operation, name: name, value: value, environment: environment.id, keys: environment.keys,
                     timestamp: timestamp, id: RecordID.random(), vault: vaultID)
-                do { try log.append(line, after: scannedTo) } catch { throw Self.translate(error) }
+                do { scannedTo = try log.append(line, after: scannedTo) } catch { throw Self.translate(error) }
                 index.apply(
                     header, offset: scannedTo, length: line.count - 1,
                     fingerprint: line.withUnsafeBytes { StoredEntry.fingerprint(UnsafeRawBufferPointer(rebasing: $0.dropLast())) })
@@ -579,13 +611,6 @@ public final class Vault {
         defer { lockDepth -= 1 }
         do { outcome = try log.withLock(exclusive: exclusive, body) } catch { throw Self.translate(error) }
         return try outcome.get()
-    }
-
-    /// Refuses to write to a log with damaged lines: the caller holds the lock and refreshed.
-    func requireUndamaged() throws(VaultError) {
-        guard index.damagedCount == 0 else {
-            throw .damagedLog(path: log.path, offsets: index.damagedOffsets, count: index.damagedCount)
-        }
     }
 
     /// Creates the log file with a new vault id when it does not exist yet (what `init`
@@ -787,6 +812,7 @@ extension Vault {
     /// whether `set` and `delete` may go through the vault (false when the scope itself does
     /// not exist and was not created, so that a write never lands in a parent scope).
     public static func open(_ location: EnvironmentLocation, create: Bool, exactScope: Bool) throws(VaultError) -> (vault: Vault, writable: Bool)? {
+        if create { try requireWritableLog(location) }
         if exactScope {
             guard create || Environment.exists(location) else { return nil }
             return (try Vault(resolution: [Environment.open(location, create: create)]), true)

@@ -10,6 +10,9 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidScope(String)
     /// The environment has a uuid but no MageVault key file.
     case missingKey(keyFile: String)
+    /// A write would create a key for a scope whose uuid already has records in the log:
+    /// sealed under its existing key, which is missing here. Nothing was created.
+    case keyMissingForRecords(environment: EnvironmentID, keyFile: String, logFile: String, records: Int)
     /// The key file named by `--key-file` or `$MAGE_VAULT_KEY_FILE` does not exist
     /// (`scopeKeyFile` is the scope's own, used without them).
     case missingExplicitKey(keyFile: String, scopeKeyFile: String)
@@ -37,13 +40,12 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidUUIDFile(path: String)
     /// The log is not a vault, or of a newer version; it was not touched.
     case unreadableLog(path: String, FormatError)
-    /// The log has damaged lines; nothing is appended to it until it is repaired.
+    /// A log with damaged lines where damage must not pass (a branch the merge driver
+    /// merges, a backup to restore); nothing was written. (Everyday reads and writes pass
+    /// over damaged lines: see `Vault.warnings`.)
     case damagedLog(path: String, offsets: [UInt64], count: Int)
     /// A record of this environment failed to open although it names our key.
     case damagedRecord(path: String, offset: UInt64, reason: String)
-    /// Secrets that have records of which none opens (each newest failing record): damage
-    /// to report, never an absent secret.
-    case damagedSecrets([SkippedRecord])
     /// The name or value was refused; nothing was written.
     case invalidInput(InputError)
     /// An import entry was refused (its position in the file, 1-based); nothing was written.
@@ -63,6 +65,9 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidVariableName(secret: String, variable: String)
     /// A secret that would become one of the variables MageVault reads keys from (`KeyVariable`).
     case reservedVariableName(secret: String, variable: String)
+    /// A secret would become a variable that changes what the program loads or runs
+    /// (`LD_PRELOAD`, `PATH`, …) without `--map` naming it; nothing was run.
+    case loaderVariableName(secret: String, variable: String)
     /// A secret whose value holds a NUL byte, which an environment variable cannot carry.
     case valueNotExportable(secret: String)
     /// The log does not exist yet (nothing was ever written).
@@ -107,16 +112,16 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The kind of this error.
     public var kind: Kind {
         switch self {
-        case .noEnvironment, .missingKey, .missingExplicitKey, .noLog, .noScope, .noSuchSecret, .unmatchedMapping: .notFound
+        case .noEnvironment, .missingKey, .keyMissingForRecords, .missingExplicitKey, .noLog, .noScope, .noSuchSecret, .unmatchedMapping: .notFound
         case .unmatchedResolution: .usage
         case .invalidScope: .usage
         case .fileExists, .invalidImportEntry, .invalidImportFile, .invalidVariableName: .usage
-        case .reservedVariableName, .valueNotExportable, .git: .usage
+        case .reservedVariableName, .loaderVariableName, .valueNotExportable, .git: .usage
         case .noSuchVersion: .notFound
         case .wrongKey, .wrongPassphrase: .wrongKey
         case .passphraseNeeded, .emptyPassphrase, .invalidKeyVariable, .rekeyNeedsKeyFile: .usage
         case .insecureKeyFile: .permission
-        case .invalidKeyFile, .invalidUUIDFile, .unreadableLog, .damagedLog, .damagedRecord, .damagedSecrets: .damaged
+        case .invalidKeyFile, .invalidUUIDFile, .unreadableLog, .damagedLog, .damagedRecord: .damaged
         case .invalidRetiredKeys: .wrongKey
         case .clockExhausted: .damaged
         case .invalidInput: .usage
@@ -131,6 +136,9 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .noScope(let scope, let uuidFile):
             "there is no \(scope) scope here (no \(uuidFile)); set a secret in it first"
         case .invalidScope(let message): message
+        case .keyMissingForRecords(let environment, let keyFile, let logFile, let records):
+            "environment \(environment) has \(records) record(s) in \(logFile), but no key file at \(keyFile): they were sealed under its key, which is not here. "
+                + "Copy that key file from a teammate or your backup to \(keyFile); a new key would open none of them, so none was made and nothing was written"
         case .missingKey(let keyFile):
             "this environment has no key file at \(keyFile); copy the environment's key there, or run 'mage-vault init' for a new environment"
         case .missingExplicitKey(let keyFile, let scopeKeyFile):
@@ -158,13 +166,9 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unreadableLog(let path, let error):
             "\(path): \(error); the file was not changed"
         case .damagedLog(let path, let offsets, let count):
-            "\(path) has \(count) damaged line\(count == 1 ? "" : "s") (at byte offset\(offsets.count == 1 ? "" : "s") \(offsets.map(String.init).joined(separator: ", "))\(count > offsets.count ? ", …" : "")); nothing was written. The damaged lines are never read as values; run 'mage-vault recover' to set them aside before writing"
+            "\(path) has \(count) damaged line\(count == 1 ? "" : "s") (at byte offset\(offsets.count == 1 ? "" : "s") \(offsets.map(String.init).joined(separator: ", "))\(count > offsets.count ? ", …" : "")); nothing was written. The damaged lines are never read as values; run 'mage-vault recover' to set them aside"
         case .damagedRecord(let path, let offset, let reason):
             "\(path): the record at byte offset \(offset) is damaged or forged (\(reason)); its value was not used. Run 'mage-vault recover' to set it aside"
-        case .damagedSecrets(let records):
-            "\(records.first?.path ?? "the log"): \(records.count == 1 ? "1 secret has records of which none opens" : "\(records.count) secrets have records of which none opens") "
-                + "(the newest at byte offset\(records.count == 1 ? "" : "s") \(records.map { "\($0.offset): \($0.reason)" }.joined(separator: "; "))): "
-                + "damaged or forged, so \(records.count == 1 ? "it was" : "they were") left out. Run 'mage-vault verify' to see the damage, then 'mage-vault recover' to set it aside"
         case .invalidInput(let error): "\(error)"
         case .invalidImportEntry(let position, let error): "entry \(position): \(error); nothing was imported"
         case .invalidImportFile(let path, let error): "\(path): \(error); nothing was imported"
@@ -183,6 +187,8 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "; nothing was merged"
         case .reservedVariableName(let secret, let variable):
             "secret '\(secret)' would become the variable '\(variable)', which MageVault reads keys and passphrases from and never hands to a program; map it to another name with --map '\(secret)=NAME' or leave it out with --only; nothing was run"
+        case .loaderVariableName(let secret, let variable):
+            "secret '\(secret)' would become the variable '\(variable)', which changes what the program loads or runs (its loader, shell or search path); nothing was run. Pass --map '\(secret)=\(variable)' to hand it over anyway, or leave it out with --only"
         case .valueNotExportable(let secret):
             "the value of secret '\(secret)' holds a NUL byte, which an environment variable cannot carry (the program would get it cut short, and unmasked); nothing was run. Leave it out with --only, or read it with 'mage-vault get' or 'render -o FILE'"
         case .noLog(let path): "\(path) does not exist yet: this vault has no records"

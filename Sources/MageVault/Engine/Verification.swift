@@ -20,8 +20,9 @@ public struct VerifyReport: Sendable, Equatable {
         public var opened = 0
         /// Records under our key that did not open: forged, altered or damaged below the checksum.
         public var failed = 0
-        /// Records of this uuid sealed under a key id this environment does not hold (damage,
-        /// or a rekey made elsewhere whose key is not here): reported among the damaged lines.
+        /// Records of this uuid sealed under a key id this environment does not hold (a rekey
+        /// made elsewhere whose key is not here, or a forged line): listed in `unknownKey`,
+        /// not among the damaged lines.
         public var otherKey = 0
         /// Records that opened only with a retired key (see `Vault.rekey`).
         public var retiredKey = 0
@@ -43,6 +44,9 @@ public struct VerifyReport: Sendable, Equatable {
     public var unknownKey: [DamagedLine] = []
     /// Bytes of torn tail.
     public let tornBytes: UInt64
+    /// True when the last line is whole but lacks its LF (an editor dropped the file's final
+    /// newline): not damage; the line counts, and the next write adds the LF.
+    public var lastLineLacksNewline = false
 
     /// No damaged line: none that fails its framing or checksum, no record of a held
     /// environment that fails to open (under its key, a retired one, or no key held here),
@@ -118,8 +122,16 @@ extension Vault {
         let end: ScanEnd
         do {
             end = try log.scan(from: 0, limit: limit) { line in
-                replay.apply(line)
                 progress(line.offset + UInt64(line.length) + 1, total)
+                // A body outside canonical base64 is damage anyone can see, key or not (readers
+                // find it only when they open the line, which refuses it the same way).
+                if case .success(.record) = line.parsed,
+                    case .failure(let error) = Result(catching: { () throws(FormatError) in try LogLine.checkRecordBody(line.bytes) })
+                {
+                    damaged.append(DamagedLine(offset: line.offset, reason: "\(error)"))
+                    return
+                }
+                replay.apply(line)
                 switch line.parsed {
                 case .failure(let error):
                     damaged.append(DamagedLine(offset: line.offset, reason: "\(error)"))
@@ -177,6 +189,7 @@ extension Vault {
             path: log.path, vaultID: vaultID, environments: counts.values.sorted { $0.id < $1.id }, damaged: damaged,
             tornBytes: end.tornBytes)
         report.unknownKey = unknownKey
+        report.lastLineLacksNewline = end.unterminated
         return report
     }
 

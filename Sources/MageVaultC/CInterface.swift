@@ -12,31 +12,96 @@ import Darwin
 
 /// What a `mgv_vault` points at: the open vault (nil while its exact scope does not exist),
 /// how to open it again, and a lock that serialises calls (ctypes releases the GIL).
+///
+/// A writer's handle creates its scope's uuid and key files on the first write that passes
+/// validation, not when it is opened: a refused `mgv_set` (a tab in the name, a value over
+/// 1 MiB) leaves the data directory as it was.
 final class VaultHandle: @unchecked Sendable {
     let location: EnvironmentLocation
     let create: Bool
     let exactScope: Bool
     var vault: Vault?
     var writable = false
-    private var mutex = pthread_mutex_t()
+    /// On the heap (a stored `pthread_mutex_t` has no stable address in Swift), and listed in
+    /// `ForkGuard` so that no fork can leave it held in the child.
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
     init(location: EnvironmentLocation, create: Bool, exactScope: Bool) {
         self.location = location
         self.create = create
         self.exactScope = exactScope
-        pthread_mutex_init(&mutex, nil)
+        mutex = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        ForkGuard.register(mutex)
     }
 
-    deinit { pthread_mutex_destroy(&mutex) }
+    deinit {
+        ForkGuard.unregister(mutex)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
 
-    /// Runs `body` holding the handle's lock, with the vault opened if it can be now.
-    func withVault<R>(_ body: (Vault?, Bool) throws(VaultError) -> R) throws(VaultError) -> R {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        if vault == nil, let opened = try Vault.open(location, create: create, exactScope: exactScope) {
-            (vault, writable) = opened
+    /// Runs `body` holding the handle's lock, with the vault opened if it can be now; with
+    /// `creating` (a write that passed validation, on a writer's handle) the scope's files are
+    /// created when missing. On a writer's handle, an environment or scope not created yet
+    /// is a vault of nil (nothing to read) until such a write; `opening` (the check
+    /// `mgv_open` makes) also lets a key file that the first write would create be absent.
+    func withVault<R>(creating: Bool = false, opening: Bool = false, _ body: (Vault?, Bool) throws(VaultError) -> R)
+        throws(VaultError) -> R
+    {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        if vault == nil || (creating && create && !writable) {
+            do {
+                if let opened = try Vault.open(location, create: creating && create, exactScope: exactScope) { (vault, writable) = opened }
+            } catch {
+                switch error {
+                case .noEnvironment where create && !creating, .noScope where create && !creating: break
+                case .missingKey where create && opening: break
+                default: throw error
+                }
+            }
         }
         return try body(vault, writable)
+    }
+}
+
+/// Keeps a `fork` from leaving a handle's mutex held in the child (where the thread holding
+/// it does not exist, and the next call would wait forever): before the fork every handle's
+/// mutex is taken, so no call is half-way through a vault, and both parent and child release
+/// them after. The vault's file lock needs nothing here: the library opens its own lock file
+/// again in a process that did not open it (see `LockFile`).
+enum ForkGuard {
+    /// Guards `mutexes`; taken first, before any handle's mutex.
+    nonisolated(unsafe) private static let registry: UnsafeMutablePointer<pthread_mutex_t> = {
+        let registry = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(registry, nil)
+        pthread_atfork(
+            { ForkGuard.beforeFork() }, { ForkGuard.afterFork() }, { ForkGuard.afterFork() })
+        return registry
+    }()
+    nonisolated(unsafe) private static var mutexes: [UnsafeMutablePointer<pthread_mutex_t>] = []
+
+    static func register(_ mutex: UnsafeMutablePointer<pthread_mutex_t>) {
+        pthread_mutex_lock(registry)
+        mutexes.append(mutex)
+        pthread_mutex_unlock(registry)
+    }
+
+    static func unregister(_ mutex: UnsafeMutablePointer<pthread_mutex_t>) {
+        pthread_mutex_lock(registry)
+        mutexes.removeAll { $0 == mutex }
+        pthread_mutex_unlock(registry)
+    }
+
+    private static func beforeFork() {
+        pthread_mutex_lock(registry)
+        for mutex in mutexes { pthread_mutex_lock(mutex) }
+    }
+
+    private static func afterFork() {
+        for mutex in mutexes { pthread_mutex_unlock(mutex) }
+        pthread_mutex_unlock(registry)
     }
 }
 
@@ -117,7 +182,7 @@ public func mgv_open(
         let scope = try Scope(project: project, pipeline: pipeline)
         let location = EnvironmentLocation(dataDirectory: data, vaultFile: log, scope: scope, keyFile: key)
         let handle = VaultHandle(location: location, create: flags & 1 != 0, exactScope: flags & 2 != 0)
-        try handle.withVault { _, _ throws(VaultError) in }  // open now: report a bad location at once
+        try handle.withVault(opening: true) { _, _ throws(VaultError) in }  // open now (creating nothing): report a bad location at once
         out.pointee = Unmanaged.passRetained(handle).toOpaque()
         return 0
     } catch {
@@ -171,10 +236,47 @@ public func mgv_set(
     }
     guard let text = String(validatingCString: name) else { return fail("a secret name must be UTF-8", code: 2) }
     do {
-        return try handle.withVault { vault, writable throws(VaultError) -> Int32 in
+        let bytes = UnsafeRawBufferPointer(start: value, count: length)
+        try Vault.validateSecret(named: text, value: bytes)  // before anything is created
+        return try handle.withVault(creating: true) { vault, writable throws(VaultError) -> Int32 in
             guard let vault, writable else { throw .noScope(handle.location.scope, uuidFile: handle.location.uuidFile) }
-            try vault.setSecret(named: text, value: UnsafeRawBufferPointer(start: value, count: length))
+            try vault.setSecret(named: text, value: bytes)
             return 0
+        }
+    } catch {
+        return fail(error)
+    }
+}
+
+@_cdecl("mgv_import")
+public func mgv_import(
+    _ vault: UnsafeMutableRawPointer?, _ count: Int, _ names: UnsafePointer<UnsafePointer<CChar>?>?,
+    _ values: UnsafePointer<UnsafePointer<UInt8>?>?, _ lengths: UnsafePointer<Int>?
+) -> Int32 {
+    clearError()
+    guard let handle = handle(vault), count >= 0, count == 0 || (names != nil && values != nil && lengths != nil) else {
+        return fail("mgv_import: a required argument is NULL", code: 2)
+    }
+    var secrets: [(name: String, value: String)] = []
+    secrets.reserveCapacity(count)
+    for position in 0..<count {
+        let length = lengths![position]
+        guard let name = names![position], values![position] != nil || length == 0, length >= 0 else {
+            return fail("mgv_import: entry \(position + 1) has a NULL name or value", code: 2)
+        }
+        guard let text = String(validatingCString: name) else { return fail("entry \(position + 1): a secret name must be UTF-8", code: 2) }
+        let bytes = UnsafeBufferPointer(start: values![position], count: length)
+        guard let value = String(validating: bytes, as: UTF8.self) else {
+            return fail("entry \(position + 1): a secret value must be UTF-8", code: 2)
+        }
+        secrets.append((text, value))
+    }
+    do {
+        try Vault.checkImport(secrets)  // before anything is created
+        guard !secrets.isEmpty else { return 0 }
+        return try handle.withVault(creating: true) { vault, writable throws(VaultError) -> Int32 in
+            guard let vault, writable else { throw .noScope(handle.location.scope, uuidFile: handle.location.uuidFile) }
+            return Int32(clamping: try vault.importSecrets(secrets))
         }
     } catch {
         return fail(error)

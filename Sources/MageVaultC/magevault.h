@@ -9,11 +9,19 @@
  *    the exit status of the `mage-vault` tool: 1 not found, 2 bad input, 3 wrong key,
  *    4 damaged vault, 5 permission, 6 other I/O. Both are per thread and stay valid until
  *    the thread's next call into the library: copy them at once.
- *  - Names are NUL-terminated UTF-8. Values cross as bytes with a length.
+ *  - Names are NUL-terminated UTF-8, so a name cannot hold a NUL: a binding whose strings
+ *    may (Python's) must refuse those before calling. Values cross as bytes with a length.
  *  - What the library hands out (a value, a list of names) is released with mgv_free,
- *    which wipes it first. A handle is released with mgv_close.
+ *    which wipes it first. A handle is released with mgv_close, once no other thread is
+ *    inside a call on it (as sqlite3_close: the caller keeps count of its users).
  *  - A handle may be used from several threads; calls on one handle are serialised.
  *    It keeps its index warm between calls and sees what other processes wrote on each.
+ *  - A process may fork after using the library: a fork waits for calls in flight to
+ *    finish (pthread_atfork), so no handle's lock is held in the child, and the child
+ *    takes the vault's file lock through a descriptor of its own, so parent and children
+ *    writing at once exclude each other and lose nothing.
+ *  - A refused write changes nothing: MGV_OPEN_CREATE makes a scope's uuid and key files on
+ *    its first mgv_set that passes validation, not at mgv_open.
  */
 #ifndef MAGEVAULT_H
 #define MAGEVAULT_H
@@ -29,7 +37,7 @@ extern "C" {
 #define MGV_ABI_VERSION 1
 
 /* mgv_open flags. */
-#define MGV_OPEN_CREATE 1u      /* create the scope's uuid and key files when missing (writers) */
+#define MGV_OPEN_CREATE 1u      /* create the scope's uuid and key files when missing, on the first valid write */
 #define MGV_OPEN_EXACT_SCOPE 2u /* read the scope itself only, as Mage does (no fallback to parents) */
 
 /* An open vault. */
@@ -65,6 +73,15 @@ int mgv_get(mgv_vault vault, const char *name, uint8_t **value, size_t *length);
 
 /* Sets `name` to the `length` bytes at `value` (UTF-8); returns after they are on disk. */
 int mgv_set(mgv_vault vault, const char *name, const uint8_t *value, size_t length);
+
+/*
+ * Sets `count` secrets in one all-or-nothing commit: names[i] to the lengths[i] bytes at
+ * values[i] (UTF-8). Every entry is checked before anything is created or written; a
+ * refused entry (its position is in the error) or a crash leaves the vault as it was.
+ * Returns how many were set (0 or more), or -1.
+ */
+int mgv_import(mgv_vault vault, size_t count, const char *const *names, const uint8_t *const *values,
+               const size_t *lengths);
 
 /* Deletes `name`: 1 when deleted, 0 when there was no such secret, -1 on failure. */
 int mgv_delete(mgv_vault vault, const char *name);

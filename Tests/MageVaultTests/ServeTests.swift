@@ -373,6 +373,23 @@ struct ServeTests: ToolSuite {
         #expect(!FileManager.default.fileExists(atPath: data + "/secrets/projects/new"))
     }
 
+    @Test("A data dir whose log was deleted (uuid and key left) lists no secrets and keeps serving; the next POST creates the log")
+    func scopeWithoutLog() throws {
+        #expect(try tool("set", "warehouse", "--project", "etl", input: "made-up-w").status == 0)
+        try FileManager.default.removeItem(atPath: log)
+        let server = try start()
+        let client = server.client, token = server.token
+        for path in ["/api/secrets", "/api/secrets?project=etl", "/api/secrets?project=etl&pipeline=load"] {
+            let listed = try client.bearer(token, "GET", path)
+            #expect(listed.status == 200, "\(path)")
+            #expect((listed.json?["secrets"] as? [[String: Any]])?.isEmpty == true, "\(path)")
+        }
+        let created = try client.bearer(token, "POST", "/api/secrets?project=etl", json: #"{"secret": {"name": "warehouse", "value": "made-up-2"}}"#)
+        #expect(created.status == 201)
+        #expect(try client.bearer(token, "GET", "/api/secrets").status == 200)  // the server is still there
+        #expect(try run(["get", "warehouse", "--data-dir", data, "--project", "etl"]).text == "made-up-2")
+    }
+
     @Test("Writes from the page's API and from the command line at the same moment lose nothing")
     func concurrentWriters() async throws {
         let server = try start()

@@ -66,6 +66,27 @@ int main(int argc, char **argv) {
     EXPECT(mgv_set(vault, "x", (const uint8_t *)"y", 1) == -1 && mgv_last_error_code() == 1);
     mgv_close(vault);
 
+    /* mgv_import: all entries in one commit, or none; a refused entry creates nothing. */
+    char scope_folder[4096];
+    snprintf(scope_folder, sizeof scope_folder, "%s/secrets/projects/batch", data);
+    EXPECT(mgv_open(data, NULL, "batch", NULL, NULL, MGV_OPEN_CREATE | MGV_OPEN_EXACT_SCOPE, &vault) == 0);
+    const char *bad_names[] = {"first", "bad\tname"};
+    const uint8_t *values[] = {(const uint8_t *)"made-up-1", (const uint8_t *)"made-up-2"};
+    const size_t lengths[] = {9, 9};
+    EXPECT(mgv_import(vault, 2, bad_names, values, lengths) == -1 && mgv_last_error_code() == 2);
+    EXPECT(strstr(mgv_last_error(), "entry 2") != NULL && strstr(mgv_last_error(), "made-up") == NULL);
+    FILE *created = fopen(scope_folder, "r");
+    EXPECT(created == NULL);
+    if (created) fclose(created);
+    const char *good_names[] = {"first", "second"};
+    EXPECT(mgv_import(vault, 2, good_names, values, lengths) == 2);
+    EXPECT(mgv_get(vault, "second", &found, &length) == 1);
+    EXPECT(length == 9 && memcmp(found, "made-up-2", 9) == 0);
+    mgv_free(found, length);
+    EXPECT(mgv_import(vault, 0, NULL, NULL, NULL) == 0);
+    EXPECT(mgv_import(vault, 1, NULL, values, lengths) == -1 && mgv_last_error_code() == 2);
+    mgv_close(vault);
+
     /* A data directory with no environment: not found (1). */
     char missing[4096];
     snprintf(missing, sizeof missing, "%s/none", data);

@@ -43,10 +43,9 @@ final class VaultHandle: @unchecked Sendable {
 
     /// Runs `body` holding the handle's lock, with the vault opened if it can be now; with
     /// `creating` (a write that passed validation, on a writer's handle) the scope's files are
-    /// created when missing. On a writer's handle, an environment or scope not created yet
-    /// is a vault of nil (nothing to read) until such a write; `opening` (the check
-    /// `mgv_open` makes) also lets a key file that the first write would create be absent.
-    func withVault<R>(creating: Bool = false, opening: Bool = false, _ body: (Vault?, Bool) throws(VaultError) -> R)
+    /// created when missing. On a writer's handle, an environment, scope or key file not
+    /// created yet is a vault of nil (nothing to read) until such a write.
+    func withVault<R>(creating: Bool = false, _ body: (Vault?, Bool) throws(VaultError) -> R)
         throws(VaultError) -> R
     {
         pthread_mutex_lock(mutex)
@@ -57,7 +56,10 @@ final class VaultHandle: @unchecked Sendable {
             } catch {
                 switch error {
                 case .noEnvironment where create && !creating, .noScope where create && !creating: break
-                case .missingKey where create && opening: break
+                // A scope with Mage's uuid and no vault key yet (every Mage scope before
+                // migrate): nothing to read, unless the log holds records of that uuid, which
+                // a new key could not open (then that is the error).
+                case .missingKey where create && !creating: try Vault.requireWritableLog(location)
                 default: throw error
                 }
             }
@@ -182,7 +184,7 @@ public func mgv_open(
         let scope = try Scope(project: project, pipeline: pipeline)
         let location = EnvironmentLocation(dataDirectory: data, vaultFile: log, scope: scope, keyFile: key)
         let handle = VaultHandle(location: location, create: flags & 1 != 0, exactScope: flags & 2 != 0)
-        try handle.withVault(opening: true) { _, _ throws(VaultError) in }  // open now (creating nothing): report a bad location at once
+        try handle.withVault { _, _ throws(VaultError) in }  // open now (creating nothing): report a bad location at once
         out.pointee = Unmanaged.passRetained(handle).toOpaque()
         return 0
     } catch {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "magevault.h"
 
@@ -85,6 +86,27 @@ int main(int argc, char **argv) {
     mgv_free(found, length);
     EXPECT(mgv_import(vault, 0, NULL, NULL, NULL) == 0);
     EXPECT(mgv_import(vault, 1, NULL, values, lengths) == -1 && mgv_last_error_code() == 2);
+    mgv_close(vault);
+
+    /* A scope with Mage's uuid file and no vault key yet (Mage's state before migrate): a
+     * writer's handle opens, reads nothing, and its first write creates the key. */
+    char folder[4096], uuid_path[4200];
+    snprintf(folder, sizeof folder, "%s/secrets/projects/mage", data);
+    EXPECT(mkdir(folder, 0700) == 0);
+    snprintf(uuid_path, sizeof uuid_path, "%s/uuid", folder);
+    FILE *uuid = fopen(uuid_path, "w");
+    EXPECT(uuid != NULL);
+    if (uuid) {
+        fputs("0123456789abcdef0123456789abcdef", uuid);
+        fclose(uuid);
+    }
+    EXPECT(mgv_open(data, NULL, "mage", NULL, NULL, MGV_OPEN_CREATE | MGV_OPEN_EXACT_SCOPE, &vault) == 0);
+    EXPECT(mgv_get(vault, "first", &found, &length) == 0 && found == NULL);
+    EXPECT(mgv_list(vault, &names, &length) == 0);
+    mgv_free(names, length);
+    EXPECT(mgv_import(vault, 2, good_names, values, lengths) == 2);
+    EXPECT(mgv_get(vault, "first", &found, &length) == 1);
+    mgv_free(found, length);
     mgv_close(vault);
 
     /* A data directory with no environment: not found (1). */

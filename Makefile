@@ -1,5 +1,5 @@
 # MageVault — `make demo` runs the scenario, `make test` runs every test.
-# Both install what they need (libsodium-dev, libsqlite3-dev, pkg-config; strace for the tests) with apt-get when it is missing.
+# Both install what they need (libsodium-dev, pkg-config; strace for the tests) with apt-get when it is missing.
 
 SWIFT  ?= swift
 PREFIX ?= /usr/local
@@ -9,13 +9,12 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
 
-# System libraries through pkg-config: libsodium (the vault's cryptography) and SQLite (only
-# mage-vault-migrate links it, to read Mage's database).
+# System libraries through pkg-config: libsodium (the vault's cryptography), nothing else.
 deps:
-	@if ! pkg-config --exists libsodium 2>/dev/null || ! pkg-config --exists sqlite3 2>/dev/null; then \
-		echo "Installing libsodium-dev, libsqlite3-dev and pkg-config with apt-get..."; \
+	@if ! pkg-config --exists libsodium 2>/dev/null; then \
+		echo "Installing libsodium-dev and pkg-config with apt-get..."; \
 		$(SUDO) apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsodium-dev libsqlite3-dev pkg-config; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsodium-dev pkg-config; \
 	fi
 
 # strace: a test watches `set` write, then fdatasync, then exit (see UntrustedInputTests).
@@ -72,6 +71,7 @@ wheel: lib
 	@bin="$$($(SWIFT) build -c release --show-bin-path)"; stage=.build/wheel-stage; mkdir -p $$stage; \
 		strip --strip-unneeded -o $$stage/libmagevault.so "$$bin/libmagevault.so"; \
 		strip -o $$stage/mage-vault "$$bin/mage-vault"; \
+		rm -f dist/mage_vault-*.whl; \
 		python3 Sources/python/build_wheel.py --library $$stage/libmagevault.so --binary $$stage/mage-vault --output dist
 
 # Mage itself (mage-ai 0.9.80 from PyPI), for the benchmark's Python rows, the fixtures and the
@@ -80,9 +80,10 @@ wheel: lib
 # in without it, with what its secrets, database and config-loading code imports.
 MAGE_VENV ?= $(HOME)/.cache/magevault/mage-venv
 MAGE_DEPS := 'sqlalchemy>2,<2.1' cryptography==42.0.4 alembic pyyaml Jinja2 python-dateutil==2.8.2 pytz simplejson \
-	inflection==0.5.1 ruamel.yaml==0.17.17 aiofiles==22.1.0 numpy 'pandas<3' polars==1.30.0 scipy
+	inflection==0.5.1 ruamel.yaml==0.17.17 aiofiles==22.1.0 numpy 'pandas<3' polars==1.30.0 scipy \
+	psycopg2-binary==2.9.5 mysql-connector-python==9.0.0
 mage-venv:
-	@if ! "$(MAGE_VENV)/bin/python" -c 'import mage_ai.data_preparation.shared.secrets' 2>/dev/null; then \
+	@if ! "$(MAGE_VENV)/bin/python" -c 'import mage_ai.data_preparation.shared.secrets, psycopg2, mysql.connector' 2>/dev/null; then \
 		echo "Installing mage-ai==0.9.80 into $(MAGE_VENV) (once)..."; \
 		python3 -m venv "$(MAGE_VENV)" && \
 		"$(MAGE_VENV)/bin/pip" install --quiet --disable-pip-version-check --no-deps mage-ai==0.9.80 && \
@@ -95,6 +96,12 @@ mage-venv:
 # and its start-up hook as the wheel installs them): the Mage virtualenv itself is never changed.
 MAGE_TEST_VENV := $(CURDIR)/.build/mage-test-venv
 mage-test: deps mage-venv
+	@# Real database servers for migrate's tests, each started by the test in a temporary folder.
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v mariadb-install-db >/dev/null 2>&1; then \
+		echo "Installing postgresql and mariadb-server with apt-get..."; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql mariadb-server; \
+	fi
 	$(SWIFT) build --product magevault
 	$(SWIFT) build --product mage-vault
 	@rm -rf "$(MAGE_TEST_VENV)" && "$(MAGE_VENV)/bin/python" -m venv --without-pip "$(MAGE_TEST_VENV)"
@@ -105,13 +112,18 @@ mage-test: deps mage-venv
 		cp Sources/python/mage_vault_mage.pth "$$site/"
 	bin="$$($(SWIFT) build --show-bin-path)"; \
 		MAGE_PYTHON="$(MAGE_TEST_VENV)/bin/python" MAGE_VAULT_LIB="$$bin/libmagevault.so" MAGE_VAULT_BIN="$$bin/mage-vault" \
+		MAGE_VAULT_PYTHON="$(MAGE_TEST_VENV)/bin/python" \
 		timeout 900 python3 -m unittest discover -s Tests/mage -v
 
 # A fresh virtualenv with only the wheel: the command and the package work, with the
 # toolchain's libraries out of reach.
 wheel-test: wheel
 	@rm -rf .build/wheel-venv && python3 -m venv .build/wheel-venv
-	.build/wheel-venv/bin/pip install --quiet --disable-pip-version-check dist/mage_vault-*.whl
+	.build/wheel-venv/bin/pip install --quiet --disable-pip-version-check dist/mage_vault-*.whl auditwheel
+	@# The tag claims no newer glibc than the library needs, and no older: auditwheel agrees.
+	@wheel="$$(ls dist/mage_vault-*.whl)"; tag="$${wheel##*-}"; tag="$${tag%.whl}"; \
+		.build/wheel-venv/bin/auditwheel show "$$wheel" | tr -s '\n ' '  ' | grep -q "platform tag to \"$$tag\"" \
+		|| { .build/wheel-venv/bin/auditwheel show "$$wheel"; echo "wheel-test: the tag $$tag is not the one auditwheel computes"; exit 1; }
 	@data="$$(mktemp -d)"; set -e; \
 		printf 'made-up-wheel' | env -i HOME="$$data" PATH=/usr/bin:/bin .build/wheel-venv/bin/mage-vault set from_cli --data-dir "$$data/d"; \
 		test "$$(env -i HOME="$$data" PATH=/usr/bin:/bin .build/wheel-venv/bin/mage-vault get from_cli --data-dir "$$data/d")" = made-up-wheel; \
@@ -181,17 +193,16 @@ bench-python: lib mage-venv
 # A release binary with everything linked in statically (see RELEASE) starts in about two milliseconds.
 # `mage-vault serve` runs mage-vault-serve, installed beside it (the web server's HTTP stack
 # is kept out of mage-vault, which every pipeline step starts); `mage-vault migrate` runs
-# mage-vault-migrate the same way (SQLite and AES stay out of mage-vault too).
+# mage_vault.migrate in Mage's own Python (the wheel installed there).
 install: static-libs
 	$(RELEASE) --product mage-vault
 	$(RELEASE) --product mage-vault-serve
-	$(RELEASE) --product mage-vault-migrate
 	@! readelf -d "$$($(SWIFT) build -c release --show-bin-path)/mage-vault" | grep -q NEEDED
 	install -d "$(DESTDIR)$(PREFIX)/bin"
 	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/mage-vault" "$(DESTDIR)$(PREFIX)/bin/mage-vault"
 	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/mage-vault-serve" "$(DESTDIR)$(PREFIX)/bin/mage-vault-serve"
-	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/mage-vault-migrate" "$(DESTDIR)$(PREFIX)/bin/mage-vault-migrate"
-	@echo "installed $(DESTDIR)$(PREFIX)/bin/mage-vault, mage-vault-serve and mage-vault-migrate"
+	@rm -f "$(DESTDIR)$(PREFIX)/bin/mage-vault-migrate"  # an earlier release's; migrate is Python now
+	@echo "installed $(DESTDIR)$(PREFIX)/bin/mage-vault and mage-vault-serve"
 
 # Sources/mage-vault/link-order.txt from this source: each everyday command runs once under
 # valgrind (installed when missing) and the functions it enters are listed. Run it after

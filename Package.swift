@@ -4,8 +4,7 @@ import PackageDescription
 // What `mage-vault` links is compiled without the implicit imports of `_StringProcessing`
 // (regular expressions) and `_Concurrency`, neither of which it uses: linked in anyway, their
 // metadata and conformance records cost every start (2.3 MB of binary, 3,100 of its 22,100
-// relocations, 14 page faults: a tenth of `--version`). The server and the migration
-// (async code) keep them.
+// relocations, 14 page faults: a tenth of `--version`). The server (async code) keeps them.
 let linksLean: [SwiftSetting] = [
     .unsafeFlags([
         "-Xfrontend", "-disable-implicit-string-processing-module-import",
@@ -22,7 +21,6 @@ let package = Package(
         .executable(name: "mage-vault-serve", targets: ["mage-vault-serve"]),
         // The C interface (magevault.h) as a shared library, for Python and every other language.
         .library(name: "magevault", type: .dynamic, targets: ["MageVaultC"]),
-        .executable(name: "mage-vault-migrate", targets: ["mage-vault-migrate"]),
     ],
     dependencies: [
         // `serve`. FlyingFox builds in ≈10 s to Hummingbird's ≈75 s, but it imports
@@ -32,10 +30,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
-        // `migrate`: Mage's Fernet tokens are AES-128-CBC + HMAC-SHA256, which libsodium lacks.
-        // swift-crypto's CryptoExtras (BoringSSL underneath) has both, is already in the graph
-        // through swift-nio-extras, and builds with no system library.
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         // libsodium, linked from the system (Debian: libsodium-dev) through pkg-config.
@@ -43,13 +37,6 @@ let package = Package(
             name: "CSodium",
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
-        ),
-        // SQLite, linked from the system (Debian: libsqlite3-dev) through pkg-config: only
-        // `mage-vault-migrate` reads Mage's database, so nothing else links it.
-        .systemLibrary(
-            name: "CSQLite",
-            pkgConfig: "sqlite3",
-            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
         ),
         // CRC-32C with the CPU's instruction (SSE4.2, ARMv8 CRC) for the per-line checksum.
         .target(name: "CCRC32C"),
@@ -66,16 +53,6 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
-            ]
-        ),
-        // `migrate`: reads Mage's SQLite database and Fernet key files, writes the vault through
-        // the library. Its own target, so neither SQLite nor AES reaches `mage-vault`'s start.
-        .target(
-            name: "MageVaultMigration",
-            dependencies: [
-                "MageVault", "CSQLite",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
         ),
         // What the programs share: the command-line parser, help and completion (no reflection,
@@ -104,16 +81,9 @@ let package = Package(
         ),
         // The C interface: `@_cdecl` functions over the library; the header is magevault.h.
         .target(name: "MageVaultC", dependencies: ["MageVault"], exclude: ["magevault.h"]),
-        // `mage-vault migrate` runs this program, as `serve` runs mage-vault-serve.
-        .executableTarget(
-            name: "mage-vault-migrate",
-            dependencies: [
-                "MageVault", "MageVaultCommandLine", "MageVaultMigration",
-            ]
-        ),
         // `make bench`: the benchmark, and the trivial binary whose start is a cold get's floor.
         .executableTarget(name: "mage-vault-bench", dependencies: ["MageVault", "CSodium"]),
         .executableTarget(name: "mage-vault-floor", dependencies: ["MageVault"], swiftSettings: linksLean),
-        .testTarget(name: "MageVaultTests", dependencies: ["MageVault", "MageVaultServer", "MageVaultMigration", "MageVaultCommandLine", "mage-vault"]),
+        .testTarget(name: "MageVaultTests", dependencies: ["MageVault", "MageVaultServer", "MageVaultCommandLine", "mage-vault"]),
     ]
 )

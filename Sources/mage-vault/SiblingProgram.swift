@@ -1,9 +1,9 @@
 import MageVault
 import MageVaultCommandLine
 
-/// A program installed beside `mage-vault` that a subcommand hands itself over to (`serve`
-/// runs `mage-vault-serve`, `migrate` runs `mage-vault-migrate`): what would slow every start
-/// of `mage-vault` (an HTTP stack, SQLite and AES) lives in a program of its own.
+/// A program a subcommand hands itself over to: `serve` runs `mage-vault-serve`, installed
+/// beside `mage-vault` (an HTTP stack would slow every start), and `migrate` runs
+/// `mage_vault.migrate` in Mage's Python (see `Migrate`).
 enum SiblingProgram {
     /// The subcommands that hand every argument after their word to their program. (Arrays,
     /// not sets: this runs at every start, and a `Set<String>` is a type the runtime would

@@ -12,6 +12,8 @@ import base64
 import hashlib
 import os
 import platform
+import re
+import subprocess
 import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -26,13 +28,17 @@ def version() -> str:
     raise SystemExit("no version in pyproject.toml")
 
 
-def platform_tag() -> str:
-    libc, libc_version = platform.libc_ver()
+def platform_tag(library: str) -> str:
+    """`manylinux_X_Y_<machine>` for the newest glibc symbol version the library needs (the
+    command is static and needs none): the glibc the wheel truly requires, as auditwheel
+    computes it, not the build machine's own (Debian 12's 2.36 would shut out Ubuntu 22.04)."""
     machine = platform.machine()
-    if libc == "glibc" and libc_version:
-        major, minor = libc_version.split(".")[:2]
-        return f"manylinux_{major}_{minor}_{machine}"
-    return f"linux_{machine}"
+    if platform.libc_ver()[0] != "glibc":
+        return f"linux_{machine}"
+    listing = subprocess.run(["readelf", "-V", "--wide", library], check=True, capture_output=True, text=True).stdout
+    needed = {tuple(int(part) for part in found.split(".")) for found in re.findall(r"GLIBC_(\d+\.\d+)\b", listing)}
+    major, minor = max(needed, default=(2, 17))
+    return f"manylinux_{major}_{minor}_{machine}"
 
 
 def record_line(path: str, data: bytes) -> str:
@@ -47,7 +53,7 @@ def main() -> None:
     parser.add_argument("--output", required=True)
     arguments = parser.parse_args()
     ver = version()
-    tag = f"py3-none-{platform_tag()}"
+    tag = f"py3-none-{platform_tag(arguments.library)}"
     os.makedirs(arguments.output, exist_ok=True)
     wheel_path = os.path.join(arguments.output, f"{DIST}-{ver}-{tag}.whl")
     dist_info = f"{DIST}-{ver}.dist-info"

@@ -87,28 +87,6 @@ struct MageTemplateDialectTests {
         #expect(try render(text, missing: .empty).output == "a:  b:  c:  d:  e: made-up env")
         #expect(throws: TemplateError.missingSecret(name: "nope", line: 1)) { try render(text) }
     }
-
-    @Test("On the migrated fixture, render gives exactly what Mage rendered for the same template")
-    func rendersAsMageDid() throws {
-        let expected = try MageExpectations.load()
-        let copy = try MageCopy()
-        _ = try copy.migrate(copy.dev)
-        let template = mageFixtures + "/template.yaml"
-        let environment = ["MAGE_FIXTURE_SET": "made-up env value"]
-        let rendered = try run(["render", template, "--missing", "none", "--data-dir", copy.dev], environment: environment)
-        #expect(rendered.status == 0, "\(rendered.error)")
-        // Jinja drops the file's last newline (keep_trailing_newline is off in Mage); render
-        // keeps every byte that is not an expression, that newline included.
-        #expect(rendered.text == expected.template_rendered_by_mage + "\n")
-        #expect(rendered.error.contains("rendered as None"))
-        // Today's strict default still refuses a missing secret, naming it, and writes nothing.
-        let output = copy.directory.file("out.yaml")
-        let strict = try run(["render", template, "-o", output, "--data-dir", copy.dev], environment: environment)
-        #expect(strict.status == 1)
-        #expect(strict.error.contains("secret3"))
-        #expect(!FileManager.default.fileExists(atPath: output))
-        #expect(try run(["render", template, "--allow-missing", "--missing", "none", "--data-dir", copy.dev]).status == 2)
-    }
 }
 
 @Suite("Mage's dialect: the API's scope fields, paging and record ids")

@@ -119,6 +119,24 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.mgv_list.restype = c_int
     lib.mgv_free.argtypes, lib.mgv_free.restype = [bytes_p, c_size_t], None
     lib.mgv_close.argtypes, lib.mgv_close.restype = [ctypes.c_void_p], None
+    # mgv_import (one all-or-nothing commit of many secrets, for migrate) is newer than ABI
+    # 1's first builds: declared when the library has it; `has_import` says whether it does.
+    try:
+        mgv_import = lib.mgv_import
+    except AttributeError:
+        return
+    mgv_import.argtypes = [ctypes.c_void_p, c_size_t, ctypes.POINTER(c_char_p), ctypes.POINTER(bytes_p),
+                           ctypes.POINTER(c_size_t)]
+    mgv_import.restype = c_int
+
+
+def has_import(lib: ctypes.CDLL) -> bool:
+    """Whether the loaded library has `mgv_import` (declared by `load`)."""
+    try:
+        lib.mgv_import
+    except AttributeError:
+        return False
+    return True
 
 
 def check(result: int) -> int:

@@ -90,8 +90,8 @@ mage-venv:
 		"$(MAGE_VENV)/bin/pip" install --quiet --disable-pip-version-check $(MAGE_DEPS); \
 	fi
 
-# Real Mage with the vault as its secrets backend (MAGE_SECRETS_BACKEND=mage-vault), and without
-# it. The debug library and Sources/python go into a virtualenv derived from the Mage one (made
+# Real Mage with the vault as its secrets backend (a data dir holding a vault, or
+# MAGE_SECRETS_BACKEND=mage-vault), and on its own database; and migrate. The debug library and Sources/python go into a virtualenv derived from the Mage one (made
 # afresh each run in .build/, it sees Mage's site-packages through a .pth and holds mage_vault
 # and its start-up hook as the wheel installs them): the Mage virtualenv itself is never changed.
 MAGE_TEST_VENV := $(CURDIR)/.build/mage-test-venv
@@ -109,6 +109,7 @@ mage-test: deps mage-venv
 		mage_site="$$("$(MAGE_VENV)/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"; \
 		echo "import site; site.addsitedir('$$mage_site')" > "$$site/00-mage-venv.pth"; \
 		ln -s "$(CURDIR)/Sources/python/mage_vault" "$$site/mage_vault"; \
+		ln -s "$(CURDIR)/Sources/python/_mage_vault_hook.py" "$$site/_mage_vault_hook.py"; \
 		cp Sources/python/mage_vault_mage.pth "$$site/"
 	bin="$$($(SWIFT) build --show-bin-path)"; \
 		MAGE_PYTHON="$(MAGE_TEST_VENV)/bin/python" MAGE_VAULT_LIB="$$bin/libmagevault.so" MAGE_VAULT_BIN="$$bin/mage-vault" \
@@ -128,8 +129,8 @@ wheel-test: wheel
 		printf 'made-up-wheel' | env -i HOME="$$data" PATH=/usr/bin:/bin .build/wheel-venv/bin/mage-vault set from_cli --data-dir "$$data/d"; \
 		test "$$(env -i HOME="$$data" PATH=/usr/bin:/bin .build/wheel-venv/bin/mage-vault get from_cli --data-dir "$$data/d")" = made-up-wheel; \
 		test "$$(env -i HOME="$$data" MAGE_DATA_DIR="$$data/d" .build/wheel-venv/bin/python -c 'import mage_vault; print(mage_vault.get_secret_value("from_cli"))')" = made-up-wheel; \
-		test "$$(env -i HOME="$$data" MAGE_SECRETS_BACKEND=mage-vault .build/wheel-venv/bin/python -c 'import sys; print("mage_vault.mage" in sys.modules)' 2>&1)" = True; \
-		test "$$(env -i HOME="$$data" .build/wheel-venv/bin/python -c 'import sys; print("mage_vault" in sys.modules)' 2>&1)" = False; \
+		test "$$(env -i HOME="$$data" MAGE_SECRETS_BACKEND=mage-vault .build/wheel-venv/bin/python -c 'import sys; print(type(sys.meta_path[0]).__name__, "mage_vault" in sys.modules)' 2>&1)" = "MageVaultFinder False"; \
+		test "$$(env -i HOME="$$data" .build/wheel-venv/bin/python -c 'import sys; print(type(sys.meta_path[0]).__name__, "mage_vault" in sys.modules)' 2>&1)" = "MageVaultFinder False"; \
 		rm -rf "$$data"; echo "wheel: the command, the package and the Mage start-up hook work from a fresh virtualenv"
 
 # DESIGN.md's scenario: development and production share one log; both tables read back

@@ -1,6 +1,7 @@
 """Builds the mage_vault wheel without a build backend (PEP 427): the package, the shared
-library beside it, the Mage start-up hook `mage_vault_mage.pth` (at the root, so it lands in
-site-packages), and the static `mage-vault` binary in `<name>.data/scripts/`, which pip
+library beside it, the Mage start-up hook (`mage_vault_mage.pth` and the `_mage_vault_hook`
+module its line imports, at the root, so they land in site-packages), and the static
+`mage-vault` binary in `<name>.data/scripts/`, which pip
 installs as the `mage-vault` command. The tag is `py3-none-<platform>`: the library is
 loaded with ctypes, so it fits every CPython 3 of the platform.
 
@@ -19,6 +20,7 @@ import zipfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 NAME, DIST = "mage_vault", "mage_vault"
 PTH = "mage_vault_mage.pth"
+HOOK = "_mage_vault_hook.py"
 
 
 def version() -> str:
@@ -63,9 +65,11 @@ def main() -> None:
     for file in sorted(os.listdir(package)):
         if file.endswith(".py"):
             entries.append((f"{NAME}/{file}", open(os.path.join(package, file), "rb").read(), 0o644))
-    # The start-up hook for Mage (mage_vault/mage.py): installed into site-packages itself,
-    # where Python's site module runs its guarded import line at every start.
+    # The start-up hook for Mage: installed into site-packages itself, where Python's site
+    # module runs its import line at every start. The line imports a top-level module, not
+    # the package: importing the package would load ctypes in every Python process.
     entries.append((PTH, open(os.path.join(HERE, PTH), "rb").read(), 0o644))
+    entries.append((HOOK, open(os.path.join(HERE, HOOK), "rb").read(), 0o644))
     entries.append((f"{NAME}/libmagevault.so", open(arguments.library, "rb").read(), 0o755))
     entries.append((f"{data_dir}/scripts/mage-vault", open(arguments.binary, "rb").read(), 0o755))
     readme = open(os.path.join(HERE, "README.md"), encoding="utf-8").read()

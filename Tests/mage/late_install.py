@@ -1,5 +1,6 @@
 """Mage already loaded, then `mage_vault.mage.install()`: the names other modules copied
-before the patch are rebound too. Run by test_mage_backend.py without the switch; writes
+before the patch are rebound too. Run by test_mage_backend.py with MAGE_SECRETS_BACKEND=mage
+(so the start-up hook leaves Mage alone, though the data dir has a vault); writes
 a JSON report (argv[1]) of who answers and whether the value read is the vault's (argv[2]:
 the JSON input of mage_session.py). Never prints a value.
 """
@@ -19,7 +20,7 @@ Base.metadata.create_all(db_connection.session.get_bind(), tables=[Secret.__tabl
 import mage_ai.api.resources.SecretResource as resource_module  # noqa: E402
 from mage_ai.data_preparation.shared.secrets import get_secret_value as bound_early  # noqa: E402
 
-report = {"before": bound_early.__module__, "hook_loaded_before_install": "mage_vault.mage" in sys.modules}
+report = {"before": bound_early.__module__, "mage_vault_before_install": "mage_vault" in sys.modules}
 
 import mage_vault.mage  # noqa: E402
 
@@ -32,6 +33,6 @@ report["after"] = {
     "SecretResource.member": resource_module.SecretResource.member.__func__.__module__,
 }
 report["reads_the_vault"] = this_module.bound_early(given["seeded_name"]) == given["seeded_value"]
-report["watchers"] = sum(type(finder).__name__ == "_MageWatcher" for finder in sys.meta_path)
+report["finders"] = sum(type(finder).__name__ == "MageVaultFinder" for finder in sys.meta_path)
 with open(report_path, "w", encoding="utf-8") as out:
     json.dump(report, out)

@@ -4,7 +4,8 @@ what Mage saw to a JSON report (argv[1]) for the test to check. It never prints 
 
 Its input (argv[2], JSON) holds the made-up names and values. The environment (data dir,
 repo, SQLite database, and MAGE_SECRETS_BACKEND or not) is the test's; this script never
-turns the backend on itself: the `.pth` hook does, at interpreter start, or does not.
+chooses the backend itself: the `.pth` hook's finder does, when Mage's secrets module is
+imported (the variable, else the data dir).
 
     python mage_session.py REPORT.json INPUT.json
 """
@@ -16,7 +17,11 @@ import sys
 report_path, input_path = sys.argv[1], sys.argv[2]
 given = json.load(open(input_path, encoding="utf-8"))
 repo = os.environ["MAGE_REPO_PATH"]
-report = {"hook_loaded_before_mage": "mage_vault.mage" in sys.modules}
+report = {
+    # The start-up hook's finder is in place, and nothing of the vault is loaded before Mage is.
+    "finder_at_start": any(type(finder).__name__ == "MageVaultFinder" for finder in sys.meta_path),
+    "mage_vault_at_start": "mage_vault" in sys.modules,
+}
 
 # Mage's database, as `mage start` makes it (the Secret table is all these calls touch).
 from mage_ai.orchestration.db import db_connection  # noqa: E402

@@ -33,10 +33,9 @@ so a lock another thread held at the fork does not hang it, and keeps the warm v
 
 from __future__ import annotations
 
+import _thread  # threading's Lock is this one; `import threading` costs ~5 ms of start-up
 import ctypes
 import os
-import threading
-from typing import Dict, List, Optional, Tuple, Union
 
 from ._native import VaultError, c_string, check, load, value_bytes
 
@@ -61,11 +60,11 @@ class _Open:
 
 
 # One open vault per (data dir, scope, writable), kept until `close()`.
-_handles: Dict[Tuple[Optional[str], Optional[str], Optional[str], bool], _Open] = {}
-_handles_lock = threading.Lock()
+_handles: dict[tuple[str | None, str | None, str | None, bool], _Open] = {}
+_handles_lock = _thread.allocate_lock()
 
 
-def _scope(entity, project_uuid: Optional[str], pipeline_uuid: Optional[str]) -> Tuple[Optional[str], Optional[str]]:
+def _scope(entity, project_uuid: str | None, pipeline_uuid: str | None) -> tuple[str | None, str | None]:
     """(project, pipeline) of Mage's entity arguments; refuses what Mage would not read."""
     kind = getattr(entity, "value", entity)
     kind = "global" if kind is None else str(kind).lower()
@@ -82,11 +81,11 @@ def _scope(entity, project_uuid: Optional[str], pipeline_uuid: Optional[str]) ->
     return project_uuid, pipeline_uuid
 
 
-def _encode(text: Optional[str], argument: str) -> Optional[bytes]:
+def _encode(text: str | None, argument: str) -> bytes | None:
     return None if text is None else c_string(text, argument)
 
 
-def _use(project: Optional[str], pipeline: Optional[str], write: bool, data_dir: Optional[str] = None) -> _Open:
+def _use(project: str | None, pipeline: str | None, write: bool, data_dir: str | None = None) -> _Open:
     """The open vault of a scope, counted as used until `_done` (call it in a `finally`);
     `data_dir` None means `$MAGE_DATA_DIR`, else the library's default."""
     data_dir = data_dir or os.environ.get("MAGE_DATA_DIR") or None
@@ -117,12 +116,12 @@ def _done(entry: _Open) -> None:
 
 def get_secret_value(
     name: str,
-    entity: Union[str, object, None] = None,
-    pipeline_uuid: Optional[str] = None,
-    project_uuid: Optional[str] = None,
-    repo_name: Optional[str] = None,
+    entity: str | object | None = None,
+    pipeline_uuid: str | None = None,
+    project_uuid: str | None = None,
+    repo_name: str | None = None,
     **kwargs,
-) -> Optional[str]:
+) -> str | None:
     """The value of the secret `name` in the scope named by `entity` (Mage's
     `get_secret_value`), or None when that scope has no such secret. `repo_name` is
     accepted for Mage's signature; the vault has no legacy rows to look it up in."""
@@ -133,7 +132,7 @@ def get_secret_value(
     return value
 
 
-def _get(name: str, project: Optional[str], pipeline: Optional[str], data_dir: Optional[str] = None) -> Optional[str]:
+def _get(name: str, project: str | None, pipeline: str | None, data_dir: str | None = None) -> str | None:
     encoded = c_string(name, "the secret name")
     lib = load()
     value = ctypes.POINTER(ctypes.c_uint8)()
@@ -154,10 +153,10 @@ def _get(name: str, project: Optional[str], pipeline: Optional[str], data_dir: O
 def create_secret(
     name: str,
     value: str,
-    entity: Union[str, object, None] = None,
-    project_uuid: Optional[str] = None,
-    pipeline_uuid: Optional[str] = None,
-    repo_name: Optional[str] = None,
+    entity: str | object | None = None,
+    project_uuid: str | None = None,
+    pipeline_uuid: str | None = None,
+    repo_name: str | None = None,
 ) -> None:
     """Sets the secret `name` to `value` in the scope named by `entity` (creating the
     scope's uuid and key files when missing); returns once it is on disk."""
@@ -165,7 +164,7 @@ def create_secret(
     _set(name, value, project, pipeline)
 
 
-def _set(name: str, value: str, project: Optional[str], pipeline: Optional[str], data_dir: Optional[str] = None) -> None:
+def _set(name: str, value: str, project: str | None, pipeline: str | None, data_dir: str | None = None) -> None:
     encoded = c_string(name, "the secret name")
     data = value_bytes(value)
     lib = load()
@@ -178,10 +177,10 @@ def _set(name: str, value: str, project: Optional[str], pipeline: Optional[str],
 
 def delete_secret(
     name: str,
-    entity: Union[str, object, None] = None,
-    pipeline_uuid: Optional[str] = None,
-    project_uuid: Optional[str] = None,
-    repo_name: Optional[str] = None,
+    entity: str | object | None = None,
+    pipeline_uuid: str | None = None,
+    project_uuid: str | None = None,
+    repo_name: str | None = None,
     **kwargs,
 ) -> bool:
     """Deletes the secret `name` from the scope named by `entity`; False when there was none."""
@@ -189,7 +188,7 @@ def delete_secret(
     return _delete(name, project, pipeline)
 
 
-def _delete(name: str, project: Optional[str], pipeline: Optional[str], data_dir: Optional[str] = None) -> bool:
+def _delete(name: str, project: str | None, pipeline: str | None, data_dir: str | None = None) -> bool:
     encoded = c_string(name, "the secret name")
     lib = load()
     entry = _use(project, pipeline, False, data_dir)
@@ -200,16 +199,16 @@ def _delete(name: str, project: Optional[str], pipeline: Optional[str], data_dir
 
 
 def list_secrets(
-    entity: Union[str, object, None] = None,
-    project_uuid: Optional[str] = None,
-    pipeline_uuid: Optional[str] = None,
-) -> List[str]:
+    entity: str | object | None = None,
+    project_uuid: str | None = None,
+    pipeline_uuid: str | None = None,
+) -> list[str]:
     """The names of the scope's secrets, sorted by their UTF-8 bytes (never values)."""
     project, pipeline = _scope(entity, project_uuid, pipeline_uuid)
     return _list(project, pipeline)
 
 
-def _list(project: Optional[str], pipeline: Optional[str], data_dir: Optional[str] = None) -> List[str]:
+def _list(project: str | None, pipeline: str | None, data_dir: str | None = None) -> list[str]:
     lib = load()
     names = ctypes.POINTER(ctypes.c_uint8)()
     length = ctypes.c_size_t()
@@ -249,7 +248,7 @@ def _reset_after_fork() -> None:
     users. A vault `close()` took away while in use in the parent is left open here (its
     last user is not in this process); the cached ones stay warm."""
     global _handles_lock
-    _handles_lock = threading.Lock()
+    _handles_lock = _thread.allocate_lock()
     for entry in _handles.values():
         entry.users = 0
 

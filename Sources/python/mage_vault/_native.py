@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import ctypes
 import os
-import threading
+import _thread
 
 ABI_VERSION = 1
 
 _lib = None
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()
 
 
 class VaultError(Exception):
@@ -152,7 +152,7 @@ def _reset_after_fork() -> None:
     """In a forked child: a fresh load lock (a thread of the parent may have held it at the
     fork, and it does not exist here to release it). The loaded library stays loaded."""
     global _lock
-    _lock = threading.Lock()
+    _lock = _thread.allocate_lock()
 
 
 if hasattr(os, "register_at_fork"):

@@ -1,113 +1,209 @@
-"""The vault as Mage's own secrets backend: with `MAGE_SECRETS_BACKEND=mage-vault` in the
-environment, Mage's `get_secret_value`, `create_secret`, `delete_secret`, its secret
-listing and its `/api/secrets` handler read and write the vault, with no edit to Mage or
-to the user's code.
+"""The vault as Mage's own secrets backend: Mage's `get_secret_value`, `create_secret`,
+`delete_secret`, its secret listing and its `/api/secrets` handler read and write the
+vault, with no edit to Mage or to the user's code.
 
 How it gets in (the README's "Use it from Mage" says it at length):
 
-- The wheel installs `mage_vault_mage.pth` into site-packages. Its one line is a guarded
-  import, as coverage's start-up hook is: nothing happens unless the variable says
-  `mage-vault`, and then it calls `_start()`, which installs once and never raises.
-- `install()` puts a meta-path finder first on `sys.meta_path` (ddtrace's
-  `ModuleWatchdog` pattern): when `mage_ai.data_preparation.shared.secrets` or
-  `mage_ai.api.resources.SecretResource` is imported, the finder lets the normal loader
-  execute it, then patches it before the import returns. A dozen Mage modules
+- The wheel installs `mage_vault_mage.pth` and `_mage_vault_hook.py` into site-packages.
+  The `.pth` line imports `_mage_vault_hook` at every Python start, which puts a finder
+  first on `sys.meta_path` and does nothing else (no file, no variable, no other module):
+  the finder answers None at once for every name but Mage's two secrets modules.
+- When `mage_ai.data_preparation.shared.secrets` or `mage_ai.api.resources.SecretResource`
+  is imported, the finder lets the normal loader execute it, then decides the backend
+  (once per process) and, for the vault, imports this module and `patch`es the module
+  before the import returns (ddtrace's `ModuleWatchdog` pattern). A dozen Mage modules
   `from ... import get_secret_value`: all of them run after the patch, so every one binds
   the vault's function. `install()` called after Mage is loaded patches the modules in
   place and rebinds every module global that still holds an original.
+- Which backend: `MAGE_SECRETS_BACKEND=mage-vault` is the vault, `MAGE_SECRETS_BACKEND=mage`
+  is Mage's database; unset or empty, a data dir whose `secrets/` holds `vault.log` or
+  `vault.key` uses the vault, any other Mage's database. The value is matched exactly:
+  anything else (`Mage-Vault`, ` mage-vault `) gets one line on stderr and the data dir
+  decides. `_mage_vault_hook`'s docstring has the details.
 - The API's `SecretResource` works on `Secret` rows: its listing calls
   `get_valid_secrets_for_repo`, and `member`, `update` and `delete` query and change rows.
   Here they return and act on `Secret` objects that are never added to Mage's session:
   they carry a name (and an id derived from it) and never a value.
 
 Behaviour kept from Mage: a lookup reads its own scope only; a missing secret (or a name
-the vault can never hold, or an environment that has no vault yet) is `None` after Mage's
-warning line; so is a secret of a scope without a key file, as Mage reads a scope
-without its `key` file. Stricter, on purpose: a damaged vault or a wrong key raises `VaultError`
+the vault can never hold, or a scope the vault never wrote) is `None` after Mage's warning
+line on standard output (`suppress_warning=True` silences it).
+
+Never a silent None: when the vault has no value for a name, Mage's own lookup (its
+original `get_secret_value`, with its key and uuid files of the scope, its `Secret` rows
+of that uuid and the global scope's legacy rows) is asked too. If Mage's database would
+have answered, `NotMigratedError` is raised naming `mage-vault migrate`, so a pipeline
+never goes on without its password because the secrets were not moved yet. A scope
+without Mage's own `key` file (all of them, in a data dir that never held Mage's secrets)
+ends that look-up before the database (Mage reads nothing there either). Should Mage's lookup fail (no database session, a database that does not
+answer), that raises `VaultError` (class 6) too, as Mage's own function would: it is no
+proof of absence. A delete removes the name from Mage's database too when it still holds
+it there, so a secret deleted through Mage neither raises nor comes back with the next
+migration.
+
+Stricter than Mage, on purpose: a damaged vault or a wrong key raises `VaultError`
 instead of reading as `None` (a pipeline must not run on with a missing password because
-the file was tampered with); names with `/` or control characters, names over 255 bytes,
-empty values and values over 1 MiB are refused (`VaultError`, a 400 from the API), as
-every other way into the vault refuses them.
+the file was tampered with); names with control characters, empty names, names over 255
+bytes of UTF-8, and values over 1 MiB are refused by `create_secret` (`VaultError`, a 400
+from the API), as every other way into the vault refuses them. Names with `/` or spaces
+and empty values are held, as Mage holds them.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.abc
+import _thread
 import os
 import sys
-import threading
-from typing import Any, Callable, Dict, List, Optional
+
+import _mage_vault_hook as _hook
 
 from . import _delete, _get, _list, _scope, _set
 from ._native import VaultError
 
-__all__ = ["SWITCH", "ENABLED_VALUE", "enabled", "install", "installed",
-           "get_secret_value", "create_secret", "delete_secret", "get_valid_secrets_for_repo"]
+__all__ = ["SWITCH", "ENABLED_VALUE", "DISABLED_VALUE", "NotMigratedError", "enabled", "install", "installed",
+           "patch", "get_secret_value", "create_secret", "delete_secret", "get_valid_secrets_for_repo"]
 
-#: The environment variable that turns the backend on, and the value that does.
-SWITCH = "MAGE_SECRETS_BACKEND"
-ENABLED_VALUE = "mage-vault"
+#: The environment variable that chooses the backend, and its two values (matched exactly).
+SWITCH = _hook.SWITCH
+ENABLED_VALUE = _hook.VAULT
+DISABLED_VALUE = _hook.MAGE
 
-SECRETS_MODULE = "mage_ai.data_preparation.shared.secrets"
-RESOURCE_MODULE = "mage_ai.api.resources.SecretResource"
+SECRETS_MODULE = _hook.SECRETS_MODULE
+RESOURCE_MODULE = _hook.RESOURCE_MODULE
 
-# The vault's exit-code class for input it refuses (a name it can never hold, an empty value).
+# The vault's exit-code class for input it refuses (a name it can never hold, a value over 1 MiB).
 _BAD_INPUT = 2
 # ... and for "not there": the scope has no key file (Mage's uuid from before the switch, or
 # a key not copied in), which Mage, missing its own key file, reads as no secrets too.
 _NOT_FOUND = 1
 
-_install_lock = threading.Lock()
+_install_lock = _thread.allocate_lock()
 _installed = False
 
 
+class NotMigratedError(VaultError):
+    """The vault has no such secret, but Mage's database holds one for that scope: its
+    secrets have not been moved into the vault (class 1, not found, in `.code`)."""
+
+    def __init__(self, name: str, project: str | None, pipeline: str | None):
+        scope = ("the global scope" if project is None else f"project {project!r}" if pipeline is None
+                 else f"pipeline {pipeline!r} of project {project!r}")
+        super().__init__(
+            f"the secret {name!r} is not in the vault, but Mage's database holds it for {scope}: run "
+            "`mage-vault migrate` to move Mage's secrets into the vault (or set MAGE_SECRETS_BACKEND=mage to keep "
+            "reading Mage's database). If it was deleted from the vault on purpose, delete it from Mage's "
+            "database too (Mage's delete_secret, with MAGE_SECRETS_BACKEND=mage)", _NOT_FOUND)
+
+
 def enabled() -> bool:
-    """True when the environment asks for the vault backend (`MAGE_SECRETS_BACKEND=mage-vault`)."""
-    return os.environ.get(SWITCH, "").strip().lower() == ENABLED_VALUE
+    """True when this process uses the vault for Mage's secrets (decided once, when Mage's
+    secrets module is first imported; asking first imports it)."""
+    return _hook.backend() == _hook.VAULT
 
 
 def installed() -> bool:
-    """True once `install()` has run in this process."""
+    """True once Mage's secrets module or its API handler has been switched to the vault
+    in this process."""
     return _installed
 
 
-def _data_dir() -> Optional[str]:
+def _mage_secrets():
+    """Mage's secrets module, or None when Mage is not importable here."""
+    module = sys.modules.get(SECRETS_MODULE)
+    if module is None:
+        try:
+            __import__(SECRETS_MODULE)
+        except Exception:
+            return None
+        module = sys.modules[SECRETS_MODULE]
+    return module
+
+
+# Mage's data dir per absolute $MAGE_DATA_DIR: for an absolute path Mage's get_secrets_dir
+# depends on nothing else (not the current directory, not whether the folder exists yet).
+_data_dirs: dict = {}
+
+
+def _data_dir() -> str | None:
     """Mage's data dir, resolved as Mage resolves it for its secrets folder."""
-    try:
-        from mage_ai.data_preparation.shared.secrets import get_secrets_dir
-        from mage_ai.orchestration.constants import Entity
-        return os.path.dirname(get_secrets_dir(Entity.GLOBAL))
-    except Exception:  # Mage not importable here: the package's own default
+    value = os.environ.get("MAGE_DATA_DIR")
+    if value:
+        known = _data_dirs.get(value)
+        if known is not None:
+            return known
+    secrets = _mage_secrets()
+    if secrets is None:  # Mage not importable here: the package's own default
         return None
+    data_dir = os.path.dirname(secrets.get_secrets_dir(secrets.Entity.GLOBAL))
+    if value and os.path.isabs(value):
+        _data_dirs[value] = data_dir
+    return data_dir
 
 
-def _warn_missing(name: str, kwargs: Dict[str, Any]) -> None:
+def _warn_missing(name: str, kwargs: dict) -> None:
     if not kwargs.get("suppress_warning", False):
         print(f"WARNING: Could not find secret value for secret {name}.")
+
+
+def _original(function_name: str):
+    """Mage's own function of that name (kept by the patch), or None without Mage."""
+    secrets = _mage_secrets()
+    if secrets is None:
+        return None
+    originals = getattr(secrets, "__mage_vault_originals__", {})
+    if function_name in originals:
+        return originals[function_name]
+    function = getattr(secrets, function_name, None)
+    return None if function is _SECRETS_FUNCTIONS[function_name] else function
+
+
+def _mage_entity(project: str | None, pipeline: str | None):
+    entity = sys.modules[SECRETS_MODULE].Entity
+    return entity.GLOBAL if project is None else entity.PROJECT if pipeline is None else entity.PIPELINE
+
+
+def _in_mages_database(name: str, project: str | None, pipeline: str | None, repo_name: str | None) -> bool:
+    """Whether Mage's own lookup finds a value for `name` in this scope (its key and uuid
+    files, its rows, its decryption; the value is dropped at once). Raises `VaultError`
+    (class 6) when Mage's lookup fails (no database session, a database that does not
+    answer): that is not a "no"."""
+    original = _original("get_secret_value")
+    if original is None:
+        return False
+    try:
+        found = original(name, _mage_entity(project, pipeline), pipeline_uuid=pipeline, project_uuid=project,
+                         repo_name=repo_name, suppress_warning=True)
+    except Exception as error:
+        raise VaultError(
+            f"the secret {name!r} is not in the vault, and whether Mage's database still holds it for this scope "
+            f"could not be checked ({type(error).__name__}: Mage's own lookup failed; is its database session "
+            "started?); raised rather than read as None, as Mage's own function raises here", 6) from None
+    return found is not None
 
 
 # --- Mage's functions, over the vault (same names, arguments and defaults as 0.9.80) -------
 
 def get_secret_value(
     name: str,
-    entity: Any = None,
-    pipeline_uuid: Optional[str] = None,
-    project_uuid: Optional[str] = None,
-    repo_name: Optional[str] = None,
+    entity=None,
+    pipeline_uuid: str | None = None,
+    project_uuid: str | None = None,
+    repo_name: str | None = None,
     **kwargs,
-) -> Optional[str]:
+) -> str | None:
     """Mage's `get_secret_value` over the vault: the value of `name` in exactly the scope
-    `entity` names, or None (after Mage's warning) when it has none. `repo_name` only
-    served Mage's legacy rows, which the vault does not have."""
+    `entity` names; `NotMigratedError` when the vault has none but Mage's database does;
+    else None after Mage's warning. `repo_name` serves only that check of Mage's rows."""
     project, pipeline = _scope(entity, project_uuid, pipeline_uuid)
     try:
         value = _get(name, project, pipeline, _data_dir())
     except VaultError as error:
         if error.code not in (_BAD_INPUT, _NOT_FOUND):
             raise
-        value = None  # a name the vault cannot hold, or a scope never written: Mage finds no row
+        value = None  # a name the vault cannot hold, or a scope never written: no row here
     if value is None:
+        if _in_mages_database(name, project, pipeline, repo_name):
+            raise NotMigratedError(name, project, pipeline)
         _warn_missing(name, kwargs)
     return value
 
@@ -115,10 +211,10 @@ def get_secret_value(
 def create_secret(
     name: str,
     value: str,
-    entity: Any = None,
-    project_uuid: Optional[str] = None,
-    pipeline_uuid: Optional[str] = None,
-    repo_name: Optional[str] = None,
+    entity=None,
+    project_uuid: str | None = None,
+    pipeline_uuid: str | None = None,
+    repo_name: str | None = None,
 ):
     """Mage's `create_secret` over the vault: stores `value` under `name` in the scope
     (creating its uuid and key files when missing), on disk before it returns. Returns a
@@ -130,14 +226,14 @@ def create_secret(
 
 def delete_secret(
     name: str,
-    entity: Any = None,
-    pipeline_uuid: Optional[str] = None,
-    project_uuid: Optional[str] = None,
-    repo_name: Optional[str] = None,
+    entity=None,
+    pipeline_uuid: str | None = None,
+    project_uuid: str | None = None,
+    repo_name: str | None = None,
     **kwargs,
 ) -> None:
-    """Mage's `delete_secret` over the vault (a tombstone in the log); warns, as Mage
-    does, when the scope has no such secret."""
+    """Mage's `delete_secret` over the vault (a tombstone in the log), and of the row Mage's
+    database still holds for the scope, if any; warns, as Mage does, when neither had it."""
     project, pipeline = _scope(entity, project_uuid, pipeline_uuid)
     try:
         deleted = _delete(name, project, pipeline, _data_dir())
@@ -145,11 +241,19 @@ def delete_secret(
         if error.code not in (_BAD_INPUT, _NOT_FOUND):
             raise
         deleted = False
+    try:
+        if _in_mages_database(name, project, pipeline, repo_name):
+            _original("delete_secret")(name, _mage_entity(project, pipeline), pipeline_uuid=pipeline,
+                                       project_uuid=project, repo_name=repo_name, suppress_warning=True)
+            deleted = True
+    except Exception as error:  # the vault's delete stands; a read of the name will say the rest
+        print(f"mage_vault: {name!r} was not deleted from Mage's database, which may still hold it "
+              f"({type(error).__name__})", file=sys.stderr)
     if not deleted and not kwargs.get("suppress_warning", False):
         print(f"WARNING: Could not find secret {name}")
 
 
-def get_valid_secrets_for_repo(repo_names: Optional[List[str]] = None) -> List:
+def get_valid_secrets_for_repo(repo_names: list | None = None) -> list:
     """Mage's listing (the Secrets page, `GET /api/secrets`): the global scope's secrets as
     `Secret` objects carrying names only, sorted by name."""
     try:
@@ -161,10 +265,11 @@ def get_valid_secrets_for_repo(repo_names: Optional[List[str]] = None) -> List:
     return [_row(name) for name in names]
 
 
-def _row(name: str, repo_name: Optional[str] = None):
+def _row(name: str, repo_name: str | None = None):
     """A `Secret` model object that is never added to Mage's session: what Mage's API
     presents (`id`, `name`). The id is derived from the name, so it is the same in every
     listing and after a create."""
+    import hashlib
     from mage_ai.orchestration.db.models.secrets import Secret
     row = Secret(name=name, repo_name=repo_name)
     row.id = int.from_bytes(hashlib.blake2b(name.encode("utf-8"), digest_size=4).digest(), "big") & 0x7FFFFFFF
@@ -222,9 +327,9 @@ def _resource_delete(self, **kwargs):
     delete_secret(self.model.name, suppress_warning=True)
 
 
-# --- the patches and the import hook -------------------------------------------------------
+# --- the patches ----------------------------------------------------------------------------
 
-_SECRETS_FUNCTIONS: Dict[str, Callable] = {
+_SECRETS_FUNCTIONS = {
     "get_secret_value": get_secret_value,
     "create_secret": create_secret,
     "delete_secret": delete_secret,
@@ -232,7 +337,7 @@ _SECRETS_FUNCTIONS: Dict[str, Callable] = {
 }
 
 
-def _patch_secrets(module) -> None:
+def _patch_secrets(module, rebind: bool) -> None:
     # Mage's own functions still in place (all of them at first, again after a reload).
     originals = {name: getattr(module, name) for name, function in _SECRETS_FUNCTIONS.items()
                  if getattr(module, name, function) is not function}
@@ -241,11 +346,11 @@ def _patch_secrets(module) -> None:
     for name, function in _SECRETS_FUNCTIONS.items():
         setattr(module, name, function)
     module.__mage_vault_originals__ = {**getattr(module, "__mage_vault_originals__", {}), **originals}
-    # Anyone who copied a name before this patch (only possible when install() runs late).
-    _rebind(originals)
+    if rebind:  # anyone who copied a name before this patch (only when install() runs late)
+        _rebind(originals)
 
 
-def _patch_resource(module) -> None:
+def _patch_resource(module, rebind: bool) -> None:
     resource = getattr(module, "SecretResource", None)
     if resource is None or getattr(resource, "__mage_vault__", False):
         return
@@ -255,11 +360,11 @@ def _patch_resource(module) -> None:
     resource.delete = _resource_delete
     resource.__mage_vault__ = True
     secrets = sys.modules.get(SECRETS_MODULE)
-    if secrets is not None:  # its own copies of the names, if it was imported before the patch
+    if rebind and secrets is not None:  # its own copies of the names, if it was imported before the patch
         _rebind(getattr(secrets, "__mage_vault_originals__", {}))
 
 
-def _rebind(originals: Dict[str, Callable]) -> None:
+def _rebind(originals: dict) -> None:
     by_identity = {id(function): _SECRETS_FUNCTIONS[name] for name, function in originals.items()}
     for module in list(sys.modules.values()):
         namespace = getattr(module, "__dict__", None)
@@ -271,72 +376,30 @@ def _rebind(originals: Dict[str, Callable]) -> None:
                 namespace[key] = replacement
 
 
-_PATCHES: Dict[str, Callable] = {SECRETS_MODULE: _patch_secrets, RESOURCE_MODULE: _patch_resource}
+_PATCHES = {SECRETS_MODULE: _patch_secrets, RESOURCE_MODULE: _patch_resource}
 
 
-class _PatchingLoader(importlib.abc.Loader):
-    """Runs the real loader, then the patch, before the import statement returns."""
-
-    def __init__(self, loader, patch: Callable):
-        self._loader = loader
-        self._patch = patch
-
-    def create_module(self, spec):
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module):
-        self._loader.exec_module(module)
-        try:
-            self._patch(module)
-        except Exception as error:  # the host must still start; say so on stderr
-            print(f"mage_vault: could not patch {module.__name__}: {error}", file=sys.stderr)
-
-    def __getattr__(self, name):
-        return getattr(self._loader, name)
-
-
-class _MageWatcher(importlib.abc.MetaPathFinder):
-    """First on `sys.meta_path`: finds the two watched modules with the finders after it
-    and hands back their spec with a patching loader."""
-
-    def find_spec(self, fullname, path, target=None):
-        patch = _PATCHES.get(fullname)
-        if patch is None:
-            return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is not None:
-                break
-        else:
-            return None
-        if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-            spec.loader = _PatchingLoader(spec.loader, patch)
-        return spec
+def patch(module) -> None:
+    """Switches one of Mage's two secrets modules, just executed, to the vault (the start-up
+    hook's call). No other module can have copied its names yet: nothing is rebound."""
+    global _installed
+    _PATCHES[module.__name__](module, False)
+    _installed = True
 
 
 def install() -> None:
-    """Makes Mage's secret functions and its secrets API use the vault in this process.
-    Idempotent. Before Mage is imported (as the `.pth` hook does) it only installs the
-    import hook; after, it also patches the loaded modules in place."""
+    """Makes Mage's secret functions and its secrets API use the vault in this process,
+    whatever `MAGE_SECRETS_BACKEND` or the data dir says. Idempotent. Before Mage is
+    imported it only makes the start-up hook choose the vault; after, it also patches the
+    loaded modules in place and rebinds the names other modules copied from them."""
     global _installed
     with _install_lock:
         if _installed:
             return
-        if not any(isinstance(finder, _MageWatcher) for finder in sys.meta_path):
-            sys.meta_path.insert(0, _MageWatcher())
-        for name, patch in _PATCHES.items():
+        _hook.use_vault()
+        _hook.install()
+        for name, patch_module in _PATCHES.items():
             module = sys.modules.get(name)
             if module is not None:
-                patch(module)
+                patch_module(module, True)
         _installed = True
-
-
-def _start() -> None:
-    """The `.pth` hook's entry: installs when the switch is on, never raises."""
-    try:
-        if enabled():
-            install()
-    except Exception as error:
-        print(f"mage_vault: the Mage backend is not installed: {error}", file=sys.stderr)

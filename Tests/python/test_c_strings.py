@@ -5,9 +5,7 @@ argument, never its text) before anything is opened or created. A value may hold
 crosses with its length. Run as test_mage_vault.py is."""
 
 import os
-import shutil
 import sys
-import tempfile
 import unittest
 
 SOURCES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Sources", "python")
@@ -15,36 +13,11 @@ sys.path.insert(0, SOURCES)
 
 import mage_vault  # noqa: E402
 from mage_vault import VaultError  # noqa: E402
+from vault_case import DataDirCase, snapshot  # noqa: E402
 
 
-def snapshot(folder):
-    """Every file and folder under `folder`, with its bytes and mode (None when it is absent)."""
-    if not os.path.exists(folder):
-        return None
-    found = {}
-    for root, folders, files in os.walk(folder):
-        for entry in folders:
-            path = os.path.join(root, entry)
-            found[os.path.relpath(path, folder) + "/"] = os.stat(path).st_mode
-        for entry in files:
-            path = os.path.join(root, entry)
-            with open(path, "rb") as handle:
-                found[os.path.relpath(path, folder)] = (os.stat(path).st_mode, handle.read())
-    return found
-
-
-class NulInCStringsTests(unittest.TestCase):
-    def setUp(self):
-        self.directory = tempfile.mkdtemp(prefix="mage-vault-python-nul-")
-        self.data = os.path.join(self.directory, "data")
-        os.environ["MAGE_DATA_DIR"] = self.data
-        for variable in ("MAGE_VAULT_KEY", "MAGE_VAULT_KEY_FILE", "MAGE_VAULT_FILE"):
-            os.environ.pop(variable, None)
-        mage_vault.close()
-
-    def tearDown(self):
-        mage_vault.close()
-        shutil.rmtree(self.directory, ignore_errors=True)
+class NulInCStringsTests(DataDirCase):
+    prefix = "mage-vault-python-nul-"
 
     def assertRefused(self, argument, call, *arguments, **keywords):
         """`call` raises VaultError class 2 naming `argument`, and changes no file."""

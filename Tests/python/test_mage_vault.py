@@ -3,34 +3,23 @@ errors, and other processes writing between two reads. Run by `make test` with
 MAGE_VAULT_LIB pointing at the built library and MAGE_VAULT_BIN at the tool."""
 
 import os
-import shutil
 import subprocess
 import contextlib
 import io
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "Sources", "python"))
 
 import mage_vault  # noqa: E402
 from mage_vault import VaultError  # noqa: E402
+from vault_case import DataDirCase  # noqa: E402
 
 TOOL = os.environ.get("MAGE_VAULT_BIN", "mage-vault")
 
 
-class MageVaultPackageTests(unittest.TestCase):
-    def setUp(self):
-        self.directory = tempfile.mkdtemp(prefix="mage-vault-python-")
-        self.data = os.path.join(self.directory, "data")
-        os.environ["MAGE_DATA_DIR"] = self.data
-        for variable in ("MAGE_VAULT_KEY", "MAGE_VAULT_KEY_FILE", "MAGE_VAULT_FILE"):
-            os.environ.pop(variable, None)
-        mage_vault.close()
-
-    def tearDown(self):
-        mage_vault.close()
-        shutil.rmtree(self.directory, ignore_errors=True)
+class MageVaultPackageTests(DataDirCase):
+    prefix = "mage-vault-python-"
 
     def tool(self, *arguments, value=None):
         return subprocess.run(

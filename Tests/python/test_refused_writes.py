@@ -5,9 +5,7 @@ with a key and no log. And a scope with its uuid and key but no log has no secre
 it is an empty list, never a crash. Run as test_mage_vault.py is."""
 
 import os
-import shutil
 import sys
-import tempfile
 import unittest
 
 SOURCES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Sources", "python")
@@ -15,21 +13,11 @@ sys.path.insert(0, SOURCES)
 
 import mage_vault  # noqa: E402
 from mage_vault import VaultError  # noqa: E402
-from test_c_strings import snapshot  # noqa: E402
+from vault_case import DataDirCase, snapshot  # noqa: E402
 
 
-class RefusedWritesTests(unittest.TestCase):
-    def setUp(self):
-        self.directory = tempfile.mkdtemp(prefix="mage-vault-python-refused-")
-        self.data = os.path.join(self.directory, "data")
-        os.environ["MAGE_DATA_DIR"] = self.data
-        for variable in ("MAGE_VAULT_KEY", "MAGE_VAULT_KEY_FILE", "MAGE_VAULT_FILE"):
-            os.environ.pop(variable, None)
-        mage_vault.close()
-
-    def tearDown(self):
-        mage_vault.close()
-        shutil.rmtree(self.directory, ignore_errors=True)
+class RefusedWritesTests(DataDirCase):
+    prefix = "mage-vault-python-refused-"
 
     def test_a_refused_create_creates_no_file(self):
         refused = [

@@ -6,11 +6,9 @@ MAGE_VAULT_BIN). A child that hangs is killed after a timeout and fails its test
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import unittest
@@ -20,6 +18,7 @@ SOURCES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "
 sys.path.insert(0, SOURCES)
 
 import mage_vault  # noqa: E402
+from vault_case import DataDirCase  # noqa: E402
 from mage_vault import _native  # noqa: E402
 
 TOOL = os.environ.get("MAGE_VAULT_BIN", "mage-vault")
@@ -59,18 +58,8 @@ def fork(child):
         os._exit(code)
 
 
-class ThreadsAndForksTests(unittest.TestCase):
-    def setUp(self):
-        self.directory = tempfile.mkdtemp(prefix="mage-vault-python-forks-")
-        self.data = os.path.join(self.directory, "data")
-        os.environ["MAGE_DATA_DIR"] = self.data
-        for variable in ("MAGE_VAULT_KEY", "MAGE_VAULT_KEY_FILE", "MAGE_VAULT_FILE"):
-            os.environ.pop(variable, None)
-        mage_vault.close()
-
-    def tearDown(self):
-        mage_vault.close()
-        shutil.rmtree(self.directory, ignore_errors=True)
+class ThreadsAndForksTests(DataDirCase):
+    prefix = "mage-vault-python-forks-"
 
     def tool(self, *arguments):
         return subprocess.run([TOOL, *arguments, "--data-dir", self.data], capture_output=True, check=False, timeout=120)

@@ -10,19 +10,6 @@ import Testing
 struct FirstTenMinutesTests: ToolSuite {
     let harness = ToolHarness()
 
-    /// The files of the data dir, with their bytes: what "changes nothing" compares.
-    func snapshot() throws -> [String: [UInt8]] {
-        var files: [String: [UInt8]] = [:]
-        guard let walker = FileManager.default.enumerator(atPath: data) else { return files }
-        while let relative = walker.nextObject() as? String {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: data + "/" + relative, isDirectory: &isDirectory), !isDirectory.boolValue {
-                files[relative] = try contents(data + "/" + relative)
-            }
-        }
-        return files
-    }
-
     /// The log with the sealed body of record line `index` (1 = the first record) changed
     /// and its checksum made right again: a line that parses but does not open.
     func forgeRecord(_ index: Int) throws {
@@ -132,7 +119,16 @@ struct FirstTenMinutesTests: ToolSuite {
         #expect(try tool("set", "x").status == 2)
         #expect(try tool("set", "x", "--from-file", empty).status == 2)
         #expect(try tool("set", "x", "made-up-arg").status == 2)
+        // `echo "$UNSET" | mage-vault set kept` pipes one newline: an empty value, refused.
+        for bare in ["\n", "\r\n"] {
+            let unset = try tool("set", "kept", input: bare)
+            #expect(unset.status == 2)
+            #expect(unset.error.hasPrefix("mage-vault: no value was piped"), "\(unset.error)")
+        }
+        try write([0x0A], to: empty)
+        #expect(try tool("set", "kept", "--from-file", empty).status == 2)
         #expect(try snapshot() == before)
+        #expect(try tool("get", "kept").text == "made-up")
         // An import file with a bad entry creates nothing in a new data dir either.
         let fresh = directory.file("fresh")
         let file = directory.file("bad.json")

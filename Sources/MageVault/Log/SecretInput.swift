@@ -93,6 +93,11 @@ public enum SecretInput {
             }
         }
         if value.count == 0, !allowEmpty { throw .invalidInput(.emptyValue) }
+        // `echo "$UNSET" | mage-vault set NAME` pipes one newline: empty once that newline is
+        // dropped, so an empty value, refused without --allow-empty, not a one-byte secret.
+        if !prompted, !allowEmpty, value.withUnsafeBytes({ $0.elementsEqual([0x0A]) || $0.elementsEqual([0x0D, 0x0A]) }) {
+            throw .invalidInput(file.map { .emptyFile(path: $0) } ?? .nothingPiped)
+        }
         let problem = value.withUnsafeBytes { bytes -> InputError? in
             do throws(InputError) { try SecretValue.validate(bytes) } catch { return error }
             return nil

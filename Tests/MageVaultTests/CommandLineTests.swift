@@ -81,6 +81,19 @@ extension ToolSuite {
     var data: String { harness.data }
     var log: String { harness.log }
     func tool(_ arguments: String..., input: String = "") throws -> ToolResult { try harness.tool(arguments, input: input) }
+
+    /// The files of the data dir, with their bytes: what "changes nothing" compares.
+    func snapshot() throws -> [String: [UInt8]] {
+        var files: [String: [UInt8]] = [:]
+        guard let walker = FileManager.default.enumerator(atPath: data) else { return files }
+        while let relative = walker.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: data + "/" + relative, isDirectory: &isDirectory), !isDirectory.boolValue {
+                files[relative] = try contents(data + "/" + relative)
+            }
+        }
+        return files
+    }
 }
 
 @Suite("mage-vault, run as a user runs it")

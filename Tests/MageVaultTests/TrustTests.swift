@@ -12,19 +12,6 @@ struct TrustTests: ToolSuite {
 
     func tool(_ arguments: [String], input: String = "") throws -> ToolResult { try harness.tool(arguments, input: input) }
 
-    /// The files of the data dir, with their bytes: what "changes nothing" compares.
-    func snapshot() throws -> [String: [UInt8]] {
-        var files: [String: [UInt8]] = [:]
-        guard let walker = FileManager.default.enumerator(atPath: data) else { return files }
-        while let relative = walker.nextObject() as? String {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: data + "/" + relative, isDirectory: &isDirectory), !isDirectory.boolValue {
-                files[relative] = try contents(data + "/" + relative)
-            }
-        }
-        return files
-    }
-
     @Test("A scope with its uuid and key but no log has no secrets: list, list --json, export and exec succeed, get says absent")
     func scopeWithoutLog() throws {
         #expect(try tool("set", "db_password", "--project", "etl", input: "made-up").status == 0)

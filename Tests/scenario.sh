@@ -1,8 +1,8 @@
 #!/bin/sh
-# DESIGN.md's scenario, through the tool as a user would run it: three environments
-# (development, production, and one whose uuid the table calls "random") with their own data
-# directories and keys, sharing one log. Writes the six rows, then prints both tables as read
-# back with `mage-vault get`. Usage: scenario.sh PATH-TO-mage-vault
+# ARCHITECTURE.md's scenario (Mage's documented example), through the tool as a user would
+# run it: three environments (development, production, and one whose uuid the table calls
+# "random") with their own data directories and keys, sharing one log. Writes the six rows,
+# then prints both tables as read back with `mage-vault get`. Usage: scenario.sh PATH-TO-mage-vault
 set -eu
 bin=${1:?usage: scenario.sh PATH-TO-mage-vault}
 work=$(mktemp -d)

@@ -100,7 +100,7 @@ extension ToolSuite {
 struct CommandLineTests: ToolSuite {
     let harness = ToolHarness()
 
-    @Test("make demo's scenario prints both of DESIGN.md's tables, None for secret3 in production")
+    @Test("make demo's scenario prints both of ARCHITECTURE.md's scenario tables, None for secret3 in production")
     func scenarioTables() throws {
         let result = try run("/bin/sh", [packageRoot + "/Tests/scenario.sh", toolPath])
         #expect(result.status == 0, "\(result.error)")

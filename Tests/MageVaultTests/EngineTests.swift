@@ -7,7 +7,7 @@ import Testing
 struct EngineTests {
     let directory = TemporaryDirectory()
 
-    /// Writes the six rows of DESIGN.md's scenario into one shared log.
+    /// Writes the six rows of ARCHITECTURE.md's scenario into one shared log.
     func scenario() throws -> (dev: Vault, prod: Vault, random: Vault) {
         let dev = try Vault(environment: makeEnvironment(in: directory, "dev", log: "shared.log"))
         let prod = try Vault(environment: makeEnvironment(in: directory, "prod", log: "shared.log"))
@@ -21,7 +21,7 @@ struct EngineTests {
         return (dev, prod, random)
     }
 
-    @Test("DESIGN.md's scenario: each environment reads its own values from the shared log")
+    @Test("ARCHITECTURE.md's scenario: each environment reads its own values from the shared log")
     func designScenario() throws {
         let (dev, prod, random) = try scenario()
         #expect(try dev.secretValue(named: "secret1") == "sooper dooper secret string")

@@ -7,8 +7,8 @@ import Testing
 struct ScopeCommandTests: ToolSuite {
     let harness = ToolHarness()
 
-    /// DESIGN.md's development rows in the global scope, a project secret, and a pipeline
-    /// override of secret1.
+    /// The development rows of ARCHITECTURE.md's scenario in the global scope, a project
+    /// secret, and a pipeline override of secret1.
     func scenario() throws {
         for (name, value) in [("secret1", "sooper dooper secret string"), ("secret2", "xXxSecreTxXx"), ("secret3", "dev only secret")] {
             #expect(try tool("set", name, input: value).status == 0)

@@ -12,7 +12,7 @@ struct ScopeTests {
         try Vault(dataDirectory: data, scope: scope, create: create)
     }
 
-    /// DESIGN.md's development rows, plus a project and two pipelines of it.
+    /// The development rows of ARCHITECTURE.md's scenario, plus a project and two pipelines of it.
     func scenario() throws {
         let global = try vault(.global)
         try global.setSecret(named: "secret1", value: "sooper dooper secret string")

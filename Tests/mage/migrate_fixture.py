@@ -76,7 +76,7 @@ def expectations(refusals):
 
 def install():
     refusals = {}  # row id -> a word the migrate's reason for it must contain
-    # The global scope: DESIGN.md's names and Mage's odd cases.
+    # The global scope: the names of ARCHITECTURE.md's scenario and Mage's odd cases.
     scoped("secret1", "sooper dooper secret string")
     scoped("secret2", "xXxSecreTxXx")
     scoped("db password", "made-up pass")  # a space

@@ -72,8 +72,14 @@ final class SecureAllocator: Sendable {
     }
 }
 
-/// Bytes that may be secret: held in `sodium_malloc` memory (guard pages, locked against
-/// swapping where the system allows) and wiped when released.
+/// Bytes that may be secret: held in `sodium_malloc` memory (locked against swapping where
+/// the system allows, kept out of core dumps) and wiped when released.
+///
+/// Guard pages surround each `sodium_malloc` region, not each buffer (see
+/// `SecureAllocator`): a buffer of at most 1,024 bytes (a key, a name being opened) is a slot
+/// of a one-page slab it shares with up to 62 others, so a write past its end reaches its
+/// neighbours before any guard page. A larger buffer has a region of its own, of its size
+/// class (4, 16 or 64 KiB, wiped and kept for reuse) or, above 64 KiB, of its exact size.
 ///
 /// The bytes are reachable only inside `withUnsafeBytes`, so no pointer to them escapes.
 /// Keys, plaintexts being sealed and plaintexts just opened all live in one of these.

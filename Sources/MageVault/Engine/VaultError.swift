@@ -1,6 +1,8 @@
 /// Everything that can go wrong for a user of the vault, each with a message that says
-/// what happened, which file, and what to do next. No message ever holds a secret value
-/// or a secret name.
+/// what happened, which file, and what to do next. No message ever holds a secret value.
+/// Messages may name a secret: the one asked for (`noSuchSecret`), the secrets `exec` would
+/// export (`invalidVariableName`, `unmatchedMapping`, …), a merge's conflicts
+/// (`unmatchedResolution`). Names appear; values never do.
 public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The data directory has no environment (no `secrets/uuid`) and none was to be created.
     case noEnvironment(dataDirectory: String)

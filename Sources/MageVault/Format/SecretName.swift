@@ -6,12 +6,17 @@ public enum InputError: Error, Equatable, Sendable, CustomStringConvertible {
     case nameTooLong(bytes: Int)
     /// The name holds a character that cannot be part of a name; `position` counts characters from 1.
     case forbiddenCharacterInName(position: Int, codePoint: UInt32)
-    /// The value is empty. Not raised by ``SecretValue/validate(_:)`` any more (Mage stores
-    /// empty values, so the vault does too); kept so that callers' switches keep compiling.
+    /// The value `set` was given is empty and `--allow-empty` was not passed: raised by
+    /// `SecretInput.readValue` for a prompt answered with Enter alone, or a piped or file
+    /// value that `--strip-newline` leaves empty (a lone newline piped without it is
+    /// `nothingPiped`, from a file `emptyFile`). ``SecretValue/validate(_:)`` does not raise
+    /// it: the empty value is a value (Mage stores it), which the library and `--allow-empty`
+    /// accept.
     case emptyValue
-    /// Standard input was empty: nothing was piped to `set`.
+    /// Standard input was empty, or held a lone newline (`echo "$UNSET" | mage-vault set
+    /// NAME`): nothing was piped to `set`.
     case nothingPiped
-    /// The file a value was to be read from is empty.
+    /// The file a value was to be read from is empty, or holds a lone newline.
     case emptyFile(path: String)
     /// The value is larger than a record may hold.
     case valueTooLarge(bytes: Int)

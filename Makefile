@@ -5,7 +5,7 @@ SWIFT  ?= swift
 PREFIX ?= /usr/local
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps test-deps static-libs build lib wheel wheel-test mage-venv mage-test demo test browser-test crashtest bench bench-python install link-order uninstall clean
+.PHONY: all deps test-deps static-libs build lib wheel wheel-test mage-venv mage-full-venv mage-test demo test browser-test crashtest bench bench-python install link-order uninstall clean
 
 all: build
 
@@ -90,12 +90,23 @@ mage-venv:
 		"$(MAGE_VENV)/bin/pip" install --quiet --disable-pip-version-check $(MAGE_DEPS); \
 	fi
 
+# The full mage-ai 0.9.80, its server included, for the tests that run `mage start` (the
+# API through a real server, logged in): a known-good set of versions, installed once.
+MAGE_FULL_VENV ?= $(HOME)/.cache/magevault/mage-full-venv
+mage-full-venv:
+	@if ! "$(MAGE_FULL_VENV)/bin/python" -c 'import mage_ai, tornado, jupyter_client' 2>/dev/null; then \
+		echo "Installing the full mage-ai==0.9.80 into $(MAGE_FULL_VENV) (once, about 5 minutes)..."; \
+		python3 -m venv "$(MAGE_FULL_VENV)" && \
+		"$(MAGE_FULL_VENV)/bin/pip" install --quiet --disable-pip-version-check mage-ai==0.9.80 \
+			-c Tests/mage/mage-0.9.80-full-constraints.txt; \
+	fi
+
 # Real Mage with the vault as its secrets backend (a data dir holding a vault, or
 # MAGE_SECRETS_BACKEND=mage-vault), and on its own database; and migrate. The debug library and Sources/python go into a virtualenv derived from the Mage one (made
 # afresh each run in .build/, it sees Mage's site-packages through a .pth and holds mage_vault
 # and its start-up hook as the wheel installs them): the Mage virtualenv itself is never changed.
 MAGE_TEST_VENV := $(CURDIR)/.build/mage-test-venv
-mage-test: deps mage-venv
+mage-test: deps mage-venv mage-full-venv
 	@# Real database servers for migrate's tests, each started by the test in a temporary folder.
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v mariadb-install-db >/dev/null 2>&1; then \
 		echo "Installing postgresql and mariadb-server with apt-get..."; \
@@ -113,7 +124,7 @@ mage-test: deps mage-venv
 		cp Sources/python/mage_vault_mage.pth "$$site/"
 	bin="$$($(SWIFT) build --show-bin-path)"; \
 		MAGE_PYTHON="$(MAGE_TEST_VENV)/bin/python" MAGE_VAULT_LIB="$$bin/libmagevault.so" MAGE_VAULT_BIN="$$bin/mage-vault" \
-		MAGE_VAULT_PYTHON="$(MAGE_TEST_VENV)/bin/python" \
+		MAGE_VAULT_PYTHON="$(MAGE_TEST_VENV)/bin/python" MAGE_FULL_PYTHON="$(MAGE_FULL_VENV)/bin/python" \
 		timeout 900 python3 -m unittest discover -s Tests/mage -v
 
 # A fresh virtualenv with only the wheel: the command and the package work, with the

@@ -23,7 +23,9 @@ How it gets in (the README's "Use it from Mage" says it at length):
 - The API's `SecretResource` works on `Secret` rows: its listing calls
   `get_valid_secrets_for_repo`, and `member`, `update` and `delete` query and change rows.
   Here they return and act on `Secret` objects that are never added to Mage's session:
-  they carry a name (and an id derived from it) and never a value.
+  they carry a name (and an id derived from it) and never a value. `member` finds a name in
+  any scope, as Mage's finds its row, and the delete acts in that scope; every route and
+  argument of `/api/secrets` answers as Mage 0.9.80's does (see "SecretResource" below).
 
 Behaviour kept from Mage: a lookup reads its own scope only; a missing secret (or a name
 the vault can never hold, or a scope the vault never wrote) is `None` after Mage's warning
@@ -60,8 +62,8 @@ import _mage_vault_hook as _hook
 from . import _delete, _get, _list, _scope, _set
 from ._native import VaultError
 
-__all__ = ["SWITCH", "ENABLED_VALUE", "DISABLED_VALUE", "NotMigratedError", "enabled", "install", "installed",
-           "patch", "get_secret_value", "create_secret", "delete_secret", "get_valid_secrets_for_repo"]
+__all__ = ["SWITCH", "ENABLED_VALUE", "DISABLED_VALUE", "NotMigratedError", "SecretExistsError", "enabled", "install",
+           "installed", "patch", "get_secret_value", "create_secret", "delete_secret", "get_valid_secrets_for_repo"]
 
 #: The environment variable that chooses the backend, and its two values (matched exactly).
 SWITCH = _hook.SWITCH
@@ -276,27 +278,115 @@ def _row(name: str, repo_name: str | None = None):
     return row
 
 
-def _global_has(name: str) -> bool:
-    try:
-        return name in _list(None, None, _data_dir())
-    except VaultError as error:
-        if error.code != _NOT_FOUND:
-            raise
-        return False
-
-
 # --- SecretResource: the API's handler works on rows; these act on the vault instead --------
+#
+# What Mage 0.9.80's `/api/secrets` does, and so what these do (its SecretResource, SecretPolicy
+# and the frontend's calls; Tests/mage/test_mage_api.py runs every route through a real server):
+# - list: the global scope's secrets (Mage lists the rows its global key decrypts); `entity`,
+#   `pipeline_uuid` and `project_uuid` in the query change nothing. The collection itself is
+#   Mage's (git secrets filtered, `_limit`/`_offset`), over `get_valid_secrets_for_repo`.
+# - create: `name`, `value`, `entity`, `pipeline_uuid` from the body, the project always the
+#   server's own (`project_uuid` in the body is ignored). `entity` is exactly "project" or
+#   "pipeline", else the global scope (Mage's `get_secrets_dir`: "PIPELINE" or "bogus" is
+#   global). A pipeline without `pipeline_uuid` is Mage's "Missing values" error, and a name the
+#   scope already holds is refused (Mage's unique row): both a 500, as Mage answers them.
+# - detail (GET) and update (PUT) of a name: 403, the actions are disabled, once `member`
+#   found the name; 404 when it did not.
+# - delete: `member` is the first row of that name in the repository, whatever its scope (the
+#   query's scope arguments never reach it), and the delete removes that one. Here: the first
+#   scope holding the name, global, then the server's project and its pipelines, then other
+#   projects (Mage takes the oldest row; a name held in one scope, the usual case, is the same
+#   secret either way). A name only Mage's database holds is found and deleted there, as Mage does.
+
+_ENTITY_KINDS = ("project", "pipeline")
+
+
+class SecretExistsError(VaultError):
+    """`POST /api/secrets` of a name its scope already holds: Mage's API refuses it (its
+    unique row), so this refuses it too instead of overwriting the value (class 2)."""
+
+    def __init__(self, name: str):
+        super().__init__(f"a secret named {name!r} already exists in this scope; Mage's API does not replace "
+                         "it: delete it first (DELETE /api/secrets/NAME)", _BAD_INPUT)
+
 
 def _api_invalid(error: VaultError):
     from mage_ai.api.errors import ApiError
     return ApiError({**ApiError.RESOURCE_INVALID, "message": str(error)})
 
 
+def _entity_name(project: str | None, pipeline: str | None) -> str:
+    return "global" if project is None else "project" if pipeline is None else "pipeline"
+
+
+def _api_scope(entity, project_uuid, pipeline_uuid) -> tuple[str | None, str | None]:
+    """The scope Mage's own create_secret writes for these payload values (its missing-values
+    check, then `get_secrets_dir`: "project" and "pipeline" exactly, anything else global)."""
+    kind = entity if entity in _ENTITY_KINDS else None  # Entity is a str enum: Entity.PIPELINE == "pipeline"
+    missing = []
+    if kind is not None and not project_uuid:
+        missing.append("project_uuid")
+    if kind == "pipeline" and not pipeline_uuid:
+        missing.append("pipeline_uuid")
+    if missing:  # Mage's own exception and message (a 500 from the API, as Mage's is)
+        raise Exception("Missing values for creating secret: {}.".format(", ".join(missing)))
+    if kind is None:
+        return None, None
+    return (project_uuid, None) if kind == "project" else (project_uuid, pipeline_uuid)
+
+
+def _holds(name: str, project: str | None, pipeline: str | None, data_dir: str | None) -> bool:
+    try:
+        return _get(name, project, pipeline, data_dir) is not None
+    except VaultError as error:
+        if error.code not in (_BAD_INPUT, _NOT_FOUND):
+            raise
+        return False
+
+
+def _subfolders(path: str) -> list:
+    try:
+        return sorted(entry.name for entry in os.scandir(path) if entry.is_dir())
+    except OSError:
+        return []
+
+
+def _scopes(data_dir: str, current_project: str | None):
+    """Every scope of the data dir, in the order `member` looks: global, the server's project
+    and its pipelines, then the other projects' (their folders under `secrets/projects/`)."""
+    yield None, None
+    projects = os.path.join(data_dir, "secrets", "projects")
+    names = _subfolders(projects)
+    if current_project:
+        names = [current_project] + [name for name in names if name != current_project]
+    for project in names:
+        yield project, None
+        for pipeline in _subfolders(os.path.join(projects, project, "pipelines")):
+            yield project, pipeline
+
+
+def _find(name: str) -> tuple[str | None, str | None] | None:
+    """The first scope (see `_scopes`) whose vault holds `name`, or None."""
+    from mage_ai.data_preparation.repo_manager import get_project_uuid
+    data_dir = _data_dir()
+    for project, pipeline in _scopes(data_dir, get_project_uuid()):
+        if _holds(name, project, pipeline, data_dir):
+            return project, pipeline
+    return None
+
+
 def _resource_create(cls, payload, user, **kwargs):
     from mage_ai.data_preparation.repo_manager import get_project_uuid
-    fields = {key: payload[key] for key in ("name", "value", "entity", "pipeline_uuid") if key in payload}
+    name, value = payload.get("name"), payload.get("value")
+    project, pipeline = _api_scope(payload.get("entity"), get_project_uuid(), payload.get("pipeline_uuid"))
     try:
-        row = create_secret(**fields, project_uuid=get_project_uuid())
+        if name is None or value is None:  # Mage fails on its row or its encryption: a 500 too
+            raise TypeError(f"a secret needs a {'name' if name is None else 'value'}")
+        if _holds(name, project, pipeline, _data_dir()):
+            raise SecretExistsError(name)
+        row = create_secret(name, value, _entity_name(project, pipeline), project_uuid=project, pipeline_uuid=pipeline)
+    except SecretExistsError:
+        raise
     except VaultError as error:
         if error.code == _BAD_INPUT:
             raise _api_invalid(error) from None
@@ -306,16 +396,32 @@ def _resource_create(cls, payload, user, **kwargs):
 
 def _resource_member(cls, pk, user, **kwargs):
     from mage_ai.api.errors import ApiError
-    if not _global_has(pk):
+    scope = _find(pk)
+    if scope is not None:
+        row = _row(pk)
+        row.mage_vault_scope = scope  # a plain attribute, not a column: update and delete act there
+        return cls(row, user, **kwargs)
+    # Not in the vault: Mage's own lookup, for a name only its database still holds.
+    from mage_ai.settings.repo import get_repo_path
+    from mage_ai.orchestration.db.models.secrets import Secret
+    model = Secret.query.filter(Secret.repo_name == get_repo_path(user=user), Secret.name == pk).first()
+    if not model:
         raise ApiError(ApiError.RESOURCE_NOT_FOUND)
-    return cls(_row(pk), user, **kwargs)
+    return cls(model, user, **kwargs)
 
 
 def _resource_update(self, payload, **kwargs):
     # Mage writes the new value into the row in clear text; here it is sealed in the vault.
+    # (Mage's policy disables the update action: only code in Mage's process gets here.)
+    scope = getattr(self.model, "mage_vault_scope", None)
+    if scope is None:
+        raise VaultError(f"the secret {self.model.name!r} is in Mage's database, not in the vault: run "
+                         "`mage-vault migrate` before updating it", _NOT_FOUND)
     if "value" in payload:
+        project, pipeline = scope
         try:
-            create_secret(self.model.name, payload["value"])
+            create_secret(self.model.name, payload["value"], _entity_name(project, pipeline),
+                          project_uuid=project, pipeline_uuid=pipeline)
         except VaultError as error:
             if error.code == _BAD_INPUT:
                 raise _api_invalid(error) from None
@@ -324,7 +430,12 @@ def _resource_update(self, payload, **kwargs):
 
 
 def _resource_delete(self, **kwargs):
-    delete_secret(self.model.name, suppress_warning=True)
+    scope = getattr(self.model, "mage_vault_scope", None)
+    if scope is None:  # a row only Mage's database holds: Mage's own delete of it
+        return self.model.delete()
+    project, pipeline = scope
+    delete_secret(self.model.name, _entity_name(project, pipeline), pipeline_uuid=pipeline, project_uuid=project,
+                  suppress_warning=True)
 
 
 # --- the patches ----------------------------------------------------------------------------

@@ -144,7 +144,18 @@ public struct LocationOptions: Sendable {
         if create, !Environment.exists(location) || !keyHere {
             try Vault.requireWritableLog(location)  // a write that will be refused creates no uuid or key first
         }
-        return try reported(Vault(resolution: Environment.resolutionChain(location, create: create), history: chosen))
+        // A new environment is worth a line: a typo in --data-dir would otherwise make one silently.
+        let global = location.with(scope: .global)
+        let newEnvironment = create && !Environment.exists(global)
+        if newEnvironment, FileSystem.exists(location.dataDirectory + "/mage-ai.db") {
+            // A Mage project's database folder, not a data dir: a vault here would be a second, empty one.
+            throw VaultError.noEnvironment(dataDirectory: location.dataDirectory)
+        }
+        let vault = try reported(Vault(resolution: Environment.resolutionChain(location, create: create), history: chosen))
+        if newEnvironment, Environment.exists(global) {
+            printError("mage-vault: created a new environment in \(location.dataDirectory) (\(global.uuidFile), key \(global.keySource))")
+        }
+        return vault
     }
 
     /// Says on standard error what opening did about an interrupted rekey.

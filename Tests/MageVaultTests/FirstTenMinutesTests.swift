@@ -139,6 +139,30 @@ struct FirstTenMinutesTests: ToolSuite {
         #expect(!FileManager.default.fileExists(atPath: fresh), "a refused import created files")
     }
 
+    @Test("The first set in a data dir says it created an environment, and where; later ones say nothing of it")
+    func creatingAnEnvironmentIsSaid() throws {
+        let first = try tool("set", "db_password", input: "made-up")
+        #expect(first.status == 0)
+        #expect(first.error == "mage-vault: created a new environment in \(data) (\(data)/secrets/uuid, key \(data)/secrets/vault.key)\n", "\(first.error)")
+        let second = try tool("set", "other", input: "made-up")
+        #expect(second.status == 0 && second.error.isEmpty, "\(second.error)")
+    }
+
+    @Test("A Mage project's database folder given as the data dir is named as such, with the data dir above it; nothing is created there")
+    func mageProjectFolder() throws {
+        let project = data + "/default_repo"
+        try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+        try write(Array("made-up database".utf8), to: project + "/mage-ai.db")
+        for arguments in [["list", "--data-dir", project], ["set", "x", "--data-dir", project]] {
+            let result = try run(arguments, input: Array("made-up".utf8))
+            #expect(result.status == 1, "\(arguments)")
+            #expect(result.error.contains("it holds mage-ai.db, so it is a Mage project's database folder"), "\(result.error)")
+            #expect(result.error.contains("pass --data-dir \(data),"), "\(result.error)")
+            #expect(!result.error.contains("init"), "\(result.error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: project + "/secrets"))
+    }
+
     @Test("--version after a subcommand is refused instead of printing the tool's version; get takes --at-version")
     func versionCollision() throws {
         #expect(try tool("set", "db_password", input: "made-up-1").status == 0)

@@ -134,7 +134,11 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .noEnvironment(let dir):
-            "no MageVault environment in \(dir) (no secrets/uuid); run 'mage-vault init' or set a secret first"
+            FileSystem.exists(dir + "/mage-ai.db")
+                ? "no MageVault environment in \(dir): it holds mage-ai.db, so it is a Mage project's database folder, not a data dir; "
+                    + "Mage keeps its secrets in the data dir above it (\(FileSystem.parentDirectory(of: dir))/secrets): pass --data-dir "
+                    + "\(FileSystem.parentDirectory(of: dir)), or run 'mage-vault migrate' there to move Mage's secrets in"
+                : "no MageVault environment in \(dir) (no secrets/uuid); run 'mage-vault init' or set a secret first"
         case .noScope(let scope, let uuidFile):
             "there is no \(scope) scope here (no \(uuidFile)); set a secret in it first"
         case .invalidScope(let message): message

@@ -24,6 +24,7 @@ struct Env: Command {
         guard Environment.exists(location) else {
             print("uuid       (none: \(location.uuidFile) does not exist; run 'mage-vault init')")
             print("log        \(location.logFile)")
+            print("mage       \(Self.mageBackend(dataDirectory: location.dataDirectory))")
             return
         }
         let vault = try options.openVault(create: false)
@@ -39,6 +40,7 @@ struct Env: Command {
         }
         print("log        \(status.logFile)\(status.exists ? "" : " (not created yet)")")
         if let id = status.vaultID { print("vault id   \(id)") }
+        print("mage       \(Self.mageBackend(dataDirectory: location.dataDirectory))")
         print("")
         print("UUID                              RECORDS  LIVE")
         for summary in status.environments {
@@ -47,6 +49,25 @@ struct Env: Command {
         }
         if status.damagedLines > 0 { print("damaged lines: \(status.damagedLines)") }
         if status.tornBytes > 0 { print("torn tail: \(status.tornBytes) bytes (an interrupted write; the next write cuts it off)") }
+    }
+}
+
+extension Env {
+    /// Which secrets backend Mage uses for this data dir, by the rule of the wheel's start-up
+    /// hook (`_mage_vault_hook.py`): `MAGE_SECRETS_BACKEND` when it is exactly `mage-vault` or
+    /// `mage`, else the vault when the data dir's `secrets/` holds `vault.log` or `vault.key`.
+    static func mageBackend(dataDirectory: String) -> String {
+        let secrets = dataDirectory + "/secrets/"
+        let marker = ["vault.log", "vault.key"].first { FileSystem.exists(secrets + $0) }
+        switch FileSystem.environmentVariable("MAGE_SECRETS_BACKEND") {
+        case "mage-vault": return "reads the vault (MAGE_SECRETS_BACKEND=mage-vault)"
+        case "mage": return "reads its own database (MAGE_SECRETS_BACKEND=mage)"
+        default:
+            guard let marker else {
+                return "reads its own database (no vault here; 'mage-vault migrate --dry-run' shows what it would move)"
+            }
+            return "reads the vault (secrets/\(marker) is here; MAGE_SECRETS_BACKEND=mage overrides)"
+        }
     }
 }
 

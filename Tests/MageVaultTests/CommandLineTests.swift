@@ -224,6 +224,12 @@ struct CommandLineTests: ToolSuite {
         #expect(env.text.contains(log))
         // 3 records (two sets, one delete) and 1 live secret for this uuid.
         #expect(env.text.contains("\(uuid)        3     1  (this environment)"))
+        // Which backend Mage uses here: the data dir decides, MAGE_SECRETS_BACKEND overrides.
+        #expect(env.text.contains("mage       reads the vault (secrets/vault.log is here; MAGE_SECRETS_BACKEND=mage overrides)\n"))
+        let forced = try run(["env", "--data-dir", data], environment: ["MAGE_SECRETS_BACKEND": "mage"])
+        #expect(forced.text.contains("mage       reads its own database (MAGE_SECRETS_BACKEND=mage)\n"))
+        let elsewhere = try run(["env", "--data-dir", directory.file("mage-only")])
+        #expect(elsewhere.text.contains("mage       reads its own database (no vault here;"), "\(elsewhere.text)")
     }
 
     @Test("list prints names in byte order, each padded to the longest name in characters, and JSON in the same order")

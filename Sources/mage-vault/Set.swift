@@ -44,6 +44,13 @@ struct Set: Command {
 
     func validate() throws {
         do { _ = try SecretName(name) } catch { throw ValidationError("\(error)") }
+        // A mistyped option (`--from-flie`) is named as one, with the option meant: a word that
+        // close to an option of set is a typo, not a value, so repeating it shows no secret.
+        if let word = value.first, word.hasPrefix("--"),
+            let meant = CommandWords.nearest(to: String(word.prefix { $0 != "=" }), in: Self.spec.allOptions.map { "--" + $0.name })
+        {
+            throw ValidationError("unknown option '\(word.prefix { $0 != "=" })'; did you mean '\(meant)'? Nothing was written")
+        }
         // A generic parser would say "Unexpected argument '<the value>'": the value on the screen again.
         guard value.isEmpty else {
             throw ValidationError(

@@ -139,6 +139,20 @@ struct FirstTenMinutesTests: ToolSuite {
         #expect(!FileManager.default.fileExists(atPath: fresh), "a refused import created files")
     }
 
+    @Test("set names a mistyped option as one, with the option meant; a word that is no near option is not repeated")
+    func mistypedOptionOfSet() throws {
+        let file = directory.file("value.txt")
+        try write(Array("made-up".utf8), to: file)
+        let typo = try tool("set", "x", "--from-flie", file)
+        #expect(typo.status == 2)
+        #expect(typo.error.contains("unknown option '--from-flie'; did you mean '--from-file'? Nothing was written"), "\(typo.error)")
+        let valueLike = try tool("set", "x", "--made-up-secret-value")
+        #expect(valueLike.status == 2)
+        #expect(valueLike.error.contains("set takes a name and no value"), "\(valueLike.error)")
+        #expect(!valueLike.error.contains("made-up-secret-value"))
+        #expect(!FileManager.default.fileExists(atPath: data), "a refused set created files")
+    }
+
     @Test("The first set in a data dir says it created an environment, and where; later ones say nothing of it")
     func creatingAnEnvironmentIsSaid() throws {
         let first = try tool("set", "db_password", input: "made-up")

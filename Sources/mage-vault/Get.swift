@@ -36,6 +36,12 @@ struct Get: Command {
     /// scope's parents, printed.
     static func printValue(named name: String, location: EnvironmentLocation) throws {
         let resolution = try Environment.resolutionChain(location, create: false, readOnly: true)
+        if resolution[0].location.scope != location.scope {
+            // `--project salse`: a typo would otherwise read the parent's value without a word.
+            printError(
+                "mage-vault: note: there is no \(location.scope) scope here (no \(location.uuidFile)); "
+                    + "reading from the \(resolution[0].location.scope) scope")
+        }
         let read = try Vault.readOnce(named: name, resolution: resolution)
         for recovery in read.rekeyRecoveries { printError("mage-vault: note: \(recovery)") }
         for skipped in read.skippedRecords { printError("mage-vault: warning: \(skipped)") }

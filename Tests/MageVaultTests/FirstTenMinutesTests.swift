@@ -153,6 +153,19 @@ struct FirstTenMinutesTests: ToolSuite {
         #expect(!FileManager.default.fileExists(atPath: data), "a refused set created files")
     }
 
+    @Test("get of a scope that does not exist says so, and which scope answered; an existing scope says nothing more")
+    func missingScopeIsSaid() throws {
+        #expect(try tool("set", "db_password", input: "made-up-global").status == 0)
+        #expect(try tool("set", "warehouse", "--project", "sales", input: "made-up-sales").status == 0)
+        let typo = try tool("get", "db_password", "--project", "salse")
+        #expect(typo.status == 0 && typo.text == "made-up-global")
+        #expect(typo.error == "mage-vault: note: there is no project salse scope here (no \(data)/secrets/projects/salse/uuid); reading from the global scope\n", "\(typo.error)")
+        let pipeline = try tool("get", "warehouse", "--project", "sales", "--pipeline", "dialy")
+        #expect(pipeline.text == "made-up-sales" && pipeline.error.contains("reading from the project sales scope"), "\(pipeline.error)")
+        let exact = try tool("get", "warehouse", "--project", "sales")
+        #expect(exact.text == "made-up-sales" && exact.error.isEmpty, "\(exact.error)")
+    }
+
     @Test("The first set in a data dir says it created an environment, and where; later ones say nothing of it")
     func creatingAnEnvironmentIsSaid() throws {
         let first = try tool("set", "db_password", input: "made-up")

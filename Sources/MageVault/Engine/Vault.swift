@@ -545,18 +545,18 @@ public final class Vault {
 
     /// Sets the secret `name` to the UTF-8 text in `value`. Returns after the record is on disk.
     public func setSecret(named name: String, value: UnsafeRawBufferPointer) throws(VaultError) {
-        let secret = try validName(name)
-        do { try SecretValue.validate(value) } catch { throw .invalidInput(error) }
-        try append(.set, name: secret, value: value)
+        try append(.set, name: Self.validateSecret(named: name, value: value), value: value)
     }
 
-    /// Refuses a name or value that `setSecret` would refuse, before anything is opened or
-    /// created: for a caller that would otherwise create a scope's files first (the C
-    /// interface's writer), so that a refused write changes nothing.
-    public static func validateSecret(named name: String, value: UnsafeRawBufferPointer) throws(VaultError) {
+    /// Refuses a name or value that `setSecret` would refuse (it calls this), before anything
+    /// is opened or created: for a caller that would otherwise create a scope's files first
+    /// (the C interface's writer), so that a refused write changes nothing. Returns the name.
+    @discardableResult
+    public static func validateSecret(named name: String, value: UnsafeRawBufferPointer) throws(VaultError) -> SecretName {
         do {
-            _ = try SecretName(name)
+            let secret = try SecretName(name)
             try SecretValue.validate(value)
+            return secret
         } catch {
             throw .invalidInput(error)
         }

@@ -272,19 +272,18 @@ public final class VaultLog {
 
     /// True when the byte before `offset` is not an LF and the byte at `offset` is one: the
     /// file had ended at `offset` with a whole line lacking its LF, and a writer added it.
+    /// `offset` is inside the file, past its first byte.
     private func followsUnterminatedLine(_ offset: UInt64) throws(LogError) -> Bool {
         var pair: (UInt8, UInt8) = (0, 0)
-        let got = withUnsafeMutableBytes(of: &pair) { pread(fd, $0.baseAddress!, 2, off_t(offset) - 1) }
-        guard got >= 0 else { throw .system(SystemError("read", path)) }
-        return got == 2 && pair.0 != 0x0A && pair.1 == 0x0A
+        if let failure = withUnsafeMutableBytes(of: &pair, { readExactly(into: $0, at: offset - 1) }) { throw failure }
+        return pair.0 != 0x0A && pair.1 == 0x0A
     }
 
-    /// True when the byte just before `offset` is an LF.
-    private func followsNewline(_ offset: UInt64) throws(LogError) -> Bool {
+    /// True when the file's first `end` bytes (at least one) end with an LF.
+    private func endsWithNewline(_ end: UInt64) throws(LogError) -> Bool {
         var byte: UInt8 = 0
-        let got = withUnsafeMutableBytes(of: &byte) { pread(fd, $0.baseAddress!, 1, off_t(offset) - 1) }
-        guard got >= 0 else { throw .system(SystemError("read", path)) }
-        return got == 1 && byte == 0x0A
+        if let failure = withUnsafeMutableBytes(of: &byte, { readExactly(into: $0, at: end - 1) }) { throw failure }
+        return byte == 0x0A
     }
 
     /// Takes the file's first line as its header, or refuses the file.
@@ -410,9 +409,9 @@ public final class VaultLog {
         if try size() != end, ftruncate(fd, off_t(end)) != 0 {
             throw .system(SystemError("ftruncate", path))
         }
-        var last: UInt8 = 0x0A
-        if end > 0, pread(fd, &last, 1, off_t(end) - 1) != 1 { throw .system(SystemError("read", path)) }
-        let lines = last == 0x0A ? lines : [0x0A] + lines
+        var terminated = true
+        if end > 0 { terminated = try endsWithNewline(end) }
+        let lines = terminated ? lines : [0x0A] + lines
         let failure = lines.withUnsafeBytes { FileSystem.writeAll(fd, $0, at: end, path: path) }
             ?? (fdatasync(fd) == 0 ? nil : SystemError("fdatasync", path))
         if let failure {
@@ -420,7 +419,7 @@ public final class VaultLog {
             _ = fdatasync(fd)
             throw .system(failure)
         }
-        return last == 0x0A ? end : end + 1
+        return terminated ? end : end + 1
     }
 
     /// Throws the permission problem of a log this user may not write (a write would
@@ -493,7 +492,7 @@ public final class VaultLog {
         // with more pieces after it, or the next line would be joined to that last line.
         let fileEnd = try size()
         var endsWithoutNewline = false
-        if fileEnd > 0 { endsWithoutNewline = try !followsNewline(fileEnd) }
+        if fileEnd > 0 { endsWithoutNewline = try !endsWithNewline(fileEnd) }
         let temporary = FileSystem.temporaryPath(beside: destination)
         let out = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard out >= 0 else { throw .system(SystemError.cannotCreate(requested)) }

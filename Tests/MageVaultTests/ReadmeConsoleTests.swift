@@ -3,10 +3,11 @@ import Testing
 
 @testable import MageVault
 
-/// The README's ```console blocks, run top to bottom as a newcomer would type them, in a
-/// sandbox home (`/home/me` in the README) with the built `mage-vault` first on `PATH`; each
-/// command's output must be what the block shows. So the README and the tool cannot drift
-/// apart.
+/// The ```console blocks of the README and of each page of `docs/`, run top to bottom as a
+/// newcomer would type them: each file in a sandbox home of its own (`/home/me` in the text)
+/// with the built `mage-vault` first on `PATH`, so a reader who starts a page and follows
+/// only what it shows gets what it shows. Each command's output must be what the block
+/// shows, so the documentation and the tool cannot drift apart.
 ///
 /// How a block is read:
 /// - `$ command` lines are run by bash, one after the other; exported variables and the
@@ -20,9 +21,7 @@ import Testing
 ///   that is how the README shows a file's contents before using it.
 /// - `<!-- readme-test: skip: why -->` just before a block leaves it out (a terminal prompt,
 ///   a server, a program that is not here); every console block is run or says why not.
-/// - `<!-- readme-test: before` … `-->` just before a block holds shell lines run first, their
-///   output ignored (they must succeed): what the README leaves unsaid, such as damage to
-///   repair or a branch to merge.
+///   There is no hidden setup: what a block needs, an earlier block of the same page shows.
 @Suite("README: the console examples are what the tool prints", .serialized)
 struct ReadmeConsoleTests {
     /// One ```console block and what precedes it.
@@ -30,7 +29,6 @@ struct ReadmeConsoleTests {
         let line: Int
         let text: [String]
         let skip: String?
-        let before: [String]
     }
 
     /// One command of a block and the output shown under it.
@@ -44,17 +42,10 @@ struct ReadmeConsoleTests {
         var blocks: [Block] = []
         var index = 0
         var skip: String? = nil
-        var before: [String] = []
         while index < lines.count {
             let line = lines[index]
             if line.hasPrefix("<!-- readme-test: skip:") {
                 skip = String(line.dropFirst("<!-- readme-test: skip:".count).dropLast(" -->".count)).trimmingCharacters(in: .whitespaces)
-            } else if line == "<!-- readme-test: before" {
-                index += 1
-                while index < lines.count, lines[index] != "-->" {
-                    before.append(lines[index])
-                    index += 1
-                }
             } else if line == "```console" {
                 var text: [String] = []
                 let start = index + 1
@@ -63,12 +54,10 @@ struct ReadmeConsoleTests {
                     text.append(lines[index])
                     index += 1
                 }
-                blocks.append(Block(line: start, text: text, skip: skip, before: before))
+                blocks.append(Block(line: start, text: text, skip: skip))
                 skip = nil
-                before = []
             } else if line.hasPrefix("```") {  // a directive belongs to the block right after it
                 skip = nil
-                before = []
             }
             index += 1
         }
@@ -186,23 +175,28 @@ struct ReadmeConsoleTests {
         return lines
     }
 
-    @Test("Every console block of the README runs and prints what it shows, or says why it cannot run here")
-    func consoleBlocks() throws {
-        let readme = String(decoding: try contents(packageRoot + "/README.md"), as: UTF8.self)
-        let blocks = Self.blocks(of: readme)
+    /// The README, then every page of `docs/`, by name.
+    static var documents: [String] {
+        let pages = (try? FileManager.default.contentsOfDirectory(atPath: packageRoot + "/docs")) ?? []
+        return ["README.md"] + pages.filter { $0.hasSuffix(".md") }.sorted().map { "docs/" + $0 }
+    }
+
+    @Test(
+        "Every console block of the README and docs/ runs and prints what it shows, or says why it cannot run here",
+        arguments: documents)
+    func consoleBlocks(document: String) throws {
+        let text = String(decoding: try contents(packageRoot + "/" + document), as: UTF8.self)
+        #expect(!text.contains("readme-test: before"), "\(document): setup is shown to the reader, never hidden")
+        let blocks = Self.blocks(of: text)
         let sandbox = try Sandbox()
         var ran = 0
         for block in blocks {
             if let reason = block.skip {
-                #expect(!reason.isEmpty, "README.md:\(block.line): a skipped block says why")
+                #expect(!reason.isEmpty, "\(document):\(block.line): a skipped block says why")
                 continue
             }
-            if !block.before.isEmpty {
-                let setup = try sandbox.run(block.before.joined(separator: "\n"))
-                try #require(setup.status == 0, "README.md:\(block.line): the hidden setup failed: \(setup.text) \(setup.error)")
-            }
             let steps = Self.steps(of: block)
-            #expect(!steps.isEmpty, "README.md:\(block.line): a console block without a command")
+            #expect(!steps.isEmpty, "\(document):\(block.line): a console block without a command")
             for step in steps {
                 let words = step.command.split(separator: " ")
                 if words.count == 2, words[0] == "cat" {
@@ -219,7 +213,7 @@ struct ReadmeConsoleTests {
                 #expect(
                     Self.matches(expected, output, error),
                     """
-                    README.md:\(block.line): $ \(step.command)
+                    \(document):\(block.line): $ \(step.command)
                     shows:
                     \(expected.joined(separator: "\n"))
                     printed (standard output):
@@ -230,7 +224,7 @@ struct ReadmeConsoleTests {
             }
             ran += 1
         }
-        #expect(ran >= 20, "only \(ran) console blocks ran")
+        #expect(ran >= (document == "README.md" ? 5 : 1), "\(document): only \(ran) console blocks ran")
     }
 
     @Test("The matcher: interleaved streams, … for any lines, placeholders for ids and times")
@@ -243,9 +237,9 @@ struct ReadmeConsoleTests {
         #expect(
             Self.normalized("/tmp/x/home/.mage_data 5ec827b5a32693eaed735dd98ddeb80e 2026-11-26T16:03:24.443Z retired key 68235604", home: "/tmp/x/home")
                 == "/home/me/.mage_data <id> <time> retired key <key id>")
-        let parsed = Self.blocks(of: "<!-- readme-test: skip: a server -->\n```console\n$ serve\n```\n<!-- readme-test: before\necho hi\n-->\n```console\n$ a \\\n  b\nout\n```\n")
+        let parsed = Self.blocks(of: "<!-- readme-test: skip: a server -->\n```console\n$ serve\n```\n```console\n$ a \\\n  b\nout\n```\n")
         #expect(parsed.count == 2)
-        #expect(parsed[0].skip == "a server" && parsed[1].skip == nil && parsed[1].before == ["echo hi"])
+        #expect(parsed[0].skip == "a server" && parsed[1].skip == nil)
         #expect(Self.steps(of: parsed[1]).map(\.command) == ["a \\\n  b"])
         #expect(Self.steps(of: parsed[1]).map(\.expected) == [["out"]])
     }

@@ -3,7 +3,7 @@ import Testing
 
 import MageVault
 
-@Suite("README: the Swift example compiles, runs, and is the one the README shows")
+@Suite("docs/how-it-works.md: the Swift example compiles, runs, and is the one the page shows")
 struct ReadmeExampleTests {
     @Test("The README's example runs against a real vault")
     func example() throws {
@@ -57,14 +57,14 @@ struct ReadmeExampleTests {
         #expect(resolved?.scope == .global)
     }
 
-    @Test("The README shows exactly the code the tests above run", arguments: ["README example", "README scopes example"])
+    @Test("docs/how-it-works.md shows exactly the code the tests above run", arguments: ["README example", "README scopes example"])
     func readmeMatchesTheCompiledExample(marker: String) throws {
         let source = try String(contentsOfFile: #filePath, encoding: .utf8)
         let begin = try #require(source.range(of: "// \(marker) begin\n"))
         let end = try #require(source.range(of: "        // \(marker) end"))
         let compiled = source[begin.upperBound..<end.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.count >= 8 ? String($0.dropFirst(8)) : String($0) }.joined(separator: "\n")
-        let readme = try String(contentsOfFile: packageRoot + "/README.md", encoding: .utf8)
+        let readme = try String(contentsOfFile: packageRoot + "/docs/how-it-works.md", encoding: .utf8)
         #expect(readme.contains("```swift\nimport MageVault\n\n" + compiled + "```\n"))
     }
 }

@@ -52,7 +52,11 @@ final class VaultHandle: @unchecked Sendable {
         defer { pthread_mutex_unlock(mutex) }
         if vault == nil || (creating && create && !writable) {
             do {
-                if let opened = try Vault.open(location, create: creating && create, exactScope: exactScope) { (vault, writable) = opened }
+                if let opened = try Vault.open(location, create: creating && create, exactScope: exactScope) {
+                    (vault, writable) = opened
+                    // Embedders read the same few secrets again and again (Mage, each block).
+                    opened.vault.keepsOpenedValues = true
+                }
             } catch {
                 switch error {
                 case .noEnvironment where create && !creating, .noScope where create && !creating: break
@@ -209,8 +213,31 @@ public func mgv_get(
     _ length: UnsafeMutablePointer<Int>?
 ) -> Int32 {
     clearError()
-    guard let handle = handle(vault), let name, let value, let length else { return fail("mgv_get: a required argument is NULL", code: 2) }
+    guard let value else { return fail("mgv_get: a required argument is NULL", code: 2) }
     value.pointee = nil
+    return withValue(vault, name, length, call: "mgv_get") { bytes in handOut(bytes, to: value) }
+}
+
+@_cdecl("mgv_get_into")
+public func mgv_get_into(
+    _ vault: UnsafeMutableRawPointer?, _ name: UnsafePointer<CChar>?, _ buffer: UnsafeMutablePointer<UInt8>?, _ capacity: Int,
+    _ length: UnsafeMutablePointer<Int>?
+) -> Int32 {
+    clearError()
+    guard buffer != nil || capacity == 0, capacity >= 0 else { return fail("mgv_get_into: a required argument is NULL", code: 2) }
+    return withValue(vault, name, length, call: "mgv_get_into") { bytes in
+        guard bytes.count <= capacity, let buffer, let base = bytes.baseAddress else { return }
+        buffer.update(from: base.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+    }
+}
+
+/// What `mgv_get` and `mgv_get_into` share: 1 with `*length` set and the value's bytes given
+/// to `deliver` (still in the library's secure memory), 0 when absent, -1 on failure.
+private func withValue(
+    _ vault: UnsafeMutableRawPointer?, _ name: UnsafePointer<CChar>?, _ length: UnsafeMutablePointer<Int>?, call: String,
+    deliver: (UnsafeRawBufferPointer) -> Void
+) -> Int32 {
+    guard let handle = handle(vault), let name, let length else { return fail("\(call): a required argument is NULL", code: 2) }
     length.pointee = 0
     guard let text = String(validatingCString: name) else { return fail("a secret name must be UTF-8", code: 2) }
     do {
@@ -218,7 +245,7 @@ public func mgv_get(
             guard let vault else { return 0 }
             return try vault.withSecretValue(named: text) { bytes in
                 guard let bytes else { return 0 }
-                handOut(bytes, to: value)
+                deliver(bytes)
                 length.pointee = bytes.count
                 return 1
             }

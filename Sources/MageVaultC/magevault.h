@@ -71,6 +71,16 @@ int mgv_open(const char *data_dir, const char *vault_file, const char *project, 
  */
 int mgv_get(mgv_vault vault, const char *name, uint8_t **value, size_t *length);
 
+/*
+ * mgv_get into the caller's `buffer` of `capacity` bytes, for callers that read often (no
+ * allocation, no mgv_free): 1 and *length set when found, the value copied only when
+ * *length <= capacity (else call again with a buffer of *length bytes); 0 when absent;
+ * -1 on failure. The caller wipes the buffer when done with the value.
+ * A handle keeps the values it has read (in locked memory, wiped when dropped) until the
+ * log changes, so a warm read is one fstat and a lookup.
+ */
+int mgv_get_into(mgv_vault vault, const char *name, uint8_t *buffer, size_t capacity, size_t *length);
+
 /* Sets `name` to the `length` bytes at `value` (UTF-8); returns after they are on disk. */
 int mgv_set(mgv_vault vault, const char *name, const uint8_t *value, size_t length);
 

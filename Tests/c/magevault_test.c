@@ -42,6 +42,34 @@ int main(int argc, char **argv) {
     EXPECT(mgv_get(vault, "absent", &found, &length) == 0);
     EXPECT(found == NULL && length == 0);
 
+    /* mgv_get_into: the value copied when it fits, only its length when it does not. */
+    uint8_t buffer[64];
+    memset(buffer, '#', sizeof buffer);
+    EXPECT(mgv_get_into(vault, "secret1", buffer, 4, &length) == 1);
+    EXPECT(length == strlen(value) && buffer[0] == '#');
+    EXPECT(mgv_get_into(vault, "secret1", buffer, length, &length) == 1);
+    EXPECT(length == strlen(value) && memcmp(buffer, value, length) == 0 && buffer[length] == '#');
+    EXPECT(mgv_get_into(vault, "absent", buffer, sizeof buffer, &length) == 0 && length == 0);
+    EXPECT(mgv_get_into(vault, "secret1", NULL, 8, &length) == -1 && mgv_last_error_code() == 2);
+
+    /* A handle keeps what it read until the log changes: a write through another handle
+     * (another open file, as another process would have) is read at once. */
+    mgv_vault other = NULL;
+    EXPECT(mgv_open(data, NULL, NULL, NULL, NULL, MGV_OPEN_CREATE, &other) == 0);
+    const char *newer = "made-up newer value";
+    EXPECT(mgv_set(other, "secret1", (const uint8_t *)newer, strlen(newer)) == 0);
+    EXPECT(mgv_get_into(vault, "secret1", buffer, sizeof buffer, &length) == 1);
+    EXPECT(length == strlen(newer) && memcmp(buffer, newer, length) == 0);
+    EXPECT(mgv_set(other, "absent", (const uint8_t *)newer, strlen(newer)) == 0);
+    EXPECT(mgv_get_into(vault, "absent", buffer, sizeof buffer, &length) == 1 && length == strlen(newer));
+    EXPECT(mgv_delete(other, "absent") == 1);
+    EXPECT(mgv_get_into(vault, "absent", buffer, sizeof buffer, &length) == 0);
+    EXPECT(mgv_set(other, "secret1", (const uint8_t *)value, strlen(value)) == 0);
+    mgv_close(other);
+    EXPECT(mgv_get(vault, "secret1", &found, &length) == 1);
+    EXPECT(length == strlen(value) && memcmp(found, value, length) == 0);
+    mgv_free(found, length);
+
     uint8_t *names = NULL;
     EXPECT(mgv_list(vault, &names, &length) == 1);
     EXPECT(length == strlen("secret1") + 1 && memcmp(names, "secret1", length) == 0);

@@ -7,6 +7,7 @@ import subprocess
 import contextlib
 import io
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "Sources", "python"))
@@ -85,6 +86,75 @@ class MageVaultPackageTests(DataDirCase):
         self.assertIsNone(mage_vault.get_secret_value("late", "project", project_uuid="p9", suppress_warning=True))
         self.assertEqual(self.tool("set", "late", "--project", "p9", value="made-up-3").returncode, 0)
         self.assertEqual(mage_vault.get_secret_value("late", "project", project_uuid="p9"), "made-up-3")
+
+    def test_kept_values_go_with_every_change_to_the_log(self):
+        # The library keeps what a handle read until the log changes: every way the file can
+        # change under a warm reader is seen by the next read.
+        log = os.path.join(self.data, "secrets", "vault.log")
+        mage_vault.create_secret("kept", "made-up-1")
+        mage_vault.create_secret("other", "made-up-other")
+        self.assertEqual(mage_vault.get_secret_value("kept"), "made-up-1")
+        self.assertIsNone(mage_vault.get_secret_value("later", suppress_warning=True))
+        # An append by another process, of the name read and of a name found absent.
+        self.assertEqual(self.tool("set", "kept", value="made-up-2").returncode, 0)
+        self.assertEqual(self.tool("set", "later", value="made-up-later").returncode, 0)
+        self.assertEqual(mage_vault.get_secret_value("kept"), "made-up-2")
+        self.assertEqual(mage_vault.get_secret_value("later"), "made-up-later")
+        # A rewrite renamed over the log (compact), then a write to the new file.
+        self.assertEqual(self.tool("compact").returncode, 0)
+        self.assertEqual(self.tool("set", "kept", value="made-up-3").returncode, 0)
+        self.assertEqual(mage_vault.get_secret_value("kept"), "made-up-3")
+        # A rekey: new file, records sealed again.
+        self.assertEqual(self.tool("rekey").returncode, 0)
+        self.assertEqual(self.tool("set", "kept", value="made-up-4").returncode, 0)
+        self.assertEqual(mage_vault.get_secret_value("kept"), "made-up-4")
+        # The log renamed away by hand (kept, so it still has a name) and an older copy put
+        # in its place, as a restore would; within a tick of the last write, and after it.
+        with open(log, "rb") as handle:
+            before = handle.read()
+        self.assertEqual(self.tool("set", "kept", value="made-up-5").returncode, 0)
+        self.assertEqual(mage_vault.get_secret_value("kept"), "made-up-5")
+        os.rename(log, log + ".away")
+        with open(log + ".new", "wb") as handle:
+            handle.write(before)
+        os.chmod(log + ".new", 0o600)
+        os.rename(log + ".new", log)
+        self.assertEqual(mage_vault.get_secret_value("kept"), "made-up-4")
+        self.assertEqual(mage_vault.get_secret_value("other"), "made-up-other")
+        time.sleep(0.3)  # long past the write: the next reads take the one-fstat path
+        self.assertEqual(mage_vault.get_secret_value("kept"), "made-up-4")
+        self.assertEqual(mage_vault.get_secret_value("kept"), "made-up-4")
+        os.rename(log, log + ".away2")
+        with open(log + ".new", "wb") as handle:
+            handle.write(before)  # the bytes of an older state, another file
+        os.rename(log + ".new", log)
+        self.assertEqual(self.tool("set", "kept", value="made-up-7").returncode, 0)
+        self.assertEqual(mage_vault.get_secret_value("kept"), "made-up-7")
+        # This process's own write, through its writer's handle.
+        mage_vault.create_secret("kept", "made-up-6")
+        self.assertEqual(mage_vault.get_secret_value("kept"), "made-up-6")
+        mage_vault.delete_secret("kept")
+        self.assertIsNone(mage_vault.get_secret_value("kept", suppress_warning=True))
+
+    def test_values_longer_than_the_read_buffer_and_empty_ones(self):
+        long_value = "made-up-" + "x" * 70000 + "-end"
+        mage_vault.create_secret("long", long_value)
+        mage_vault.create_secret("short", "made-up-short")
+        for _ in range(2):  # the second round reads what the library kept
+            self.assertEqual(mage_vault.get_secret_value("short"), "made-up-short")
+            self.assertEqual(mage_vault.get_secret_value("long"), long_value)
+            self.assertEqual(mage_vault.get_secret_value("short"), "made-up-short")
+
+    def test_a_data_dir_named_later_in_os_environ_is_the_one_read(self):
+        mage_vault.create_secret("where", "made-up-first")
+        second = os.path.join(self.directory, "second")
+        self.assertEqual(
+            subprocess.run([TOOL, "set", "where", "--data-dir", second], input=b"made-up-second", capture_output=True).returncode, 0)
+        self.assertEqual(mage_vault.get_secret_value("where"), "made-up-first")
+        os.environ["MAGE_DATA_DIR"] = second
+        self.assertEqual(mage_vault.get_secret_value("where"), "made-up-second")
+        os.environ["MAGE_DATA_DIR"] = self.data
+        self.assertEqual(mage_vault.get_secret_value("where"), "made-up-first")
 
     def test_errors_carry_the_tools_message_and_class_never_a_value(self):
         mage_vault.create_secret("guarded", "made-up-secret-value")

@@ -83,6 +83,9 @@ public final class Vault {
     /// Secrets the last `secrets()` left out because they have records and none of them
     /// opens (the newest of each): damage to report, never an absent secret.
     public internal(set) var damagedSecrets: [SkippedRecord] = []
+    /// What `withSecretValue` opened since the log last changed, by name (nil for a name
+    /// found in no scope); nil unless `keepsOpenedValues`.
+    var openedValues: [String: OpenedRecord?]? = nil
 
     /// Versions kept per secret unless chosen otherwise: 10, as HashiCorp Vault's KV store.
     public static let defaultHistory = 10
@@ -250,10 +253,41 @@ public final class Vault {
     /// Calls `body` with the value of `name` (resolved as `resolvedSecret`) as bytes in
     /// secure memory, or with nil when no scope has it: for embedders that copy the value
     /// out themselves (the C interface), without an intermediate `String`.
+    ///
+    /// With `keepsOpenedValues`, a value opened once is kept until the log changes, so the
+    /// next read of the name costs one `fstat` and a lookup instead of a read and a decryption.
     public func withSecretValue<R>(named name: String, _ body: (UnsafeRawBufferPointer?) -> R) throws(VaultError) -> R {
-        guard let found = try resolvedRecord(named: name) else { return body(nil) }
-        return found.record.withValueBytes { body($0) }
+        guard openedValues != nil else {
+            guard let found = try resolvedRecord(named: name) else { return body(nil) }
+            return found.record.withValueBytes { body($0) }
+        }
+        try refresh()  // a log that changed empties the cache (see `locked`)
+        if let kept = openedValues?[name] {
+            guard let kept else { return body(nil) }
+            return kept.withValueBytes { body($0) }
+        }
+        let found = try resolvedRecord(named: name)?.record
+        if openedValues!.count >= Self.openedValuesKept { openedValues!.removeAll(keepingCapacity: true) }
+        openedValues!.updateValue(found, forKey: name)
+        guard let found else { return body(nil) }
+        return found.withValueBytes { body($0) }
     }
+
+    /// Whether `withSecretValue` keeps the values it opened (and the names it found absent)
+    /// until the log changes: for a long-lived embedder that reads the same few secrets
+    /// again and again (the C interface turns it on; nothing else does). Kept values stay in
+    /// `sodium_malloc` memory, locked and out of core dumps, and are wiped when dropped: when
+    /// any change to the log is seen (an append, by anyone, or a new file in its place), when
+    /// this vault takes the log's lock for any reason, past `openedValuesKept` names, and
+    /// when the vault is released. A process that can read this memory holds the key too,
+    /// so keeping the values exposes nothing the key did not.
+    public var keepsOpenedValues: Bool {
+        get { openedValues != nil }
+        set { openedValues = newValue ? (openedValues ?? [:]) : nil }
+    }
+
+    /// The most names `keepsOpenedValues` keeps; past it, all are dropped and kept afresh.
+    static let openedValuesKept = 4096
 
     /// The opened record of `name`'s value and its scope; see `resolvedSecret`.
     func resolvedRecord(named name: String) throws(VaultError) -> (record: OpenedRecord, scope: Scope)? {
@@ -606,6 +640,8 @@ public final class Vault {
 
     /// Runs `body` holding the log's lock (shared or exclusive), typed errors kept.
     func locked<R>(exclusive: Bool, _ body: () throws(VaultError) -> R) throws(VaultError) -> R {
+        // Whatever happens under the lock may change what a name reads as: kept values go.
+        if openedValues?.isEmpty == false { openedValues = [:] }
         let outcome: Result<R, VaultError>
         lockDepth += 1
         defer { lockDepth -= 1 }

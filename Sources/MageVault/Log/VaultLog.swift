@@ -94,6 +94,7 @@ public final class VaultLog {
         guard opened >= 0 else { throw .system(SystemError("open", path)) }
         if fd >= 0 { close(fd) }
         fd = opened
+        seenUnchanged = nil
         notWritable = refusedWriting
         var held = stat()
         fstat(fd, &held)
@@ -103,14 +104,47 @@ public final class VaultLog {
     }
 
     /// True when the path still names the open file and its size is still `size`: nothing
-    /// was appended, cut or replaced, so a refresh has nothing to read. One system call and
-    /// no lock: when the path names the file held (same device and inode), its size is the
-    /// held file's size.
+    /// was appended, cut or replaced, so a refresh has nothing to read. No lock is taken.
+    ///
+    /// One `fstat` of the held file answers most calls, without walking the path: the file
+    /// still has a name (`st_nlink`), the size is the one read, and its status-change time is
+    /// the one last seen with the path naming it. An append changes the size; a rewrite,
+    /// `git checkout` or `rm` that takes the name away leaves it with no link; a rename, a
+    /// link or an unlink of it changes its status-change time. Anything else, and the first
+    /// call after a change, asks the path (`stat`), which is what the answer means. Left
+    /// unseen: a folder above the log renamed away, with the log untouched inside it, and
+    /// another file put in its place, within one tick of the clock that stamps the log
+    /// (what a person does by hand, not a writer: every rewrite renames over the file).
     public func isUnchanged(size expected: UInt64) -> Bool {
         guard fd >= 0 else { return false }
+        var held = stat()
+        guard fstat(fd, &held) == 0, UInt64(held.st_size) == expected, held.st_nlink > 0 else { return false }
+        let changed = (held.st_ctim.tv_sec, held.st_ctim.tv_nsec)
+        if let seen = seenUnchanged, seen.size == expected, seen.changed == changed { return true }
         var named = stat()
-        guard stat(resolvedPath, &named) == 0 else { return false }
-        return (UInt64(named.st_dev), UInt64(named.st_ino)) == identity && UInt64(named.st_size) == expected
+        guard stat(resolvedPath, &named) == 0, (UInt64(named.st_dev), UInt64(named.st_ino)) == identity,
+            UInt64(named.st_size) == expected
+        else { return false }
+        // The held file before the path and the path after it agree: nothing moved between.
+        // And the time is settled: the clock that stamps files may tick only every few
+        // milliseconds, so a rename in the same tick as the last write would leave the time
+        // as it was; a change after a settled time gets a later one.
+        if (named.st_ctim.tv_sec, named.st_ctim.tv_nsec) == changed, Self.isSettled(changed) {
+            seenUnchanged = (expected, changed)
+        }
+        return true
+    }
+
+    /// The size and status-change time of the held file when the path last named it at that
+    /// size (see `isUnchanged`).
+    private var seenUnchanged: (size: UInt64, changed: (Int, Int))? = nil
+
+    /// Whether a status-change time is far enough in the past (a tenth of a second, many
+    /// ticks of a file system's coarse clock) that any later change stamps a later one.
+    static func isSettled(_ changed: (seconds: Int, nanoseconds: Int)) -> Bool {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return (now.tv_sec - changed.seconds) * 1_000_000_000 + (now.tv_nsec - changed.nanoseconds) > 100_000_000
     }
 
     /// Runs `body` holding the log's lock: `exclusive` for writers, shared for a scan.

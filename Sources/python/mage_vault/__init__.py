@@ -17,8 +17,9 @@ Mage's warning line on standard output (`suppress_warning=True` silences it).
 
 The data directory is `$MAGE_DATA_DIR`, else `~/.mage_data`, as for Mage and the
 `mage-vault` command; its key comes from the scope's key file (or `$MAGE_VAULT_KEY`,
-`$MAGE_VAULT_KEY_FILE`). Each scope's vault is opened once per process and kept warm: a
-call costs one look-up in memory and one decryption, and sees what other processes wrote.
+`$MAGE_VAULT_KEY_FILE`). Each scope's vault is opened once per process and kept warm: the
+library keeps the values it opened until the log changes, so a repeated read costs one
+`fstat` and a look-up in memory, and still sees what other processes wrote.
 
 Errors are `VaultError` (with the tool's message, never a value, and its exit-code class
 in `.code`). A name, `project_uuid`, `pipeline_uuid` or data dir holding a NUL byte is
@@ -37,7 +38,8 @@ import _thread  # threading's Lock is this one; `import threading` costs ~5 ms o
 import ctypes
 import os
 
-from ._native import VaultError, c_string, check, load, value_bytes
+from . import _native
+from ._native import VaultError, c_string, check, environ_bytes, load, value_bytes
 
 __all__ = ["VaultError", "get_secret_value", "create_secret", "delete_secret", "list_secrets", "close"]
 __version__ = "0.1.0"
@@ -88,13 +90,16 @@ def _encode(text: str | None, argument: str) -> bytes | None:
 def _use(project: str | None, pipeline: str | None, write: bool, data_dir: str | None = None) -> _Open:
     """The open vault of a scope, counted as used until `_done` (call it in a `finally`);
     `data_dir` None means `$MAGE_DATA_DIR`, else the library's default."""
-    data_dir = data_dir or os.environ.get("MAGE_DATA_DIR") or None
+    if not data_dir:
+        data_dir = environ_bytes(b"MAGE_DATA_DIR") or None  # the bytes as they are: no decoding per call
     key = (data_dir, project, pipeline, write)
-    with _handles_lock:
+    _handles_lock.acquire()
+    try:
         entry = _handles.get(key)
         if entry is None:
             # Checked here only: a key with a NUL is never cached, so warm calls skip it.
-            arguments = (_encode(data_dir, "the data dir"), _encode(project, "project_uuid"), _encode(pipeline, "pipeline_uuid"))
+            path = data_dir if isinstance(data_dir, bytes) else _encode(data_dir, "the data dir")  # a variable holds no NUL
+            arguments = (path, _encode(project, "project_uuid"), _encode(pipeline, "pipeline_uuid"))
             lib = load()
             flags = lib.mgv_open_exact_scope() | (lib.mgv_open_create() if write else 0)
             pointer = ctypes.c_void_p()
@@ -102,15 +107,20 @@ def _use(project: str | None, pipeline: str | None, write: bool, data_dir: str |
             entry = _handles[key] = _Open(pointer)
         entry.users += 1
         return entry
+    finally:
+        _handles_lock.release()
 
 
 def _done(entry: _Open) -> None:
     """Ends a use of `entry`; the last use of a vault `close()` took away closes it."""
-    with _handles_lock:
+    _handles_lock.acquire()
+    try:
         entry.users -= 1
         if entry.users or not entry.closed:
             return
         pointer, entry.pointer = entry.pointer, None
+    finally:
+        _handles_lock.release()
     load().mgv_close(pointer)
 
 
@@ -125,29 +135,62 @@ def get_secret_value(
     """The value of the secret `name` in the scope named by `entity` (Mage's
     `get_secret_value`), or None when that scope has no such secret. `repo_name` is
     accepted for Mage's signature; the vault has no legacy rows to look it up in."""
-    project, pipeline = _scope(entity, project_uuid, pipeline_uuid)
+    if entity is None and project_uuid is None and pipeline_uuid is None:
+        project = pipeline = None  # Mage's everyday call: the global scope
+    else:
+        project, pipeline = _scope(entity, project_uuid, pipeline_uuid)
     value = _get(name, project, pipeline)
     if value is None and not kwargs.get("suppress_warning", False):
         print(f"WARNING: Could not find secret value for secret {name}.")
     return value
 
 
+class _ReadBuffer:
+    """A thread's buffer for `mgv_get_into`, reused by its reads and wiped after each: no
+    allocation and no `mgv_free` per read. The arguments are ready-made ctypes objects, as
+    `get_into` (see `_native`) converts none."""
+
+    __slots__ = ("array", "view", "zeros", "capacity", "length", "length_pointer")
+
+    def __init__(self, capacity: int):
+        self.array = (ctypes.c_uint8 * capacity)()
+        self.view = memoryview(self.array).cast("B")
+        self.zeros = memoryview(bytes(capacity))  # what a used part is wiped with
+        self.capacity = ctypes.c_size_t(capacity)
+        self.length = ctypes.c_size_t()
+        self.length_pointer = ctypes.byref(self.length)
+
+
+_reads = _thread._local()
+
+
 def _get(name: str, project: str | None, pipeline: str | None, data_dir: str | None = None) -> str | None:
     encoded = c_string(name, "the secret name")
-    lib = load()
-    value = ctypes.POINTER(ctypes.c_uint8)()
-    length = ctypes.c_size_t()
+    load()
+    get_into = _native.get_into
+    buffer = getattr(_reads, "buffer", None) or _read_buffer(256)
     entry = _use(project, pipeline, False, data_dir)
     try:
-        found = check(lib.mgv_get(entry.pointer, encoded, ctypes.byref(value), ctypes.byref(length)))
+        found = get_into(entry.pointer, encoded, buffer.array, buffer.capacity, buffer.length_pointer)
+        while found == 1 and buffer.length.value > buffer.capacity.value:  # a longer value: a buffer its size
+            buffer = _read_buffer(buffer.length.value)
+            found = get_into(entry.pointer, encoded, buffer.array, buffer.capacity, buffer.length_pointer)
     finally:
         _done(entry)
-    if not found:
+    if found != 1:
+        check(found)
         return None
+    length = buffer.length.value
+    view = buffer.view
     try:
-        return ctypes.string_at(value, length.value).decode("utf-8")
+        return view[:length].tobytes().decode("utf-8")
     finally:
-        lib.mgv_free(value, length)
+        view[:length] = buffer.zeros[:length]
+
+
+def _read_buffer(capacity: int) -> _ReadBuffer:
+    buffer = _reads.buffer = _ReadBuffer(capacity)
+    return buffer
 
 
 def create_secret(

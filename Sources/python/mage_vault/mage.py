@@ -2,7 +2,7 @@
 `delete_secret`, its secret listing and its `/api/secrets` handler read and write the
 vault, with no edit to Mage or to the user's code.
 
-How it gets in (the README's "Use it from Mage" says it at length):
+How it gets in (docs/mage.md, "Using it from Mage", says it at length):
 
 - The wheel installs `mage_vault_mage.pth` and `_mage_vault_hook.py` into site-packages.
   The `.pth` line imports `_mage_vault_hook` at every Python start, which puts a finder
@@ -60,7 +60,7 @@ import sys
 import _mage_vault_hook as _hook
 
 from . import _delete, _get, _list, _scope, _set
-from ._native import VaultError
+from ._native import VaultError, environ_bytes
 
 __all__ = ["SWITCH", "ENABLED_VALUE", "DISABLED_VALUE", "NotMigratedError", "SecretExistsError", "enabled", "install",
            "installed", "patch", "get_secret_value", "create_secret", "delete_secret", "get_valid_secrets_for_repo"]
@@ -121,24 +121,35 @@ def _mage_secrets():
     return module
 
 
-# Mage's data dir per absolute $MAGE_DATA_DIR: for an absolute path Mage's get_secrets_dir
-# depends on nothing else (not the current directory, not whether the folder exists yet).
+# Mage's data dir, kept for the cases where Mage's get_secrets_dir depends on nothing that can
+# change under a running process: an absolute $MAGE_DATA_DIR (by its bytes), and an unset one
+# (by $HOME) while no folder `~/.mage_data/secrets` exists, literally, under the current
+# directory (Mage would use that one: it expands `~` only for a path that does not exist).
 _data_dirs: dict = {}
+_literal_default: list = []  # Mage's unexpanded default secrets folder, once known
 
 
 def _data_dir() -> str | None:
     """Mage's data dir, resolved as Mage resolves it for its secrets folder."""
-    value = os.environ.get("MAGE_DATA_DIR")
+    value = environ_bytes(b"MAGE_DATA_DIR")
     if value:
-        known = _data_dirs.get(value)
+        key = value if os.path.isabs(value) else None
+    elif _literal_default and not os.access(_literal_default[0], os.F_OK):
+        key = (environ_bytes(b"HOME"),)
+    else:
+        key = None
+    if key is not None:
+        known = _data_dirs.get(key)
         if known is not None:
             return known
     secrets = _mage_secrets()
     if secrets is None:  # Mage not importable here: the package's own default
         return None
     data_dir = os.path.dirname(secrets.get_secrets_dir(secrets.Entity.GLOBAL))
-    if value and os.path.isabs(value):
-        _data_dirs[value] = data_dir
+    if not value and not _literal_default:
+        _literal_default.append(os.path.join(secrets.get_data_dir(), secrets.DEFAULT_MAGE_SECRETS_DIR))
+    if key is not None:
+        _data_dirs[key] = data_dir
     return data_dir
 
 

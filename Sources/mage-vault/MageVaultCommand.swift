@@ -28,7 +28,8 @@ enum MageVaultCommand {
                 Subcommand("verify", Verify.self), Subcommand("recover", Recover.self), Subcommand("compact", Compact.self),
                 Subcommand("backup", Backup.self), Subcommand("restore", Restore.self), Subcommand("scope") { ScopeCommand.entry },
                 Subcommand("rekey", Rekey.self), Subcommand("git") { GitCommand.entry }, Subcommand("serve", Serve.self),
-                Subcommand("migrate", Migrate.self),
+                Subcommand("migrate", Migrate.self), Subcommand("identity", IdentityCommand.self),
+                Subcommand("access") { AccessCommand.entry },
             ]
         )
     }

@@ -177,7 +177,9 @@ struct CommandLineParserTests {
         (["scope", "delete", "--project", "p", "--yes"], DeleteScope.self),
         (["rekey", "--retire", "--passphrase"], Rekey.self), (["git", "setup"], GitSetup.self),
         (["git", "merge", "b", "o", "t", "--ours", "x"], GitMerge.self), (["git", "diff-text", "f"], GitDiffText.self),
-        (["serve", "--port", "0"], Serve.self), (["migrate", "--dry-run"], Migrate.self),
+        (["serve", "--port", "0"], Serve.self), (["migrate", "--dry-run"], Migrate.self), (["identity"], IdentityCommand.self),
+        (["access", "add", "age1x", "--name", "n"], AccessAdd.self), (["access", "remove", "n"], AccessRemove.self),
+        (["access", "list"], AccessList.self),
     ]
 
     @Test("Every subcommand is listed under its spec's own name, so the word that selects it builds the spec that has it")
@@ -190,7 +192,7 @@ struct CommandLineParserTests {
             }
         }
         visit(root, "mage-vault")
-        #expect(root.subcommandEntries.count == 22)
+        #expect(root.subcommandEntries.count == 24)
     }
 
     @Test("Every command parses a sample invocation and reads every option it declares (no undeclared name)")

@@ -61,7 +61,7 @@ struct GitTests {
         let repository = try Repository.make()
         #expect(try repository.git("config", "merge.mage-vault.driver").text.hasPrefix("mage-vault git merge %O %A %B"))
         #expect(try repository.git("config", "diff.mage-vault.textconv").text.hasPrefix("mage-vault git diff-text"))
-        #expect(String(decoding: try contents(repository.root + "/.gitattributes"), as: UTF8.self) == "mage_data/secrets/vault.log merge=mage-vault diff=mage-vault -text\n")
+        #expect(String(decoding: try contents(repository.root + "/.gitattributes"), as: UTF8.self) == "mage_data/secrets/vault.log merge=mage-vault diff=mage-vault -text\nmage_data/secrets/vault.log.access merge=union -text\n")
         let again = try run(["git", "setup", "--data-dir", repository.dev], environment: repository.environment, directory: repository.root)
         #expect(again.text.contains("already marks"))
         #expect(!again.text.contains("note:"))

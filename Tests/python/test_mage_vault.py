@@ -156,6 +156,30 @@ class MageVaultPackageTests(DataDirCase):
         os.environ["MAGE_DATA_DIR"] = self.data
         self.assertEqual(mage_vault.get_secret_value("where"), "made-up-first")
 
+    def test_a_machine_reads_through_its_identity_without_a_key_file(self):
+        # A production Mage or CI job as a team member: its identity in a variable, no key file.
+        home = os.path.join(self.directory, "home")
+        os.makedirs(home)
+        machine = dict(os.environ, HOME=home, XDG_CONFIG_HOME=os.path.join(home, ".config"))
+        made = subprocess.run([TOOL, "identity"], env=machine, capture_output=True, text=True, check=True)
+        recipient = next(line.split()[1] for line in made.stdout.splitlines() if line.startswith("recipient"))
+        with open(os.path.join(home, ".config", "mage-vault", "identity")) as handle:
+            identity = handle.read()
+        self.assertEqual(self.tool("set", "db_password", value="made-up-machine").returncode, 0)
+        self.assertEqual(self.tool("access", "add", recipient, "--name", "prod").returncode, 0)
+        os.remove(os.path.join(self.data, "secrets", "vault.key"))
+        mage_vault.close()
+        self.assertRaises(VaultError, mage_vault.get_secret_value, "db_password")  # no key, no identity: refused
+        mage_vault.close()
+        os.environ["MAGE_VAULT_IDENTITY"] = identity
+        try:
+            self.assertEqual(mage_vault.get_secret_value("db_password"), "made-up-machine")
+            mage_vault.create_secret("written_by_prod", "made-up-prod")
+            self.assertEqual(mage_vault.get_secret_value("written_by_prod"), "made-up-prod")
+            self.assertFalse(os.path.exists(os.path.join(self.data, "secrets", "vault.key")))  # none was made
+        finally:
+            del os.environ["MAGE_VAULT_IDENTITY"]
+
     def test_errors_carry_the_tools_message_and_class_never_a_value(self):
         mage_vault.create_secret("guarded", "made-up-secret-value")
         with self.assertRaises(VaultError) as bad_name:

@@ -39,8 +39,9 @@ class DataDirCase(unittest.TestCase):
         self.directory = tempfile.mkdtemp(prefix=self.prefix)
         self.data = os.path.join(self.directory, "data")
         os.environ["MAGE_DATA_DIR"] = self.data
-        for variable in ("MAGE_VAULT_KEY", "MAGE_VAULT_KEY_FILE", "MAGE_VAULT_FILE"):
+        for variable in ("MAGE_VAULT_KEY", "MAGE_VAULT_KEY_FILE", "MAGE_VAULT_FILE", "MAGE_VAULT_IDENTITY", "MAGE_VAULT_IDENTITY_FILE"):
             os.environ.pop(variable, None)
+        os.environ["XDG_CONFIG_HOME"] = os.path.join(self.directory, "config")  # no identity of the caller's
         mage_vault.close()
 
     def tearDown(self):

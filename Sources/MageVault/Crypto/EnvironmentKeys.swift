@@ -9,6 +9,7 @@ import CSodium
 /// | 2 | 32 | BLAKE2b key that turns a secret's name into its tag |
 /// | 3 | 16 | key identifier: its first 4 bytes name the key in every record header |
 /// | 4 | 32 | `crypto_secretbox` key that seals the retired keys file (`<key file>.retired`) |
+/// | 5 | 32 | BLAKE2b key of the check that ends each line of the access file |
 ///
 /// The context string is `mgvault1`. `vault-format.md` specifies the same.
 public final class EnvironmentKeys: Sendable {
@@ -70,12 +71,53 @@ public final class EnvironmentKeys: Sendable {
         }
     }
 
+    /// The check of an access file line (`bytes`: the line up to its last space):
+    /// BLAKE2b-256 keyed with sub-key 5. Only a holder of this key can make it.
+    public func accessCheck(of bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        let key = Self.derive(from: master, id: 5, count: 32)
+        var out = [UInt8](repeating: 0, count: 32)
+        key.withUnsafeBytes { key in
+            _ = crypto_generichash(
+                &out, 32, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(bytes.count),
+                key.baseAddress!.assumingMemoryBound(to: UInt8.self), key.count)
+        }
+        return out
+    }
+
+    /// Whether `check` is `accessCheck(of: bytes)`, compared in constant time.
+    public func isAccessCheck(_ check: [UInt8], of bytes: UnsafeRawBufferPointer) -> Bool {
+        let expected = accessCheck(of: bytes)
+        return check.count == expected.count && sodium_memcmp(check, expected, expected.count) == 0
+    }
+
+    /// The bundle an access entry wraps: this key, then `retired` (each 32 bytes), newest
+    /// first, so that a teammate reads records under every key the environment used.
+    public static func bundle(_ current: EnvironmentKeys, retired: [EnvironmentKeys]) -> SecureBytes {
+        let keys = [current.master] + retired.map(\.master)
+        return SecureBytes(count: keys.count * keyByteCount) { out in
+            for (position, key) in keys.enumerated() {
+                key.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: out[(position * keyByteCount)...]).copyMemory(from: $0) }
+            }
+        }
+    }
+
+    /// The keys of a bundle (its current key first); nil unless it is a whole number (at
+    /// least one) of keys.
+    static func keys(ofBundle bundle: SecureBytes) -> [EnvironmentKeys]? {
+        guard bundle.count > 0, bundle.count % keyByteCount == 0 else { return nil }
+        return bundle.withUnsafeBytes { bytes in
+            stride(from: 0, to: bytes.count, by: keyByteCount).map { start in
+                EnvironmentKeys(key: SecureBytes(copying: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + keyByteCount)])))
+            }
+        }
+    }
+
     /// A fresh random environment key.
     public static func generateKey() -> SecureBytes {
         SecureBytes.random(count: keyByteCount)
     }
 
-    private static func derive(from key: SecureBytes, id: UInt64, count: Int) -> SecureBytes {
+    static func derive(from key: SecureBytes, id: UInt64, count: Int) -> SecureBytes {
         SecureBytes(count: count) { out in
             key.withUnsafeBytes { master in
                 let status = context.withCString { ctx in

@@ -211,7 +211,11 @@ public final class Vault {
         do { log = try VaultLog(path: location.logFile) } catch { throw translate(error) }
         guard log.exists else { return }
         var orphaned: EnvironmentID? = nil
-        if case .scopeFile(let keyFile) = location.keySource, !FileSystem.exists(keyFile) { orphaned = Environment.existingID(location) }
+        if case .scopeFile(let keyFile) = location.keySource, !FileSystem.exists(keyFile), let id = Environment.existingID(location),
+            !Access.grants(location, id: id)
+        {
+            orphaned = id
+        }
         var records = 0
         do {
             let scanned = try log.withLock(exclusive: false) { () throws(any Error) -> Void in
@@ -793,6 +797,9 @@ public final class Vault {
         if all.contains(where: opens) {
             confirmedKeys[scope.id] = scope.keys.keyID
             return
+        }
+        if case .scopeFile = scope.location.keySource, FileSystem.exists(Access.file(of: scope.location)) {
+            throw .staleAccess(accessFile: Access.file(of: scope.location), keyFile: scope.location.keyFile)
         }
         throw .wrongKey(keyFile: scope.location.keySource.description)
     }

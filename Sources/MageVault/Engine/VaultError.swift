@@ -15,6 +15,23 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A write would create a key for a scope whose uuid already has records in the log:
     /// sealed under its existing key, which is missing here. Nothing was created.
     case keyMissingForRecords(environment: EnvironmentID, keyFile: String, logFile: String, records: Int)
+    /// An identity (`$MAGE_VAULT_IDENTITY`, an identity file) that is neither an age
+    /// identity nor an unencrypted OpenSSH ssh-ed25519 private key.
+    case invalidIdentity(source: String)
+    /// The access file grants us two unrelated keys for one scope and no key held here
+    /// tells which is the scope's: one of them was written by someone without the key.
+    case accessConflict(environment: EnvironmentID, keyIDs: [UInt32], addedBy: [String])
+    /// The access file gave our identity only keys none of the scope's records opens with:
+    /// we were removed, or added on a branch before a rotation.
+    case staleAccess(accessFile: String, keyFile: String)
+    /// A recipient that is neither `age1…` nor an `ssh-ed25519` public key.
+    case invalidRecipient
+    /// A member name outside `A-Z a-z 0-9 . _ @ + -` or longer than 64 bytes.
+    case invalidMemberName(String)
+    /// A member name already given to another recipient.
+    case memberNameTaken(name: String, fingerprint: String)
+    /// `access remove` of a name that holds no current key of the scope.
+    case notAMember(name: String)
     /// The key file named by `--key-file` or `$MAGE_VAULT_KEY_FILE` does not exist
     /// (`scopeKeyFile` is the scope's own, used without them).
     case missingExplicitKey(keyFile: String, scopeKeyFile: String)
@@ -121,6 +138,9 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .reservedVariableName, .loaderVariableName, .valueNotExportable, .git: .usage
         case .noSuchVersion: .notFound
         case .wrongKey, .wrongPassphrase: .wrongKey
+        case .invalidIdentity, .accessConflict, .staleAccess: .wrongKey
+        case .invalidRecipient, .invalidMemberName, .memberNameTaken: .usage
+        case .notAMember: .notFound
         case .passphraseNeeded, .emptyPassphrase, .invalidKeyVariable, .rekeyNeedsKeyFile: .usage
         case .insecureKeyFile: .permission
         case .invalidKeyFile, .invalidUUIDFile, .unreadableLog, .damagedLog, .damagedRecord: .damaged
@@ -143,8 +163,28 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
             "there is no \(scope) scope here (no \(uuidFile)); set a secret in it first"
         case .invalidScope(let message): message
         case .keyMissingForRecords(let environment, let keyFile, let logFile, let records):
-            "environment \(environment) has \(records) record(s) in \(logFile), but no key file at \(keyFile): they were sealed under its key, which is not here. "
-                + "Copy that key file from a teammate or your backup to \(keyFile); a new key would open none of them, so none was made and nothing was written"
+            "environment \(environment) has \(records) record(s) in \(logFile), but no key file at \(keyFile) and no access for you: they were sealed under its key, which is not here. "
+                + "To join, run 'mage-vault identity' and send the line it prints to a teammate, who runs 'mage-vault access add' and pushes; then pull. "
+                + "(Or copy the key file from your backup to \(keyFile).) A new key would open none of them, so none was made and nothing was written"
+        case .invalidIdentity(let source):
+            "\(source) holds no identity: it must hold age identities (AGE-SECRET-KEY-1…, one per line) or an unencrypted OpenSSH "
+                + "ssh-ed25519 private key. 'mage-vault identity' makes one in \(Identities.defaultFile)"
+        case .accessConflict(let environment, let keyIDs, let addedBy):
+            "the access file gives you two unrelated keys for environment \(environment): key \(keyIDs.map { Hex.string($0, width: 8) }.joined(separator: " and key ")) "
+                + "(added by \(addedBy.joined(separator: " and by "))). One was written by someone who does not hold the environment's key. "
+                + "Ask a teammate which key id 'mage-vault access list' shows them, and remove the other line from the access file; nothing was read"
+        case .staleAccess(let accessFile, let keyFile):
+            "none of this environment's records opens with the keys you hold (\(keyFile), or what \(accessFile) gives your identity): "
+                + "you were removed from it, or added on a branch before its key was rotated. Ask a member to run "
+                + "'mage-vault access add' for you and push; nothing was read"
+        case .invalidRecipient:
+            "not a recipient: give an age recipient (age1…) or an ssh-ed25519 public key line ('ssh-ed25519 AAAA… comment', in quotes)"
+        case .invalidMemberName(let name):
+            "'\(name)' cannot name a member: use 1 to 64 of A-Z a-z 0-9 . _ @ + - (for example alice@laptop)"
+        case .memberNameTaken(let name, let fingerprint):
+            "the name '\(name)' is already a member's (\(fingerprint)); choose another --name, or 'mage-vault access remove \(name)' first"
+        case .notAMember(let name):
+            "'\(name)' holds no current key of this environment ('mage-vault access list' shows the members); nothing was changed"
         case .missingKey(let keyFile):
             "this environment has no key file at \(keyFile); copy the environment's key there, or run 'mage-vault init' for a new environment"
         case .missingExplicitKey(let keyFile, let scopeKeyFile):

@@ -69,6 +69,13 @@ public final class Environment: Sendable {
         let retired = retiredKeysFile(location)
         FileSystem.removeStaleTemporaries(beside: location.keyFile, location.keyFile + ".new", retired, retired + ".new", olderThan: 60)
         let id = try readOrCreateUUID(location, create: create)
+        // No key file here, and the access file grants one of our identities this scope's key
+        // (a teammate's clone after 'access add'): read with it; never make a key of our own.
+        if case .scopeFile(let path) = location.keySource, !FileSystem.exists(path),
+            let granted = try Access.grantedKeys(location, id: id, held: [])
+        {
+            return Environment(location: location, id: id, keys: granted.current, retiredKeys: granted.retired)
+        }
         if create, let newKey, case .scopeFile(let path) = location.keySource, !FileSystem.exists(path), try newKey.write(to: path) {
             return Environment(location: location, id: id, keys: newKey.keys)
         }
@@ -78,7 +85,13 @@ public final class Environment: Sendable {
         while true {
             let keys = EnvironmentKeys(key: try readOrCreateKey(location, create: create))
             do {
-                return Environment(location: location, id: id, keys: keys, retiredKeys: try readRetiredKeys(location, current: keys))
+                let retired = try readRetiredKeys(location, current: keys)
+                // A rotation made by a teammate after removing someone: the access file wraps
+                // the new key for us, in a bundle that holds the key we have.
+                if let granted = try? Access.grantedKeys(location, id: id, held: [keys] + retired) {
+                    return Environment(location: location, id: id, keys: granted.current, retiredKeys: granted.retired)
+                }
+                return Environment(location: location, id: id, keys: keys, retiredKeys: retired)
             } catch .invalidRetiredKeys(let path) {
                 attempts += 1
                 guard attempts < 3, currentKeyID(location) != keys.keyID else { throw .invalidRetiredKeys(path: path) }

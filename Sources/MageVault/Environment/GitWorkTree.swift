@@ -55,10 +55,15 @@ public enum GitWorkTree {
         // -text: no end-of-line conversion (core.autocrlf would otherwise write CRLF lines a
         // reader calls damaged).
         let line = "\(pattern) merge=mage-vault diff=mage-vault -text"
+        // The access file (team access) merges as the union of both sides' lines: each line
+        // stands alone, and a line forged on a branch grants nothing (see `Access`).
+        let accessLine = "\(try attributesPattern(relative + ".access")) merge=union -text"
         let existing = (try? FileSystem.readSmallFile(attributes, maximumBytes: 1 << 20)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        let alreadyThere = existing.split(separator: "\n").contains { $0 == line }
-        if !alreadyThere {
-            let text = existing + (existing.isEmpty || existing.hasSuffix("\n") ? "" : "\n") + line + "\n"
+        let present = existing.split(separator: "\n")
+        let alreadyThere = present.contains { $0 == line }
+        let missing = [line, accessLine].filter { wanted in !present.contains { $0 == wanted } }
+        if !missing.isEmpty {
+            let text = existing + (existing.isEmpty || existing.hasSuffix("\n") ? "" : "\n") + missing.map { $0 + "\n" }.joined()
             try system { () throws(SystemError) in try FileSystem.replaceAtomically(attributes, mode: 0o644, contents: Array(text.utf8)) }
         }
         let applied = attributeValues(of: relative, in: root)

@@ -1,0 +1,248 @@
+/// Team access: each environment key wrapped to each teammate's recipient, in the access
+/// file beside the log (`<log>.access`, committed, merged as a union of lines), so that no
+/// key file is passed around (`vault-format.md`, *Access*).
+///
+/// Trust: anyone who can write to the repository can write a line, so a line is believed
+/// only as far as keys vouch for it. An entry counts when it opens with one of our
+/// identities, its bundle's first key is the key id it names and that key made its check.
+/// With a key already held (a key file, `$MAGE_VAULT_KEY`), only bundles that hold one of
+/// those keys count: a rotation's bundle holds the keys before it, a forger can put in no
+/// key they do not have. With none held, the bundles addressed to us must all hang together
+/// (share keys); two unrelated ones are refused, naming both, never guessed between.
+public enum Access {
+    /// The access file of a log: `<log>.access`.
+    public static func file(of location: EnvironmentLocation) -> String { location.logFile + ".access" }
+
+    /// The entries of the access file, in file order; lines that are not entries are passed
+    /// over (anyone can write the file). No file: none.
+    public static func entries(_ location: EnvironmentLocation) throws(VaultError) -> [AccessEntry] {
+        let path = file(of: location)
+        guard FileSystem.exists(path) else { return [] }
+        let bytes = try system { () throws(SystemError) in try FileSystem.readSmallFile(path, maximumBytes: 16 << 20) }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { AccessEntry.parse($0) }
+    }
+
+    /// An entry opened with one of our identities and checked by the key it wraps.
+    struct Grant {
+        let entry: AccessEntry
+        /// The bundle: the entry's key first, then the keys retired before it.
+        let keys: [EnvironmentKeys]
+        func holds(_ keyID: UInt32) -> Bool { keys.contains { $0.keyID == keyID } }
+    }
+
+    /// The grants of the scope `id` to `identities`.
+    static func grants(_ entries: [AccessEntry], id: EnvironmentID, identities: [Identity]) -> [Grant] {
+        var grants: [Grant] = []
+        for entry in entries where entry.environment == id {
+            for identity in identities where identity.recipient.text == entry.recipient {
+                guard let opened = identity.open(entry.sealed), let keys = EnvironmentKeys.keys(ofBundle: opened),
+                    entry.isChecked(by: keys[0])
+                else { continue }
+                grants.append(Grant(entry: entry, keys: keys))
+            }
+        }
+        return grants
+    }
+
+    /// The keys the access file grants this process's identities for the scope `id`: the
+    /// current key and the others, newest first; nil when it grants none (or, with `held`,
+    /// nothing more than is held). `held`: the keys already held (a key file's current key
+    /// first, then its retired ones), which anchor the trust (see the type's notes).
+    public static func grantedKeys(
+        _ location: EnvironmentLocation, id: EnvironmentID, held heldKeys: [EnvironmentKeys]
+    ) throws(VaultError) -> (current: EnvironmentKeys, retired: [EnvironmentKeys])? {
+        guard FileSystem.exists(file(of: location)) else { return nil }
+        // With keys held, a line for a key we hold brings nothing new (a rotation's line names
+        // its new key): those are not opened, so an everyday read costs no X25519 at all.
+        let entries = try entries(location).filter { entry in
+            entry.environment == id && !heldKeys.contains { $0.keyID == entry.keyID }
+        }
+        guard !entries.isEmpty else { return nil }
+        let identities = try Identities.load()
+        guard !identities.isEmpty else { return nil }
+        let all = grants(entries, id: id, identities: identities)
+        let trusted: [Grant]
+        let current: EnvironmentKeys
+        if let held = heldKeys.first {
+            // Bundles that hold a key we hold; the newest holding our current key and another
+            // key first is a rotation after ours: its key becomes current.
+            trusted = all.filter { grant in grant.keys.contains { key in heldKeys.contains { $0.keyID == key.keyID } } }
+            let successors = trusted.filter { $0.holds(held.keyID) && $0.keys[0].keyID != held.keyID }
+            current = successors.max(by: { isOlder($0, than: $1) })?.keys[0] ?? held
+            let gained = trusted.flatMap(\.keys).contains { key in !heldKeys.contains { $0.keyID == key.keyID } }
+            guard gained else { return nil }
+        } else {
+            trusted = try connected(all, id: id)
+            guard let newest = trusted.max(by: { isOlder($0, than: $1) }) else { return nil }
+            current = newest.keys[0]
+        }
+        var retired: [EnvironmentKeys] = []
+        let newestFirst = trusted.sorted { isOlder($1, than: $0) }
+        for keys in newestFirst.flatMap(\.keys) + heldKeys
+        where keys.keyID != current.keyID && !retired.contains(where: { $0.keyID == keys.keyID }) {
+            retired.append(keys)
+        }
+        return (current, retired)
+    }
+
+    /// Whether the access file grants this process's identities a key for `id` (errors
+    /// count as no).
+    public static func grants(_ location: EnvironmentLocation, id: EnvironmentID) -> Bool {
+        ((try? grantedKeys(location, id: id, held: [])) ?? nil) != nil
+    }
+
+    /// The grant a newer rotation made: more keys (a rotation's bundle holds the ones before
+    /// it), then the later time, then the greater key id (two rotations on two branches).
+    static func isOlder(_ a: Grant, than b: Grant) -> Bool {
+        (a.keys.count, a.entry.time, a.entry.keyID) < (b.keys.count, b.entry.time, b.entry.keyID)
+    }
+
+    /// With no key held: the grants, when they hang together (each shares a key with the
+    /// newest, or with one that does); else the conflict, for a person to settle.
+    static func connected(_ grants: [Grant], id: EnvironmentID) throws(VaultError) -> [Grant] {
+        guard let newest = grants.max(by: { isOlder($0, than: $1) }) else { return [] }
+        var joined = [newest]
+        var rest = grants.filter { $0.entry.keyID != newest.entry.keyID || $0.keys.count != newest.keys.count }
+        var grew = true
+        while grew {
+            grew = false
+            for (position, grant) in rest.enumerated().reversed()
+            where joined.contains(where: { member in grant.keys.contains { member.holds($0.keyID) } }) {
+                joined.append(grant)
+                rest.remove(at: position)
+                grew = true
+            }
+        }
+        guard rest.isEmpty else {
+            let unrelated = rest.max(by: { isOlder($0, than: $1) })!
+            throw .accessConflict(
+                environment: id, keyIDs: [newest.entry.keyID, unrelated.entry.keyID],
+                addedBy: [newest.entry.addedBy, unrelated.entry.addedBy])
+        }
+        return joined
+    }
+
+    /// Writes the key the access file grants our identity for `environment` (opened
+    /// through that grant) to the scope's key file, and its other keys to the retired keys
+    /// file, as `init` does in a teammate's clone: from then on the key file anchors our
+    /// trust, and lines written later without the key can never change which key we use.
+    public static func adopt(_ environment: Environment) throws(VaultError) {
+        guard case .scopeFile(let path) = environment.location.keySource, !FileSystem.exists(path) else { return }
+        if !environment.retiredKeys.isEmpty {
+            let sealed = Environment.retiredKeysFileContents(environment.retiredKeys.map(\.master), current: environment.keys)
+            try system { () throws(SystemError) in
+                try FileSystem.replaceAtomically(Environment.retiredKeysFile(environment.location), mode: 0o600, contents: sealed)
+            }
+        }
+        try KeyMaterial(keys: environment.keys, fileContents: environment.keys.master, isPassphrase: false).write(to: path)
+    }
+
+    // MARK: Changing who has access
+
+    /// One member of a scope as the access file has them.
+    public struct Member: Sendable {
+        public let name: String
+        public let recipient: String
+        public let fingerprint: String
+        public let addedBy: String
+        public let time: String
+        /// Whether an entry wraps the scope's current key for them (else only older keys:
+        /// they read what was written before the rotation that left them out).
+        public let hasCurrentKey: Bool
+    }
+
+    /// The scope's members: every name with an entry whose check a key we hold made, newest
+    /// entry of each; entries no key of ours checks are counted in `unverified`.
+    public static func members(of environment: Environment) throws(VaultError) -> (members: [Member], unverified: Int) {
+        var newest: [(AccessEntry, Bool)] = []
+        var unverified = 0
+        for entry in try entries(environment.location) where entry.environment == environment.id {
+            guard let keys = environment.keys(for: entry.keyID), entry.isChecked(by: keys) else {
+                unverified += 1
+                continue
+            }
+            let current = entry.keyID == environment.keys.keyID
+            if let index = newest.firstIndex(where: { $0.0.name == entry.name && $0.0.recipient == entry.recipient }) {
+                newest[index] = (current || !newest[index].1) ? (entry, current) : newest[index]
+            } else {
+                newest.append((entry, current))
+            }
+        }
+        let members = newest.map { entry, current in
+            Member(
+                name: entry.name, recipient: entry.recipient, fingerprint: Recipient.parse(entry.recipient)?.recipient.fingerprint ?? entry.recipient,
+                addedBy: entry.addedBy, time: entry.time, hasCurrentKey: current)
+        }
+        return (members.sorted { $0.name < $1.name }, unverified)
+    }
+
+    /// Our own name in the access file of `environment` (the member whose recipient is one of
+    /// our identities), or `-`.
+    static func ownName(in environment: Environment) -> String {
+        guard let identities = try? Identities.load(), let list = try? members(of: environment).members else { return "-" }
+        return list.first { member in identities.contains { $0.recipient.text == member.recipient } }?.name ?? "-"
+    }
+
+    /// Appends entries to the access file under the log's exclusive lock: the file is
+    /// replaced whole (a temporary beside it, synced, renamed), so a crash leaves the old
+    /// file or the new one.
+    static func append(_ added: [AccessEntry], to location: EnvironmentLocation) throws(VaultError) {
+        let path = file(of: location)
+        var bytes: [UInt8] = []
+        if FileSystem.exists(path) {
+            bytes = try system { () throws(SystemError) in try FileSystem.readSmallFile(path, maximumBytes: 16 << 20) }
+            if let last = bytes.last, last != 0x0A { bytes.append(0x0A) }
+        }
+        for entry in added { bytes += entry.line }
+        try system { () throws(SystemError) in try FileSystem.replaceAtomically(path, mode: 0o644, contents: bytes) }
+    }
+
+    /// Wraps the scope's keys to `recipient` as `name`. Needs the scope's key (a read of it
+    /// must work); a name already given to another recipient is refused.
+    public static func add(
+        _ recipient: Recipient, name: String, to vault: Vault, now: String
+    ) throws(VaultError) -> Bool {
+        guard AccessEntry.isValidName(name) else { throw .invalidMemberName(name) }
+        return try vault.locked(exclusive: true) { () throws(VaultError) -> Bool in
+            try vault.refreshLocked()
+            try vault.requireOurKey()
+            let environment = vault.environment
+            let current = try members(of: environment).members
+            if let other = current.first(where: { $0.name == name && $0.recipient != recipient.text }) {
+                throw .memberNameTaken(name: name, fingerprint: other.fingerprint)
+            }
+            if current.contains(where: { $0.recipient == recipient.text && $0.hasCurrentKey }) { return false }
+            let bundle = EnvironmentKeys.bundle(environment.keys, retired: environment.retiredKeys)
+            let entry = AccessEntry.make(
+                environment: environment.id, keys: environment.keys, bundle: bundle, name: name, recipient: recipient,
+                addedBy: ownName(in: environment), time: now)
+            try append([entry], to: environment.location)
+            return true
+        }
+    }
+
+    /// Removes `name`: rotates the scope's key (`Vault.rekey`: records re-sealed, the old keys
+    /// kept as retired) and wraps the new key for every other member with the current key,
+    /// in one step. The entries for the others are written first, then the rekey runs: a
+    /// crash between leaves the old key working for all, and entries for a key that no
+    /// record uses yet, which a later `access remove` replaces. Returns the members kept.
+    public static func remove(name: String, from vault: Vault, newKey: KeyMaterial, now: String) throws(VaultError) -> [Member] {
+        let environment = vault.environment
+        let list = try members(of: environment).members
+        guard list.contains(where: { $0.name == name && $0.hasCurrentKey }) else { throw .notAMember(name: name) }
+        let kept = list.filter { $0.name != name && $0.hasCurrentKey }
+        let adder = ownName(in: environment)
+        var entries: [AccessEntry] = []
+        let bundle = EnvironmentKeys.bundle(newKey.keys, retired: environment.ring)
+        for member in kept {
+            guard let recipient = Recipient.parse(member.recipient)?.recipient else { continue }
+            entries.append(
+                AccessEntry.make(
+                    environment: environment.id, keys: newKey.keys, bundle: bundle, name: member.name, recipient: recipient,
+                    addedBy: adder, time: now))
+        }
+        try vault.locked(exclusive: true) { () throws(VaultError) in try append(entries, to: environment.location) }
+        _ = try vault.rekey(to: newKey)
+        return kept
+    }
+}

@@ -1,0 +1,355 @@
+import Foundation
+import Testing
+
+@testable import MageVault
+
+/// One teammate: a home of their own (their identity lives there), a clone of the team's
+/// repository, and the tool run as they would run it.
+struct Teammate {
+    let name: String
+    let home: String
+    let clone: String
+    /// Extra variables: an identity given by a variable (a machine), an ssh key as identity.
+    var variables: [String: String] = [:]
+
+    var data: String { clone + "/mage_data" }
+
+    var environment: [String: String] {
+        let bin = FileSystem.parentDirectory(of: toolPath)
+        return [
+            "HOME": home, "XDG_CONFIG_HOME": home + "/.config", "PATH": bin + ":/usr/bin:/bin", "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": "\(name)@example.com", "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": "\(name)@example.com",
+            "GIT_CONFIG_NOSYSTEM": "1", "GIT_MERGE_AUTOEDIT": "no",
+        ].merging(variables) { $1 }
+    }
+
+    @discardableResult
+    func tool(_ arguments: String..., input: String = "") throws -> ToolResult {
+        try run(toolPath, arguments + ["--data-dir", data], input: Array(input.utf8), environment: environment, directory: clone)
+    }
+
+    @discardableResult
+    func git(_ arguments: String...) throws -> ToolResult {
+        let result = try run("/usr/bin/env", ["git", "-C", clone] + arguments, environment: environment)
+        #expect(result.status == 0, "\(name): git \(arguments.joined(separator: " ")): \(result.error)")
+        return result
+    }
+
+    /// `mage-vault identity`'s recipient (making the identity the first time).
+    func recipient() throws -> String {
+        let result = try run(toolPath, ["identity"], environment: environment)
+        #expect(result.status == 0, "\(result.error)")
+        let line = result.text.split(separator: "\n").first { $0.hasPrefix("recipient  ") } ?? ""
+        return String(line.dropFirst("recipient  ".count))
+    }
+
+    func get(_ secret: String) throws -> String? {
+        let result = try tool("get", secret)
+        return result.status == 0 ? result.text : nil
+    }
+
+    func commitAndPush(_ message: String) throws {
+        try git("add", "-A")
+        try git("commit", "-q", "-m", message)
+        try git("pull", "-q", "--no-rebase", "origin", "main")
+        try git("push", "-q", "origin", "HEAD:main")
+    }
+}
+
+/// A team's repository (a bare origin) and its members, each in a folder of their own.
+struct Team {
+    let directory = TemporaryDirectory()
+    var origin: String { directory.file("origin.git") }
+
+    func member(_ name: String, variables: [String: String] = [:]) throws -> Teammate {
+        let home = directory.file("home-" + name)
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        let person = Teammate(name: name, home: home, clone: directory.file("clone-" + name), variables: variables)
+        let cloned = try run("/usr/bin/env", ["git", "clone", "-q", origin, person.clone], environment: person.environment)
+        #expect(cloned.status == 0, "\(cloned.error)")
+        return person
+    }
+
+    /// The repository alice starts: her environment in the project, the driver set up.
+    static func start() throws -> (Team, Teammate) {
+        let team = Team()
+        #expect(try run("/usr/bin/env", ["git", "init", "-q", "--bare", "-b", "main", team.origin]).status == 0)
+        let alice = try team.member("alice")
+        #expect(try alice.tool("set", "db_password", input: "made-up-1").status == 0)
+        #expect(try alice.tool("set", "api_token", input: "made-up-token").status == 0)
+        #expect(try run(toolPath, ["git", "setup", "--data-dir", alice.data], environment: alice.environment, directory: alice.clone).status == 0)
+        let added = try alice.tool("access", "add", try alice.recipient(), "--name", "alice")
+        #expect(added.status == 0, "\(added.error)")
+        try alice.git("add", "-A")
+        try alice.git("commit", "-q", "-m", "the team's vault")
+        try alice.git("push", "-q", "origin", "HEAD:main")
+        return (team, alice)
+    }
+}
+
+/// An OpenSSH ed25519 key pair made by ssh-keygen (`ssh-keygen -t ed25519 -N '' -C carol@laptop`),
+/// used as an identity as it is. Made up for these tests.
+enum SSHKeyVector {
+    static let privateKey = """
+        -----BEGIN OPENSSH PRIVATE KEY-----
+        b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW
+        QyNTUxOQAAACDTwEB5fDMQsisZCvH8lSNUc9Ihl5VvUVMOk9MhfVqKwgAAAJCi0Mq7otDK
+        uwAAAAtzc2gtZWQyNTUxOQAAACDTwEB5fDMQsisZCvH8lSNUc9Ihl5VvUVMOk9MhfVqKwg
+        AAAEDj6Gonxp+7COl8qtSYSLrKkMeM1w/Z9QfyuRbmN3Lry9PAQHl8MxCyKxkK8fyVI1Rz
+        0iGXlW9RUw6T0yF9WorCAAAADGNhcm9sQGxhcHRvcAE=
+        -----END OPENSSH PRIVATE KEY-----
+
+        """
+    static let publicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINPAQHl8MxCyKxkK8fyVI1Rz0iGXlW9RUw6T0yF9WorC carol@laptop"
+    /// What `ssh-keygen -l` prints for it.
+    static let fingerprint = "SHA256:mpyBiZ+Ei1LTYG2pVlg5XSTyyYgDeAAG247zzemOI+I"
+}
+
+/// An age identity made by age-keygen 1.1.1 (made up for these tests): its recipient is the
+/// one age computes.
+enum AgeKeyVector {
+    static let identity = "AGE-SECRET-KEY-18EE5EWFTEX0VLMEYWA9AQZDXWQHN6SQH35VF4L86WQED7SX82ARQ440TZL"
+    static let recipient = "age1n54p8z8hqa768s2tpa0mwap59q6zwj0w9sw8p486dlp4j6z0mqxs9f7xna"
+}
+
+@Suite("Teams: identities, the access file, adding and removing people", .serialized)
+struct TeamTests {
+    @Test("An age identity and an OpenSSH ssh-ed25519 key work as they are: the recipients and fingerprint their own tools compute")
+    func identitiesAsTheyAre() throws {
+        let age = try #require(Identity.parse("# created: 2026-12-07T17:19:59Z\n" + AgeKeyVector.identity + "\n"))
+        #expect(age.count == 1 && age[0].recipient.text == AgeKeyVector.recipient)
+        #expect(Recipient.parse(AgeKeyVector.recipient)?.recipient == age[0].recipient)
+        let ssh = try #require(Identity.parse(SSHKeyVector.privateKey))
+        let parsed = try #require(Recipient.parse(SSHKeyVector.publicKey))
+        #expect(parsed.comment == "carol@laptop" && parsed.recipient == ssh[0].recipient)
+        #expect(parsed.recipient.fingerprint == "ssh-ed25519 " + SSHKeyVector.fingerprint)
+        // What is not an identity or a recipient is refused, never half-read.
+        #expect(Identity.parse(String(AgeKeyVector.identity.dropLast()) + "Q") == nil)  // checksum
+        #expect(Identity.parse(String(AgeKeyVector.identity.prefix(20)) + AgeKeyVector.identity.dropFirst(20).lowercased()) == nil)  // mixed case
+        #expect(Recipient.parse(String(AgeKeyVector.recipient.dropLast())) == nil)
+        #expect(Recipient.parse("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 x") == nil)
+        #expect(Identity.parse("") == nil && Identity.parse("# only a comment\n") == nil)
+        // A bundle sealed to a recipient opens with its identity only.
+        let bundle = SecureBytes.random(count: 64)
+        let sealed = parsed.recipient.seal(bundle)
+        #expect(ssh[0].open(sealed)?.constantTimeEquals(bundle) == true)
+        #expect(age[0].open(sealed) == nil)
+    }
+
+    @Test("vault-format.md's access vectors: identities, recipients and X25519 keys as given; each line parses, opens with its identity to the key and carries its check")
+    func accessVectors() throws {
+        let vectors = try SpecVector.all().filter { $0.fields["access-line"] != nil }
+        #expect(vectors.count == 2)
+        for vector in vectors {
+            let key = hexBytes(vector["key"]).withUnsafeBytes { SecureBytes(copying: $0) }
+            let keys = EnvironmentKeys(key: key)
+            let identity: Identity
+            if let text = vector.fields["identity"] {
+                identity = try #require(Identity.parse(text)?.first)
+                #expect(identity.secretKey.withUnsafeBytes { Array($0) } == hexBytes(vector["x25519-secret"]))
+                #expect(identity.recipient.text == vector["recipient"])
+                #expect(Bech32.encode(hexBytes(vector["x25519-secret"]), prefix: "age-secret-key-").uppercased() == text)
+            } else {
+                // The ssh vector's key is the tests' ssh key (its seed is the vector's).
+                identity = try #require(Identity.parse(SSHKeyVector.privateKey)?.first)
+                #expect(vector["ssh-public-key"] == SSHKeyVector.publicKey)
+                #expect(identity.secretKey.withUnsafeBytes { Array($0) } == hexBytes(vector["x25519-secret"]))
+                #expect(Recipient.parse(vector["ssh-public-key"])?.recipient.text == vector["recipient"])
+            }
+            #expect(identity.recipient.key == hexBytes(vector["x25519-public"]))
+            if let expected = vector.fields["access-check-key"] {
+                let derived = EnvironmentKeys.derive(from: key, id: 5, count: 32)
+                #expect(derived.withUnsafeBytes { Array($0) } == hexBytes(expected))
+            }
+            let entry = try #require(AccessEntry.parse(Substring(vector["access-line"])))
+            #expect(entry.line == Array((vector["access-line"] + "\n").utf8))
+            #expect(Hex.string(entry.keyID, width: 8) == vector["key-id"] && keys.keyID == entry.keyID)
+            #expect(entry.isChecked(by: keys))
+            let opened = try #require(identity.open(entry.sealed))
+            #expect(opened.constantTimeEquals(key))
+            // One byte changed anywhere in the checked part: the check fails.
+            var altered = Array(vector["access-line"].utf8)
+            altered[30] = altered[30] == UInt8(ascii: "a") ? UInt8(ascii: "b") : UInt8(ascii: "a")
+            if let tampered = AccessEntry.parse(Substring(decoding: altered, as: UTF8.self)) { #expect(!tampered.isChecked(by: keys)) }
+        }
+    }
+
+    @Test("Three people and CI over clones of one repository: add, concurrent adds merged, reads, removal with rotation, CI unchanged")
+    func aTeamsFirstDayAndTheDaySomeoneLeaves() throws {
+        let (team, alice) = try Team.start()
+        // Bob: one command in a fresh clone, a line to send; reading before he is added is refused, changing nothing.
+        let bob = try team.member("bob")
+        let bobLine = try bob.recipient()
+        #expect(bobLine.hasPrefix("age1"))
+        #expect(try bob.get("db_password") == nil)
+        let refusedInit = try bob.tool("init")
+        #expect(refusedInit.status == 1 && refusedInit.error.contains("run 'mage-vault identity' and send the line"), "\(refusedInit.error)")
+        #expect(!FileManager.default.fileExists(atPath: bob.data + "/secrets/vault.key"))
+        #expect(try alice.tool("access", "add", bobLine, "--name", "bob").status == 0)
+        try alice.commitAndPush("add bob")
+        try bob.git("pull", "-q", "origin", "main")
+        #expect(try bob.get("db_password") == "made-up-1")  // a pull is all he needs
+        // Concurrent adds on two clones: alice adds carol (her ssh key as it is), bob adds CI.
+        var carol = try team.member("carol")
+        try FileManager.default.createDirectory(atPath: carol.home + "/.ssh", withIntermediateDirectories: true)
+        try write(Array(SSHKeyVector.privateKey.utf8), to: carol.home + "/.ssh/id_ed25519")
+        chmod(carol.home + "/.ssh/id_ed25519", 0o600)
+        carol.variables["MAGE_VAULT_IDENTITY_FILE"] = carol.home + "/.ssh/id_ed25519"
+        let ci = try team.member("ci", variables: ["MAGE_VAULT_IDENTITY": AgeKeyVector.identity, "HOME": "/nonexistent"])
+        #expect(try alice.tool("access", "add", SSHKeyVector.publicKey).status == 0)  // named by the key's comment
+        #expect(try bob.tool("access", "add", AgeKeyVector.recipient, "--name", "ci").status == 0)
+        try alice.commitAndPush("add carol")
+        try bob.commitAndPush("add ci")  // pulls alice's line first: git merges the access file as a union
+        for person in [alice, bob, carol, ci] {
+            try person.git("pull", "-q", "origin", "main")
+            #expect(try person.get("db_password") == "made-up-1", "\(person.name)")
+        }
+        let listed = try alice.tool("access", "list").text
+        for name in ["alice", "bob", "carol@laptop", "ci"] { #expect(listed.contains("  \(name)  "), "\(listed)") }
+        #expect(listed.contains("global (key ") && listed.contains("4 member(s)") && listed.contains(SSHKeyVector.fingerprint))
+        #expect(!listed.contains("made-up"))
+        // Carol joins for good: init adopts her key (no new key), and writes.
+        let joined = try carol.tool("init")
+        #expect(joined.status == 0 && joined.text.contains("from your identity's line in"), "\(joined.text) \(joined.error)")
+        #expect(try carol.tool("set", "carol_token", input: "made-up-carol").status == 0)
+        try carol.commitAndPush("carol's secret")
+        // The day bob leaves: one command rotates the key and re-wraps it for everyone else.
+        try alice.git("pull", "-q", "origin", "main")
+        let removed = try alice.tool("access", "remove", "bob")
+        #expect(removed.status == 0 && removed.text.contains("wrapped for 3 member(s): alice, carol@laptop, ci"), "\(removed.text) \(removed.error)")
+        #expect(removed.text.contains("rotate those credentials where they were issued"))
+        #expect(try alice.tool("set", "db_password", input: "made-up-2").status == 0)
+        try alice.commitAndPush("remove bob; rotate db_password")
+        try bob.git("pull", "-q", "origin", "main")
+        let bobAfter = try bob.tool("get", "db_password")
+        #expect(bobAfter.status == 3 && bobAfter.error.contains("you were removed from it"), "\(bobAfter.error)")
+        #expect(!bobAfter.text.contains("made-up-2") && !bobAfter.error.contains("made-up"))
+        // Nobody else changes anything: carol (with her key file from init) and CI (a variable) read the new value.
+        for person in [carol, ci] {
+            try person.git("pull", "-q", "origin", "main")
+            #expect(try person.get("db_password") == "made-up-2", "\(person.name)")
+            #expect(try person.get("carol_token") == "made-up-carol", "\(person.name)")
+        }
+        let after = try alice.tool("access", "list").text
+        #expect(after.contains("3 member(s)") && after.split(separator: "\n").contains { $0.contains("  bob  ") && $0.hasSuffix("(older key)") }, "\(after)")
+        // Removing someone who is not a member changes nothing.
+        let log = try contents(alice.data + "/secrets/vault.log")
+        #expect(try alice.tool("access", "remove", "bob").status == 1)
+        #expect(try contents(alice.data + "/secrets/vault.log") == log)
+    }
+
+    @Test("Lines written without any key: they grant nothing, lock no one out, and change no member's key; a reader with no key of its own refuses to guess")
+    func forgedEntries() throws {
+        let (team, alice) = try Team.start()
+        let dave = try team.member("dave")
+        let daveLine = try dave.recipient()
+        #expect(try alice.tool("access", "add", daveLine, "--name", "dave").status == 0)
+        try alice.commitAndPush("add dave")
+        try dave.git("pull", "-q", "origin", "main")
+        #expect(try dave.get("db_password") == "made-up-1")
+        // Mallory, with write access to the repository and no key: an entry for herself, and
+        // one for dave wrapping a key of her own (checked under it, as only she can).
+        let access = dave.data + "/secrets/vault.log.access"
+        let uuid = String(decoding: try contents(dave.data + "/secrets/uuid"), as: UTF8.self).trimmingCharacters(in: .newlines)
+        let environment = try #require(EnvironmentID(uuid))
+        let malloryKeys = EnvironmentKeys(key: EnvironmentKeys.generateKey())
+        let mallory = Identity.generate()
+        let daveRecipient = try #require(Recipient.parse(daveLine)?.recipient)
+        var forged: [UInt8] = []
+        for (recipient, name) in [(mallory.recipient, "mallory"), (daveRecipient, "dave")] {
+            forged += AccessEntry.make(
+                environment: environment, keys: malloryKeys, bundle: EnvironmentKeys.bundle(malloryKeys, retired: []), name: name,
+                recipient: recipient, addedBy: "alice", time: "2026-12-07T17:00:00.000Z"
+            ).line
+        }
+        forged += Array("mage-vault-access 1 not a line\n".utf8)
+        let handle = try #require(FileHandle(forWritingAtPath: access))
+        handle.seekToEndOfFile()
+        handle.write(Data(forged))
+        try handle.close()
+        try dave.commitAndPush("a hostile line")
+        try alice.git("pull", "-q", "origin", "main")
+        // Mallory reads nothing with her key.
+        let malloryText = String(decoding: mallory.fileText(created: "2026-12-07T17:00:00Z"), as: UTF8.self)
+        let malloryClone = try team.member("mallory", variables: ["MAGE_VAULT_IDENTITY": malloryText])
+        let stolen = try malloryClone.tool("get", "db_password")
+        #expect(stolen.status == 3 && !stolen.text.contains("made-up"), "\(stolen.text) \(stolen.error)")
+        // Alice (her key file) is unmoved; the forged lines are counted, never listed as members.
+        #expect(try alice.get("db_password") == "made-up-1")
+        let listed = try alice.tool("access", "list").text
+        #expect(listed.contains("2 member(s)") && listed.contains("2 line(s) no key of this scope vouches for") && !listed.contains("mallory"), "\(listed)")
+        // Dave, with no key file yet, holds two unrelated keys addressed to him: refused, naming both.
+        let guessed = try dave.tool("get", "db_password")
+        #expect(guessed.status == 3 && guessed.error.contains("two unrelated keys") && guessed.error.contains(String(malloryKeys.keyID, radix: 16)), "\(guessed.error)")
+        #expect(!guessed.text.contains("made-up"))
+        // A member whose key file anchors them (init before the hostile line) is never misled:
+        // take dave's clone back to before it, init, then pull it in again.
+        try dave.git("reset", "-q", "--hard", "HEAD~1")
+        #expect(try dave.tool("init").status == 0)
+        try dave.git("pull", "-q", "--no-rebase", "origin", "main")
+        #expect(try dave.get("db_password") == "made-up-1")
+        #expect(try dave.tool("set", "db_password", input: "made-up-3").status == 0)
+        #expect(try alice.tool("get", "db_password", "--vault", dave.data + "/secrets/vault.log").text == "made-up-3")
+    }
+
+    @Test("Killed at any moment, access add and access remove lose nothing: every member reads every value, and a finished removal keeps the removed out")
+    func accessCrashes() throws {
+        let directory = TemporaryDirectory()
+        let data = directory.file("data")
+        let log = data + "/secrets/vault.log"
+        func person(_ name: String) throws -> [String: String] {
+            let home = directory.file("home-" + name)
+            try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+            return ["HOME": home, "XDG_CONFIG_HOME": home + "/.config"]
+        }
+        let alice = try person("alice"), carol = try person("carol"), bob = try person("bob")
+        func tool(_ who: [String: String], _ arguments: [String], dataDir: String = data, input: String = "") throws -> ToolResult {
+            try run(toolPath, arguments + ["--data-dir", dataDir, "--vault", log], input: Array(input.utf8), environment: who)
+        }
+        func recipient(_ who: [String: String]) throws -> String {
+            let text = try run(toolPath, ["identity"], environment: who).text
+            return String((text.split(separator: "\n").first { $0.hasPrefix("recipient  ") } ?? "").dropFirst("recipient  ".count))
+        }
+        let values = (1...200).map { "KEY_\($0)=made-up value \($0)\n" }.joined()
+        try write(Array(values.utf8), to: directory.file("many.env"))
+        #expect(try tool(alice, ["import", directory.file("many.env")]).status == 0)
+        #expect(try tool(alice, ["access", "add", try recipient(alice), "--name", "alice"]).status == 0)
+        #expect(try tool(alice, ["access", "add", try recipient(carol), "--name", "carol"]).status == 0)
+        // Carol and bob read from data dirs of their own: the same uuid and log, no key file.
+        let carolData = directory.file("carol-data"), bobData = directory.file("bob-data")
+        for folder in [carolData, bobData] {
+            try FileManager.default.createDirectory(atPath: folder + "/secrets", withIntermediateDirectories: true)
+            try write(try contents(data + "/secrets/uuid"), to: folder + "/secrets/uuid")
+        }
+        let bobLine = try recipient(bob)
+        let window = try timed { try tool(alice, ["access", "add", bobLine, "--name", "bob"]) } + (try timed { try tool(alice, ["access", "remove", "bob"]) })
+        var outcomes: [String: Int] = [:]
+        for round in 0..<max(8, crashKills / 3) {
+            let add = round % 4 == 0  // a quarter of the kills land in an add, the rest in a removal
+            if !add { _ = try tool(alice, ["access", "add", bobLine, "--name", "bob"]) }
+            let arguments = add ? ["access", "add", bobLine, "--name", "bob"] : ["access", "remove", "bob"]
+            let environment = alice.map { "\($0.key)=\($0.value)" }
+            let process = try start("/usr/bin/env", environment + [toolPath] + arguments + ["--data-dir", data, "--vault", log], input: [])
+            usleep(UInt32.random(in: 0...UInt32(window * 1.3e6)))
+            let killed = process.isRunning
+            if killed { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            outcomes["\(add ? "add" : "remove") \(killed ? "killed" : "finished first")", default: 0] += 1
+            // Nothing is lost: alice (her key file) and carol (her identity alone) read every value.
+            #expect(try tool(alice, ["get", "KEY_77"]).text == "made-up value 77")
+            let carolRead = try tool(carol, ["get", "KEY_150"], dataDir: carolData)
+            #expect(carolRead.text == "made-up value 150", "\(carolRead.error)")
+            #expect(try tool(alice, ["verify"]).status == 0)
+            #expect(try tool(alice, ["access", "list"]).status == 0)
+        }
+        print("crash test (access): \(outcomes.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))")
+        // Then a removal that finishes, and a value written after it: bob cannot read it; carol can.
+        let removed = try tool(alice, ["access", "remove", "bob"])
+        #expect(removed.status == 0 || removed.status == 1, "\(removed.error)")
+        #expect(try tool(alice, ["set", "after"], input: "made-up after").status == 0)
+        #expect(try tool(carol, ["get", "after"], dataDir: carolData).text == "made-up after")
+        let bobRead = try tool(bob, ["get", "after"], dataDir: bobData)
+        #expect(bobRead.status != 0 && !bobRead.text.contains("made-up"), "\(bobRead.text)")
+        #expect(try tool(alice, ["export", "--plaintext"]).text.split(separator: "\n").count == 201)
+    }
+}

@@ -131,7 +131,7 @@ struct TeamTests {
         #expect(Identity.parse("") == nil && Identity.parse("# only a comment\n") == nil)
         // A bundle sealed to a recipient opens with its identity only.
         let bundle = SecureBytes.random(count: 64)
-        let sealed = parsed.recipient.seal(bundle)
+        let sealed = try #require(parsed.recipient.seal(bundle))
         #expect(ssh[0].open(sealed)?.constantTimeEquals(bundle) == true)
         #expect(age[0].open(sealed) == nil)
     }
@@ -290,6 +290,59 @@ struct TeamTests {
         #expect(try dave.get("db_password") == "made-up-1")
         #expect(try dave.tool("set", "db_password", input: "made-up-3").status == 0)
         #expect(try alice.tool("get", "db_password", "--vault", dave.data + "/secrets/vault.log").text == "made-up-3")
+    }
+
+    @Test("Refused access commands change nothing: a symlinked access file, a key of small order, removing yourself, a key in a variable, a passphrase-protected scope")
+    func refusals() throws {
+        let (team, alice) = try Team.start()
+        let access = alice.data + "/secrets/vault.log.access"
+        func snapshot() throws -> [String: [UInt8]] {
+            var files: [String: [UInt8]] = [:]
+            for name in try FileManager.default.contentsOfDirectory(atPath: alice.data + "/secrets") {
+                let path = alice.data + "/secrets/" + name
+                files[name] = FileSystem.isSymbolicLink(path) ? Array(("link:" + (try FileManager.default.destinationOfSymbolicLink(atPath: path))).utf8) : try contents(path)
+            }
+            return files
+        }
+        // An access file committed as a link to the reader's identity is never followed.
+        let saved = try contents(access)
+        try FileManager.default.removeItem(atPath: access)
+        try FileManager.default.createSymbolicLink(atPath: access, withDestinationPath: alice.home + "/.config/mage-vault/identity")
+        var before = try snapshot()
+        let linked = try alice.tool("access", "add", AgeKeyVector.recipient, "--name", "bob")
+        #expect(linked.status == 4 && linked.error.contains("it is a symbolic link"), "\(linked.error)")
+        #expect(!linked.text.contains("AGE-SECRET-KEY") && !linked.error.contains("AGE-SECRET-KEY"))
+        #expect(try snapshot() == before)
+        #expect(try alice.get("db_password") == "made-up-1")  // her key file reads on
+        try FileManager.default.removeItem(atPath: access)
+        try write(saved, to: access)
+        // A recipient whose key libsodium refuses (of small order): refused, nothing written.
+        before = try snapshot()
+        let zero = try alice.tool("access", "add", "age1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq5cu47z", "--name", "zero")
+        #expect(zero.status == 2 && zero.error.contains("not a recipient"), "\(zero.error)")
+        // Removing yourself, with a key in a variable, or on a passphrase-protected scope.
+        #expect(try alice.tool("access", "add", AgeKeyVector.recipient, "--name", "bob").status == 0)
+        before = try snapshot()
+        let yourself = try alice.tool("access", "remove", "alice")
+        #expect(yourself.status == 2 && yourself.error.contains("is you"), "\(yourself.error)")
+        let key = try contents(alice.data + "/secrets/vault.key")
+        var variable = alice
+        variable.variables["MAGE_VAULT_KEY"] = String(decoding: key.withUnsafeBytes { Base64.encode($0) }, as: UTF8.self)
+        let fromVariable = try variable.tool("access", "remove", "bob")
+        #expect(fromVariable.status == 2, "\(fromVariable.error)")
+        #expect(try snapshot() == before)
+        var passphrase = alice
+        passphrase.variables["MAGE_VAULT_NEW_PASSPHRASE"] = "made-up passphrase"
+        passphrase.variables["MAGE_VAULT_PASSPHRASE"] = "made-up passphrase"
+        // A rekey of a shared scope wraps the new key for every member: bob is not cut off.
+        let rekeyed = try passphrase.tool("rekey", "--passphrase", "--kdf-limits", "interactive")
+        #expect(rekeyed.status == 0 && rekeyed.text.contains("wrapped for 2 member(s): alice, bob"), "\(rekeyed.text) \(rekeyed.error)")
+        #expect(try passphrase.tool("access", "list").text.contains("2 member(s)"))
+        before = try snapshot()
+        let protected = try passphrase.tool("access", "remove", "bob")
+        #expect(protected.status == 2 && protected.error.contains("protected by a passphrase"), "\(protected.error)")
+        #expect(try snapshot() == before)
+        _ = team
     }
 
     @Test("Killed at any moment, access add and access remove lose nothing: every member reads every value, and a finished removal keeps the removed out")

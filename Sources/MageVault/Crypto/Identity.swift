@@ -42,8 +42,8 @@ public final class Identity: Sendable {
             return openSSH(text).map { [$0] }
         }
         var found: [Identity] = []
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+        // "\r\n" is one Character in Swift: split on it too, so a file saved with CRLF reads.
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard line.hasPrefix("AGE-SECRET-KEY-1"), let decoded = Bech32.decode(String(line), expecting: "age-secret-key-"),
                 decoded.count == 32
@@ -137,8 +137,9 @@ public struct Recipient: Sendable, Equatable {
     public static func parse(_ text: String) -> (recipient: Recipient, comment: String?)? {
         let trimmed = text.trimmingSpaces
         if trimmed.hasPrefix("age1") {
-            guard let key = Bech32.decode(trimmed, expecting: "age"), key.count == 32, key.contains(where: { $0 != 0 }) else { return nil }
-            return (Recipient(kind: .age, key: key, sshBlob: nil), nil)
+            guard let key = Bech32.decode(trimmed, expecting: "age"), key.count == 32 else { return nil }
+            let recipient = Recipient(kind: .age, key: key, sshBlob: nil)
+            return recipient.isUsable ? (recipient, nil) : nil
         }
         let words: [Substring]
         if trimmed.hasPrefix("ssh-ed25519:") {
@@ -160,17 +161,22 @@ public struct Recipient: Sendable, Equatable {
         }
         var key = [UInt8](repeating: 0, count: 32)
         guard crypto_sign_ed25519_pk_to_curve25519(&key, edPublic) == 0 else { return nil }
-        return Recipient(kind: .sshEd25519, key: key, sshBlob: blob)
+        let recipient = Recipient(kind: .sshEd25519, key: key, sshBlob: blob)
+        return recipient.isUsable ? recipient : nil
     }
+
+    /// Whether a bundle can be sealed to it (libsodium refuses keys of small order).
+    var isUsable: Bool { seal(SecureBytes(count: 1) { $0[0] = 0 }) != nil }
 
     /// `bundle` sealed to this recipient (`crypto_box_seal`): anyone can seal, only the
     /// identity opens.
-    func seal(_ bundle: SecureBytes) -> [UInt8] {
+    /// libsodium refuses a key of small order, which no identity has: nil then.
+    func seal(_ bundle: SecureBytes) -> [UInt8]? {
         var sealed = [UInt8](repeating: 0, count: bundle.count + crypto_box_sealbytes())
-        bundle.withUnsafeBytes { plain in
-            _ = crypto_box_seal(&sealed, plain.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(plain.count), key)
+        let status = bundle.withUnsafeBytes { plain in
+            crypto_box_seal(&sealed, plain.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(plain.count), key)
         }
-        return sealed
+        return status == 0 ? sealed : nil
     }
 
     public static func == (a: Recipient, b: Recipient) -> Bool { a.key == b.key }

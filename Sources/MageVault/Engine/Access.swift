@@ -18,16 +18,24 @@ public enum Access {
     public static func entries(_ location: EnvironmentLocation) throws(VaultError) -> [AccessEntry] {
         let path = file(of: location)
         guard FileSystem.exists(path) else { return [] }
-        let bytes = try system { () throws(SystemError) in try FileSystem.readSmallFile(path, maximumBytes: 16 << 20) }
+        // Never followed: a link committed in its place could point at anything of the reader's
+        // (an identity file), which a write would then copy into the repository.
+        guard !FileSystem.isSymbolicLink(path) else { throw .invalidAccessFile(path: path, reason: "it is a symbolic link") }
+        let bytes = try system { () throws(SystemError) in try FileSystem.readSmallFile(path, maximumBytes: maximumBytes) }
         return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { AccessEntry.parse($0) }
     }
+
+    /// The largest access file read: 4 MiB, some 10,000 lines (a team's, with every rotation).
+    static let maximumBytes = 4 << 20
 
     /// An entry opened with one of our identities and checked by the key it wraps.
     struct Grant {
         let entry: AccessEntry
         /// The bundle: the entry's key first, then the keys retired before it.
         let keys: [EnvironmentKeys]
-        func holds(_ keyID: UInt32) -> Bool { keys.contains { $0.keyID == keyID } }
+        /// Whether the bundle holds `key` itself: the same bytes, not only the same key id
+        /// (4 public bytes, which a forger can match by trying keys).
+        func holds(_ key: EnvironmentKeys) -> Bool { keys.contains { $0.keyID == key.keyID && $0.master.constantTimeEquals(key.master) } }
     }
 
     /// The grants of the scope `id` to `identities`.
@@ -66,8 +74,8 @@ public enum Access {
         if let held = heldKeys.first {
             // Bundles that hold a key we hold; the newest holding our current key and another
             // key first is a rotation after ours: its key becomes current.
-            trusted = all.filter { grant in grant.keys.contains { key in heldKeys.contains { $0.keyID == key.keyID } } }
-            let successors = trusted.filter { $0.holds(held.keyID) && $0.keys[0].keyID != held.keyID }
+            trusted = all.filter { grant in heldKeys.contains { grant.holds($0) } }
+            let successors = trusted.filter { $0.holds(held) && $0.keys[0].keyID != held.keyID }
             current = successors.max(by: { isOlder($0, than: $1) })?.keys[0] ?? held
             let gained = trusted.flatMap(\.keys).contains { key in !heldKeys.contains { $0.keyID == key.keyID } }
             guard gained else { return nil }
@@ -107,7 +115,7 @@ public enum Access {
         while grew {
             grew = false
             for (position, grant) in rest.enumerated().reversed()
-            where joined.contains(where: { member in grant.keys.contains { member.holds($0.keyID) } }) {
+            where joined.contains(where: { member in grant.keys.contains { member.holds($0) } }) {
                 joined.append(grant)
                 rest.remove(at: position)
                 grew = true
@@ -190,7 +198,7 @@ public enum Access {
         let path = file(of: location)
         var bytes: [UInt8] = []
         if FileSystem.exists(path) {
-            bytes = try system { () throws(SystemError) in try FileSystem.readSmallFile(path, maximumBytes: 16 << 20) }
+            bytes = try system { () throws(SystemError) in try FileSystem.readSmallFile(path, maximumBytes: maximumBytes) }
             if let last = bytes.last, last != 0x0A { bytes.append(0x0A) }
         }
         for entry in added { bytes += entry.line }
@@ -211,7 +219,10 @@ public enum Access {
             if let other = current.first(where: { $0.name == name && $0.recipient != recipient.text }) {
                 throw .memberNameTaken(name: name, fingerprint: other.fingerprint)
             }
-            if current.contains(where: { $0.recipient == recipient.text && $0.hasCurrentKey }) { return false }
+            if let same = current.first(where: { $0.recipient == recipient.text && $0.hasCurrentKey }) {
+                guard same.name == name else { throw .memberNameTaken(name: same.name, fingerprint: recipient.fingerprint) }
+                return false
+            }
             let bundle = EnvironmentKeys.bundle(environment.keys, retired: environment.retiredKeys)
             let entry = AccessEntry.make(
                 environment: environment.id, keys: environment.keys, bundle: bundle, name: name, recipient: recipient,
@@ -223,26 +234,59 @@ public enum Access {
 
     /// Removes `name`: rotates the scope's key (`Vault.rekey`: records re-sealed, the old keys
     /// kept as retired) and wraps the new key for every other member with the current key,
-    /// in one step. The entries for the others are written first, then the rekey runs: a
-    /// crash between leaves the old key working for all, and entries for a key that no
-    /// record uses yet, which a later `access remove` replaces. Returns the members kept.
+    /// in one step. The entries for the others are written first, then the rekey runs, all
+    /// under the log's exclusive lock: a crash between leaves the old key working for all
+    /// and entries for a key no record uses yet (members who read them move to it; the
+    /// removed member holds no entry for it). Returns the members kept.
     public static func remove(name: String, from vault: Vault, newKey: KeyMaterial, now: String) throws(VaultError) -> [Member] {
-        let environment = vault.environment
-        let list = try members(of: environment).members
-        guard list.contains(where: { $0.name == name && $0.hasCurrentKey }) else { throw .notAMember(name: name) }
-        let kept = list.filter { $0.name != name && $0.hasCurrentKey }
-        let adder = ownName(in: environment)
-        var entries: [AccessEntry] = []
-        let bundle = EnvironmentKeys.bundle(newKey.keys, retired: environment.ring)
-        for member in kept {
-            guard let recipient = Recipient.parse(member.recipient)?.recipient else { continue }
-            entries.append(
-                AccessEntry.make(
-                    environment: environment.id, keys: newKey.keys, bundle: bundle, name: member.name, recipient: recipient,
-                    addedBy: adder, time: now))
+        // Checked before anything is written: a refused removal changes nothing.
+        if case .scopeFile(let path) = vault.environment.location.keySource, isPassphraseProtected(path) {
+            throw .removalNeedsRawKey(keyFile: path)
         }
-        try vault.locked(exclusive: true) { () throws(VaultError) in try append(entries, to: environment.location) }
-        _ = try vault.rekey(to: newKey)
-        return kept
+        return try rotate(vault, excluding: name, newKey: newKey, now: now)
+    }
+
+    /// A rekey that keeps the team: the new key wrapped for every member with the current key
+    /// (all of them, or all but `excluding`), then the rekey, under one lock. What `rekey`
+    /// runs when the scope has members, so that no one is cut off by a rotation.
+    public static func rotate(_ vault: Vault, excluding name: String? = nil, newKey: KeyMaterial, now: String) throws(VaultError) -> [Member] {
+        guard vault.environment.location.keySource != .environmentVariable else { throw .rekeyNeedsKeyFile }
+        return try vault.locked(exclusive: true) { () throws(VaultError) -> [Member] in
+            // The scope's keys read again first: two rotations at once run one after the
+            // other, the second from the first one's key.
+            try vault.refreshLocked()
+            if let reopened = Environment.reloaded(vault.environment) {
+                vault.environment = reopened
+                vault.resolution[0] = reopened
+            }
+            try vault.requireOurKey()
+            let environment = vault.environment
+            let list = try members(of: environment).members
+            let adder = ownName(in: environment)
+            if let name {
+                guard list.contains(where: { $0.name == name && $0.hasCurrentKey }) else { throw .notAMember(name: name) }
+                guard adder != name else { throw .cannotRemoveYourself(name: name) }
+            }
+            let kept = list.filter { $0.name != name && $0.hasCurrentKey }
+            var entries: [AccessEntry] = []
+            let bundle = EnvironmentKeys.bundle(newKey.keys, retired: environment.ring)
+            for member in kept {
+                guard let recipient = Recipient.parse(member.recipient)?.recipient else { continue }
+                entries.append(
+                    AccessEntry.make(
+                        environment: environment.id, keys: newKey.keys, bundle: bundle, name: member.name, recipient: recipient,
+                        addedBy: adder, time: now))
+            }
+            if !entries.isEmpty { try append(entries, to: environment.location) }
+            _ = try vault.rekeyLocked(to: newKey)
+            return kept
+        }
+    }
+
+    /// Whether the key file at `path` holds a passphrase's parameters (no key material).
+    static func isPassphraseProtected(_ path: String) -> Bool {
+        guard let (contents, _) = try? FileSystem.readSecretFile(path, maximumBytes: 4096) else { return false }
+        if case .passphrase? = contents.withUnsafeBytes({ KeyFile.parse($0) }) { return true }
+        return false
     }
 }

@@ -43,7 +43,15 @@ extension Vault {
     public func rekey(to material: KeyMaterial, progress: (UInt64, UInt64) -> Void = { _, _ in }) throws(VaultError) -> RekeyReport {
         let location = environment.location
         guard location.keySource != .environmentVariable else { throw .rekeyNeedsKeyFile }
-        return try locked(exclusive: true) { () throws(VaultError) -> RekeyReport in
+        return try locked(exclusive: true) { () throws(VaultError) -> RekeyReport in try rekeyLocked(to: material, progress: progress) }
+    }
+
+    /// `rekey`'s work; the caller holds the exclusive lock (`Access.remove` does, around
+    /// its own step before it).
+    func rekeyLocked(to material: KeyMaterial, progress: (UInt64, UInt64) -> Void = { _, _ in }) throws(VaultError) -> RekeyReport {
+        let location = environment.location
+        guard location.keySource != .environmentVariable else { throw .rekeyNeedsKeyFile }
+        do {
             try refreshLocked()
             try requireOurKey()
             skippedRecords = []

@@ -30,6 +30,12 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidMemberName(String)
     /// A member name already given to another recipient.
     case memberNameTaken(name: String, fingerprint: String)
+    /// An access file that is not a regular file of its own.
+    case invalidAccessFile(path: String, reason: String)
+    /// `access remove` of oneself.
+    case cannotRemoveYourself(name: String)
+    /// `access remove` on a passphrase-protected scope, whose rotation would need a new passphrase.
+    case removalNeedsRawKey(keyFile: String)
     /// `access remove` of a name that holds no current key of the scope.
     case notAMember(name: String)
     /// The key file named by `--key-file` or `$MAGE_VAULT_KEY_FILE` does not exist
@@ -141,6 +147,8 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidIdentity, .accessConflict, .staleAccess: .wrongKey
         case .invalidRecipient, .invalidMemberName, .memberNameTaken: .usage
         case .notAMember: .notFound
+        case .invalidAccessFile: .damaged
+        case .cannotRemoveYourself, .removalNeedsRawKey: .usage
         case .passphraseNeeded, .emptyPassphrase, .invalidKeyVariable, .rekeyNeedsKeyFile: .usage
         case .insecureKeyFile: .permission
         case .invalidKeyFile, .invalidUUIDFile, .unreadableLog, .damagedLog, .damagedRecord: .damaged
@@ -183,6 +191,13 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
             "'\(name)' cannot name a member: use 1 to 64 of A-Z a-z 0-9 . _ @ + - (for example alice@laptop)"
         case .memberNameTaken(let name, let fingerprint):
             "the name '\(name)' is already a member's (\(fingerprint)); choose another --name, or 'mage-vault access remove \(name)' first"
+        case .invalidAccessFile(let path, let reason):
+            "\(path) is not an access file: \(reason). Keep it a regular file in the repository (git checkout it again); nothing was read or written"
+        case .cannotRemoveYourself(let name):
+            "'\(name)' is you: another member removes you (and rotates the key); nothing was changed"
+        case .removalNeedsRawKey(let keyFile):
+            "\(keyFile) is protected by a passphrase: a removal rotates the key to a new random one. Run 'mage-vault rekey' "
+                + "(without --passphrase) first, then 'access remove'; nothing was changed"
         case .notAMember(let name):
             "'\(name)' holds no current key of this environment ('mage-vault access list' shows the members); nothing was changed"
         case .missingKey(let keyFile):

@@ -44,7 +44,7 @@ public struct AccessEntry: Sendable {
     ) -> AccessEntry {
         let unchecked = AccessEntry(
             environment: environment, keyID: keys.keyID, name: name, recipient: recipient.text, addedBy: addedBy, time: time,
-            sealed: recipient.seal(bundle), check: [])
+            sealed: recipient.seal(bundle) ?? [], check: [])  // a parsed recipient is usable: it seals
         let check = Array(unchecked.checkedText.utf8).withUnsafeBytes { keys.accessCheck(of: $0) }
         return AccessEntry(
             environment: environment, keyID: keys.keyID, name: name, recipient: recipient.text, addedBy: addedBy, time: time,

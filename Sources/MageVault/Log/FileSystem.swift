@@ -7,6 +7,12 @@
 /// Small typed helpers over the POSIX calls the vault needs. Every failure is a
 /// `SystemError` naming the call and the file. Nothing above `Log/` touches a descriptor.
 public enum FileSystem {
+    /// Whether `path` itself is a symbolic link (not followed).
+    public static func isSymbolicLink(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK
+    }
+
     /// Whether something exists at `path` (without following a final symbolic link's target's absence).
     public static func exists(_ path: String) -> Bool {
         var info = stat()

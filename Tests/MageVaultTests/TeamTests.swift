@@ -167,6 +167,10 @@ struct TeamTests {
             #expect(entry.isChecked(by: keys))
             let opened = try #require(identity.open(entry.sealed))
             #expect(opened.constantTimeEquals(key))
+            // Its author wrote it, as the recipient's identity can tell, with the vector's key.
+            let author = try #require(Recipient.parse(vector["author"])?.recipient)
+            #expect(entry.author == vector["author"] && entry.isAuthored(for: identity))
+            #expect(identity.sharedKey(author: author, recipient: identity.recipient) == hexBytes(vector["auth-key"]))
             // One byte changed anywhere in the checked part: the check fails.
             var altered = Array(vector["access-line"].utf8)
             altered[30] = altered[30] == UInt8(ascii: "a") ? UInt8(ascii: "b") : UInt8(ascii: "a")
@@ -189,6 +193,7 @@ struct TeamTests {
         try alice.commitAndPush("add bob")
         try bob.git("pull", "-q", "origin", "main")
         #expect(try bob.get("db_password") == "made-up-1")  // a pull is all he needs
+        #expect(try bob.tool("init").status == 0)  // and he keeps the key in a key file of his own
         // Concurrent adds on two clones: alice adds carol (her ssh key as it is), bob adds CI.
         var carol = try team.member("carol")
         try FileManager.default.createDirectory(atPath: carol.home + "/.ssh", withIntermediateDirectories: true)
@@ -232,6 +237,36 @@ struct TeamTests {
         }
         let after = try alice.tool("access", "list").text
         #expect(after.contains("3 member(s)") && after.split(separator: "\n").contains { $0.contains("  bob  ") && $0.hasSuffix("(older key)") }, "\(after)")
+        // Bob, removed but holding the old key, rotates on his own: lines for carol and CI
+        // wrapping a key of his, with the old key inside, written (and authenticated) by him.
+        let oldKey = try contents(bob.data + "/secrets/vault.key")
+        let bobIdentity = try #require(Identity.parse(String(decoding: try contents(bob.home + "/.config/mage-vault/identity"), as: UTF8.self))?.first)
+        let bobKey = EnvironmentKeys(key: EnvironmentKeys.generateKey())
+        let old = oldKey.withUnsafeBytes { EnvironmentKeys(key: SecureBytes(copying: $0)) }
+        let uuid = try #require(EnvironmentID(String(decoding: try contents(alice.data + "/secrets/uuid"), as: UTF8.self)))
+        var forged: [UInt8] = []
+        for (name, line) in [("carol@laptop", SSHKeyVector.publicKey), ("ci", AgeKeyVector.recipient), ("alice", try alice.recipient())] {
+            forged += AccessEntry.make(
+                environment: uuid, keys: bobKey, bundle: EnvironmentKeys.bundle(bobKey, retired: [old]), name: name,
+                recipient: try #require(Recipient.parse(line)?.recipient), addedBy: "alice", author: bobIdentity, time: "2099-01-01T00:00:00.000Z"
+            ).line
+        }
+        let bobHandle = try #require(FileHandle(forWritingAtPath: bob.data + "/secrets/vault.log.access"))
+        bobHandle.seekToEndOfFile()
+        bobHandle.write(Data(forged))
+        try bobHandle.close()
+        try bob.commitAndPush("a rotation of my own")
+        for person in [alice, carol, ci] {
+            try person.git("pull", "-q", "origin", "main")
+            #expect(try person.get("db_password") == "made-up-2", "\(person.name)")  // still the team's key
+        }
+        #expect(try carol.tool("set", "db_password", input: "made-up-3").status == 0)
+        try carol.commitAndPush("after bob's lines")
+        try bob.git("pull", "-q", "origin", "main")
+        var withBobsKey = bob
+        withBobsKey.variables["MAGE_VAULT_KEY"] = String(decoding: bobKey.master.withUnsafeBytes { Base64.encode($0) }, as: UTF8.self)
+        let stolen = try withBobsKey.tool("get", "db_password")
+        #expect(stolen.status != 0 && !stolen.text.contains("made-up-3"), "\(stolen.text)")
         // Removing someone who is not a member changes nothing.
         let log = try contents(alice.data + "/secrets/vault.log")
         #expect(try alice.tool("access", "remove", "bob").status == 1)
@@ -259,7 +294,7 @@ struct TeamTests {
         for (recipient, name) in [(mallory.recipient, "mallory"), (daveRecipient, "dave")] {
             forged += AccessEntry.make(
                 environment: environment, keys: malloryKeys, bundle: EnvironmentKeys.bundle(malloryKeys, retired: []), name: name,
-                recipient: recipient, addedBy: "alice", time: "2026-12-07T17:00:00.000Z"
+                recipient: recipient, addedBy: "alice", author: mallory, time: "2026-12-07T17:00:00.000Z"
             ).line
         }
         forged += Array("mage-vault-access 1 not a line\n".utf8)

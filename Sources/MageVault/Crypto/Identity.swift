@@ -80,6 +80,38 @@ public final class Identity: Sendable {
         return Identity(secretKey: x25519Secret.withUnsafeBytes { SecureBytes(copying: $0) }, recipient: recipient)
     }
 
+    /// The key an author and a recipient share (X25519 between the one's secret key and
+    /// the other's public key, hashed with both public keys, the author's first): what
+    /// authenticates an access line to its recipient as its author's. nil for a key of small
+    /// order.
+    func sharedKey(author: Recipient, recipient: Recipient) -> [UInt8]? {
+        let peer = self.recipient == author ? recipient : author
+        var shared = [UInt8](repeating: 0, count: 32)
+        defer { sodium_memzero(&shared, 32) }
+        let status = secretKey.withUnsafeBytes { secret in
+            crypto_scalarmult(&shared, secret.baseAddress!.assumingMemoryBound(to: UInt8.self), peer.key)
+        }
+        guard status == 0 else { return nil }
+        var out = [UInt8](repeating: 0, count: 32)
+        let input = shared + author.key + recipient.key
+        _ = crypto_generichash(&out, 32, input, UInt64(input.count), nil, 0)
+        return out
+    }
+
+    /// BLAKE2b-256 of `bytes` keyed with `sharedKey`.
+    func authenticate(_ bytes: [UInt8], author: Recipient, recipient: Recipient) -> [UInt8]? {
+        guard let key = sharedKey(author: author, recipient: recipient) else { return nil }
+        var out = [UInt8](repeating: 0, count: 32)
+        _ = crypto_generichash(&out, 32, bytes, UInt64(bytes.count), key, key.count)
+        return out
+    }
+
+    /// Whether `tag` is `authenticate(bytes, …)`, compared in constant time.
+    func isAuthentic(_ tag: [UInt8], of bytes: [UInt8], author: Recipient, recipient: Recipient) -> Bool {
+        guard let expected = authenticate(bytes, author: author, recipient: recipient), tag.count == expected.count else { return false }
+        return sodium_memcmp(tag, expected, expected.count) == 0
+    }
+
     /// Opens a bundle sealed to this identity (`crypto_box_seal_open`); nil when it was
     /// sealed to another one or altered.
     func open(_ sealed: [UInt8]) -> SecureBytes? {

@@ -33,6 +33,8 @@ public enum Access {
         let entry: AccessEntry
         /// The bundle: the entry's key first, then the keys retired before it.
         let keys: [EnvironmentKeys]
+        /// Whether the line's author (named in it) wrote it, as our identity can tell.
+        let authored: Bool
         /// Whether the bundle holds `key` itself: the same bytes, not only the same key id
         /// (4 public bytes, which a forger can match by trying keys).
         func holds(_ key: EnvironmentKeys) -> Bool { keys.contains { $0.keyID == key.keyID && $0.master.constantTimeEquals(key.master) } }
@@ -46,52 +48,103 @@ public enum Access {
                 guard let opened = identity.open(entry.sealed), let keys = EnvironmentKeys.keys(ofBundle: opened),
                     entry.isChecked(by: keys[0])
                 else { continue }
-                grants.append(Grant(entry: entry, keys: keys))
+                grants.append(Grant(entry: entry, keys: keys, authored: entry.isAuthored(for: identity)))
             }
         }
         return grants
     }
 
-    /// The keys the access file grants this process's identities for the scope `id`: the
-    /// current key and the others, newest first; nil when it grants none (or, with `held`,
-    /// nothing more than is held). `held`: the keys already held (a key file's current key
-    /// first, then its retired ones), which anchor the trust (see the type's notes).
+    /// What the access file gives a scope: its current key, and the keys to read older
+    /// records with.
+    public struct Granted: Sendable {
+        public let current: EnvironmentKeys
+        public let retired: [EnvironmentKeys]
+    }
+
+    /// The keys the access file grants this process's identities for the scope `id`; nil
+    /// when it changes nothing (`held`: the keys already held, a key file's current key first,
+    /// which anchor the trust; see the type's notes and the spec's *Team access*).
+    ///
+    /// From the anchor (held, else the oldest key of bundles that hang together), rotations
+    /// are followed: a bundle `[K, P, …]` moves a reader at `P` to `K` when its line is
+    /// authenticated by its author and that author was a member at `P` (a line checked under
+    /// `P` for them), unless another rotation from `P` left that author out (a removed member
+    /// rotating on his own). Two rotations from `P` that each left out the other's author are
+    /// a conflict for people to settle.
     public static func grantedKeys(
         _ location: EnvironmentLocation, id: EnvironmentID, held heldKeys: [EnvironmentKeys]
-    ) throws(VaultError) -> (current: EnvironmentKeys, retired: [EnvironmentKeys])? {
+    ) throws(VaultError) -> Granted? {
         guard FileSystem.exists(file(of: location)) else { return nil }
-        // With keys held, a line for a key we hold brings nothing new (a rotation's line names
-        // its new key): those are not opened, so an everyday read costs no X25519 at all.
-        let entries = try entries(location).filter { entry in
-            entry.environment == id && !heldKeys.contains { $0.keyID == entry.keyID }
+        let lines = try entries(location).filter { $0.environment == id }
+        guard !lines.isEmpty else { return nil }
+        // With keys held, a line for a key we hold wraps nothing new: those are not opened
+        // (an everyday read costs no X25519); they still count as membership lines below.
+        let unopened = lines.filter { line in !heldKeys.contains { $0.keyID == line.keyID } }
+        let identities = unopened.isEmpty ? [] : (heldKeys.isEmpty ? try Identities.load() : ((try? Identities.load()) ?? []))
+        let all = grants(unopened, id: id, identities: identities)
+        func membersAt(_ key: EnvironmentKeys) -> [String] {
+            lines.filter { $0.keyID == key.keyID && $0.isChecked(by: key) }.map(\.recipient)
         }
-        guard !entries.isEmpty else { return nil }
-        let identities = try Identities.load()
-        guard !identities.isEmpty else { return nil }
-        let all = grants(entries, id: id, identities: identities)
-        let trusted: [Grant]
-        let current: EnvironmentKeys
+        // Every authenticated rotation, by parent key id: (parent, child, author, left out).
+        struct Rotation { let parent: EnvironmentKeys; let child: EnvironmentKeys; let grant: Grant; let leftOut: [String] }
+        var rotations: [Rotation] = []
+        for grant in all where grant.keys.count >= 2 && grant.authored {
+            let parent = grant.keys[1], child = grant.keys[0]
+            let before = membersAt(parent)
+            guard before.contains(grant.entry.author) else { continue }
+            guard !rotations.contains(where: { same($0.parent, parent) && same($0.child, child) }) else { continue }
+            let after = membersAt(child)
+            rotations.append(Rotation(parent: parent, child: child, grant: grant, leftOut: before.filter { !after.contains($0) }))
+        }
+        var current: EnvironmentKeys
         if let held = heldKeys.first {
-            // Bundles that hold a key we hold; the newest holding our current key and another
-            // key first is a rotation after ours: its key becomes current.
-            trusted = all.filter { grant in heldKeys.contains { grant.holds($0) } }
-            let successors = trusted.filter { $0.holds(held) && $0.keys[0].keyID != held.keyID }
-            current = successors.max(by: { isOlder($0, than: $1) })?.keys[0] ?? held
-            let gained = trusted.flatMap(\.keys).contains { key in !heldKeys.contains { $0.keyID == key.keyID } }
-            guard gained else { return nil }
+            current = held
         } else {
-            trusted = try connected(all, id: id)
-            guard let newest = trusted.max(by: { isOlder($0, than: $1) }) else { return nil }
-            current = newest.keys[0]
+            // No key held: start from the oldest key every bundle addressed to us holds. A
+            // bundle holding none of the others' keys is a conflict, never a guess.
+            guard let longest = all.max(by: { isOlder($0, than: $1) }) else { return nil }
+            let shared = longest.keys.filter { key in all.allSatisfy { $0.holds(key) } }
+            guard let oldest = shared.last else {
+                let unrelated = all.first { grant in !grant.keys.contains { longest.holds($0) } } ?? all[0]
+                throw .accessConflict(
+                    environment: id, keyIDs: [longest.entry.keyID, unrelated.entry.keyID], addedBy: [longest.entry.addedBy, unrelated.entry.addedBy])
+            }
+            current = oldest
+        }
+        var lineage = [current]
+        var steps = 0
+        while steps < 10_000 {
+            steps += 1
+            let from = rotations.filter { same($0.parent, current) }
+            guard !from.isEmpty else { break }
+            let accepted = from.filter { rotation in
+                !from.contains { other in !same(other.child, rotation.child) && other.leftOut.contains(rotation.grant.entry.author) }
+            }
+            guard let next = accepted.max(by: { ($0.grant.entry.time, $0.child.keyID) < ($1.grant.entry.time, $1.child.keyID) }) else {
+                let shown = Array(from.prefix(2))
+                throw .accessConflict(
+                    environment: id, keyIDs: shown.map(\.child.keyID), addedBy: shown.map(\.grant.entry.addedBy))
+            }
+            for other in accepted where !same(other.child, next.child) { lineage.append(other.child) }  // concurrent rotations: both read
+            current = next.child
+            lineage.append(current)
+        }
+        // Older keys to read with: those of the bundles on the way (a bundle holding none of
+        // the keys walked through is not ours to believe), and the ones held.
+        var known = heldKeys
+        for grant in all where lineage.contains(where: { grant.holds($0) }) {
+            for key in grant.keys where !known.contains(where: { same($0, key) }) { known.append(key) }
         }
         var retired: [EnvironmentKeys] = []
-        let newestFirst = trusted.sorted { isOlder($1, than: $0) }
-        for keys in newestFirst.flatMap(\.keys) + heldKeys
-        where keys.keyID != current.keyID && !retired.contains(where: { $0.keyID == keys.keyID }) {
-            retired.append(keys)
+        for key in lineage.reversed() + known where !same(key, current) && !retired.contains(where: { same($0, key) }) {
+            retired.append(key)
         }
-        return (current, retired)
+        if let held = heldKeys.first, same(held, current), retired.count == heldKeys.count - 1 { return nil }
+        return Granted(current: current, retired: retired)
     }
+
+    /// The same key: id and bytes.
+    static func same(_ a: EnvironmentKeys, _ b: EnvironmentKeys) -> Bool { a.keyID == b.keyID && a.master.constantTimeEquals(b.master) }
 
     /// Whether the access file grants this process's identities a key for `id` (errors
     /// count as no).
@@ -226,7 +279,7 @@ public enum Access {
             let bundle = EnvironmentKeys.bundle(environment.keys, retired: environment.retiredKeys)
             let entry = AccessEntry.make(
                 environment: environment.id, keys: environment.keys, bundle: bundle, name: name, recipient: recipient,
-                addedBy: ownName(in: environment), time: now)
+                addedBy: ownName(in: environment), author: try? Identities.load().first, time: now)
             try append([entry], to: environment.location)
             return true
         }
@@ -268,6 +321,10 @@ public enum Access {
                 guard adder != name else { throw .cannotRemoveYourself(name: name) }
             }
             let kept = list.filter { $0.name != name && $0.hasCurrentKey }
+            // Members follow a rotation only when a member wrote it (authenticated to each).
+            guard let author = try Identities.load().first, list.contains(where: { $0.recipient == author.recipient.text && $0.hasCurrentKey }) else {
+                throw .rotationNeedsMemberIdentity
+            }
             var entries: [AccessEntry] = []
             let bundle = EnvironmentKeys.bundle(newKey.keys, retired: environment.ring)
             for member in kept {
@@ -275,7 +332,7 @@ public enum Access {
                 entries.append(
                     AccessEntry.make(
                         environment: environment.id, keys: newKey.keys, bundle: bundle, name: member.name, recipient: recipient,
-                        addedBy: adder, time: now))
+                        addedBy: adder, author: author, time: now))
             }
             if !entries.isEmpty { try append(entries, to: environment.location) }
             _ = try vault.rekeyLocked(to: newKey)

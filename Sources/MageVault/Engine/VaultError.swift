@@ -32,6 +32,9 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case memberNameTaken(name: String, fingerprint: String)
     /// An access file that is not a regular file of its own.
     case invalidAccessFile(path: String, reason: String)
+    /// A rotation by someone who is not a member with an identity: members could not tell it
+    /// from a removed member's.
+    case rotationNeedsMemberIdentity
     /// `access remove` of oneself.
     case cannotRemoveYourself(name: String)
     /// `access remove` on a passphrase-protected scope, whose rotation would need a new passphrase.
@@ -148,7 +151,7 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidRecipient, .invalidMemberName, .memberNameTaken: .usage
         case .notAMember: .notFound
         case .invalidAccessFile: .damaged
-        case .cannotRemoveYourself, .removalNeedsRawKey: .usage
+        case .cannotRemoveYourself, .removalNeedsRawKey, .rotationNeedsMemberIdentity: .usage
         case .passphraseNeeded, .emptyPassphrase, .invalidKeyVariable, .rekeyNeedsKeyFile: .usage
         case .insecureKeyFile: .permission
         case .invalidKeyFile, .invalidUUIDFile, .unreadableLog, .damagedLog, .damagedRecord: .damaged
@@ -193,6 +196,9 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
             "the name '\(name)' is already a member's (\(fingerprint)); choose another --name, or 'mage-vault access remove \(name)' first"
         case .invalidAccessFile(let path, let reason):
             "\(path) is not an access file: \(reason). Keep it a regular file in the repository (git checkout it again); nothing was read or written"
+        case .rotationNeedsMemberIdentity:
+            "members follow a new key only when a member wrote it, and you are not a member with an identity here: run "
+                + "'mage-vault identity', then 'mage-vault access add' with your own recipient and a --name, and try again; nothing was changed"
         case .cannotRemoveYourself(let name):
             "'\(name)' is you: another member removes you (and rotates the key); nothing was changed"
         case .removalNeedsRawKey(let keyFile):

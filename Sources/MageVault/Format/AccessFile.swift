@@ -2,7 +2,7 @@
 /// key bundle sealed to one teammate's recipient, with who it is for, who added them and
 /// when, and a check only a holder of the wrapped key can make (`vault-format.md`, *Access*).
 ///
-/// `mage-vault-access 1 <uuid> <key-id> <name> <recipient> <added-by> <time> <sealed> <check> LF`
+/// `mage-vault-access 1 <uuid> <key-id> <name> <recipient> <added-by> <author> <time> <sealed> <auth> <check> LF`
 public struct AccessEntry: Sendable {
     static let magic = "mage-vault-access 1"
 
@@ -16,10 +16,15 @@ public struct AccessEntry: Sendable {
     public let recipient: String
     /// Who added them (their name in this file), or `-`.
     public let addedBy: String
+    /// The recipient of the identity that wrote it (`Recipient.text`), or `-`.
+    public let author: String
     /// When, as UTC ISO 8601 with milliseconds.
     public let time: String
     /// `crypto_box_seal(key || retired keys…)` to the recipient.
     let sealed: [UInt8]
+    /// BLAKE2b-256 of the line up to `sealed`, keyed with the key the author and the
+    /// recipient share (`Identity.sharedKey`); empty (`-`) when the author is `-`.
+    let auth: [UInt8]
     /// BLAKE2b-256 of the line up to its last space, keyed with sub-key 5 of the wrapped key.
     let check: [UInt8]
 
@@ -30,39 +35,59 @@ public struct AccessEntry: Sendable {
             && text.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || allowed.contains($0) }
     }
 
-    /// The line up to its last space: what the check covers.
-    var checkedText: String {
+    /// The line up to `sealed`: what `auth` covers.
+    var authenticatedText: String {
         let sealedText = String(decoding: sealed.withUnsafeBytes { Base64.encode($0) }, as: UTF8.self)
-        return [Self.magic, environment.description, Hex.string(keyID, width: 8), name, recipient, addedBy, time, sealedText]
+        return [Self.magic, environment.description, Hex.string(keyID, width: 8), name, recipient, addedBy, author, time, sealedText]
             .joined(separator: " ")
     }
 
-    /// A new entry: `bundle` sealed to `recipient`, checked under `keys` (the bundle's first key).
+    /// The line up to its last space: what the check covers.
+    var checkedText: String {
+        authenticatedText + " " + (auth.isEmpty ? "-" : String(decoding: auth.withUnsafeBytes { Base64.encode($0) }, as: UTF8.self))
+    }
+
+    /// A new entry: `bundle` sealed to `recipient`, authenticated by `author` (our identity,
+    /// when we have one) and checked under `keys` (the bundle's first key).
     static func make(
         environment: EnvironmentID, keys: EnvironmentKeys, bundle: SecureBytes, name: String, recipient: Recipient, addedBy: String,
-        time: String
+        author: Identity?, time: String
     ) -> AccessEntry {
-        let unchecked = AccessEntry(
-            environment: environment, keyID: keys.keyID, name: name, recipient: recipient.text, addedBy: addedBy, time: time,
-            sealed: recipient.seal(bundle) ?? [], check: [])  // a parsed recipient is usable: it seals
-        let check = Array(unchecked.checkedText.utf8).withUnsafeBytes { keys.accessCheck(of: $0) }
-        return AccessEntry(
-            environment: environment, keyID: keys.keyID, name: name, recipient: recipient.text, addedBy: addedBy, time: time,
-            sealed: unchecked.sealed, check: check)
+        var entry = AccessEntry(
+            environment: environment, keyID: keys.keyID, name: name, recipient: recipient.text, addedBy: addedBy,
+            author: author?.recipient.text ?? "-", time: time, sealed: recipient.seal(bundle) ?? [], auth: [], check: [])  // a parsed recipient seals
+        if let author, let tag = author.authenticate(Array(entry.authenticatedText.utf8), author: author.recipient, recipient: recipient) {
+            entry = entry.with(auth: tag)
+        }
+        return entry.with(check: Array(entry.checkedText.utf8).withUnsafeBytes { keys.accessCheck(of: $0) })
     }
 
     init(
-        environment: EnvironmentID, keyID: UInt32, name: String, recipient: String, addedBy: String, time: String, sealed: [UInt8],
-        check: [UInt8]
+        environment: EnvironmentID, keyID: UInt32, name: String, recipient: String, addedBy: String, author: String, time: String,
+        sealed: [UInt8], auth: [UInt8], check: [UInt8]
     ) {
         self.environment = environment
         self.keyID = keyID
         self.name = name
         self.recipient = recipient
         self.addedBy = addedBy
+        self.author = author
         self.time = time
         self.sealed = sealed
+        self.auth = auth
         self.check = check
+    }
+
+    func with(auth: [UInt8]? = nil, check: [UInt8]? = nil) -> AccessEntry {
+        AccessEntry(
+            environment: environment, keyID: keyID, name: name, recipient: recipient, addedBy: addedBy, author: author, time: time,
+            sealed: sealed, auth: auth ?? self.auth, check: check ?? self.check)
+    }
+
+    /// Whether the line is `identity`'s (its recipient) and its author, named in it, wrote it.
+    func isAuthored(for identity: Identity) -> Bool {
+        guard !auth.isEmpty, identity.recipient.text == recipient, let author = Recipient.parse(self.author)?.recipient else { return false }
+        return identity.isAuthentic(auth, of: Array(authenticatedText.utf8), author: author, recipient: identity.recipient)
     }
 
     /// The whole line, `LF` included.
@@ -79,16 +104,19 @@ public struct AccessEntry: Sendable {
     /// Such lines are passed over by readers, never an error: anyone can write the file.
     public static func parse(_ line: Substring) -> AccessEntry? {
         let fields = line.split(separator: " ", omittingEmptySubsequences: false)
-        guard fields.count == 10, fields[0] == "mage-vault-access", fields[1] == "1",
+        guard fields.count == 12, fields[0] == "mage-vault-access", fields[1] == "1",
             let environment = EnvironmentID(fields[2]), fields[3].utf8.count == 8,
             let keyID = Hex.parse(fields[3], count: 8, as: UInt32.self),
             isValidName(String(fields[4])), Recipient.parse(String(fields[5]))?.recipient.text == String(fields[5]),
-            isValidName(String(fields[6])) || fields[6] == "-", fields[7].utf8.count == 24,
-            let sealed = Array(fields[8].utf8).withUnsafeBytes({ Base64.decode($0) }),
-            let check = Array(fields[9].utf8).withUnsafeBytes({ Base64.decode($0) }), check.count == 32
+            isValidName(String(fields[6])) || fields[6] == "-",
+            fields[7] == "-" || Recipient.parse(String(fields[7]))?.recipient.text == String(fields[7]), fields[8].utf8.count == 24,
+            let sealed = Array(fields[9].utf8).withUnsafeBytes({ Base64.decode($0) }),
+            let auth = fields[10] == "-" ? [] : Array(fields[10].utf8).withUnsafeBytes({ Base64.decode($0) }),
+            auth.count == (fields[7] == "-" ? 0 : 32),
+            let check = Array(fields[11].utf8).withUnsafeBytes({ Base64.decode($0) }), check.count == 32
         else { return nil }
         return AccessEntry(
             environment: environment, keyID: keyID, name: String(fields[4]), recipient: String(fields[5]), addedBy: String(fields[6]),
-            time: String(fields[7]), sealed: sealed, check: check)
+            author: String(fields[7]), time: String(fields[8]), sealed: sealed, auth: auth, check: check)
     }
 }

@@ -23,6 +23,9 @@ public struct CommandSpec: Sendable {
     public var subcommandEntries: [Subcommand]
     /// Left out of help and completion.
     public var isHidden: Bool
+    /// For a command that hands its words to another program (`serve`, `migrate`): the
+    /// options that program takes, for help and completion only (never parsed here).
+    public var passthroughOptions: [OptionSpec]
     /// Makes the command from parsed values and runs it; nil for a group, which only holds
     /// subcommands (set by `Command.entry`).
     public var perform: (@Sendable (ParsedArguments) throws -> Void)?
@@ -30,7 +33,8 @@ public struct CommandSpec: Sendable {
     /// A command called `name`; see the properties for the rest.
     public init(
         name: String, abstract: String, usage: String? = nil, discussion: String = "", arguments: [ArgumentSpec] = [],
-        options: [OptionSpec] = [], takesLocationOptions: Bool = true, subcommands: [Subcommand] = [], isHidden: Bool = false
+        options: [OptionSpec] = [], takesLocationOptions: Bool = true, subcommands: [Subcommand] = [], isHidden: Bool = false,
+        passthroughOptions: [OptionSpec] = []
     ) {
         self.name = name
         self.abstract = abstract
@@ -41,6 +45,7 @@ public struct CommandSpec: Sendable {
         self.takesLocationOptions = takesLocationOptions
         self.subcommandEntries = subcommands
         self.isHidden = isHidden
+        self.passthroughOptions = passthroughOptions
         self.perform = nil
     }
 
@@ -180,6 +185,31 @@ public struct OptionSpec: Sendable {
             isFile: true),
         OptionSpec("project", valueName: "project", help: "A project scope (secrets/projects/<project>/)."),
         OptionSpec("pipeline", valueName: "pipeline", help: "A pipeline scope of --project (…/pipelines/<pipeline>/)."),
+    ]
+
+    /// What `mage-vault-serve` takes (its own parser reads them; `mage-vault serve` lists
+    /// them for help and completion).
+    public static let serve: [OptionSpec] = [
+        OptionSpec("port", value: .integer, valueName: "port", help: "The port (default: 6790, or the next free one; 0 picks any free port)."),
+        OptionSpec(
+            "host", valueName: "address", help: "The address to listen on; other than loopback needs --allow-remote.",
+            defaultValue: "127.0.0.1"),
+        .flag("allow-remote", help: "Listen on an address other machines can reach (plain HTTP: read the warning)."),
+        OptionSpec("idle-timeout", valueName: "seconds", help: "Close a connection idle (no request under way) this many seconds (default: 30)."),
+        OptionSpec(
+            "request-timeout", valueName: "seconds",
+            help: "Close a connection whose request has not all arrived this many seconds after its first byte (default: 20)."),
+        OptionSpec("max-connections", value: .integer, valueName: "count", help: "Serve at most this many connections at once; more wait (default: 256)."),
+    ]
+
+    /// What `python -m mage_vault.migrate` takes (its own parser reads them).
+    public static let migrate: [OptionSpec] = [
+        OptionSpec("data-dir", valueName: "dir", help: "Mage's data dir (default: $MAGE_DATA_DIR, else ~/.mage_data, as Mage).", isFile: true),
+        OptionSpec("database", valueName: "file-or-url", help: "Mage's database (default: Mage's own setting, $MAGE_DATABASE_CONNECTION_URL).", isFile: true),
+        OptionSpec("vault", valueName: "file", help: "The vault's log (default: $MAGE_VAULT_FILE, else <data dir>/secrets/vault.log).", isFile: true),
+        OptionSpec("repo", valueName: "repo-path", help: "Mage's project (default: $MAGE_REPO_PATH, as Mage).", isFile: true),
+        OptionSpec("rename", valueName: "old=new", help: "Move a secret under another name (a name the vault refuses).", isRepeatable: true),
+        .flag("dry-run", help: "List what would move (scope, name, size) and write nothing."),
     ]
 
     /// `-q, --quiet`, for the commands that draw progress (`ProgressOptions`).

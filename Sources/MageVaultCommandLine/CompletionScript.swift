@@ -37,8 +37,8 @@ public enum CompletionScript {
         func visit(_ command: CommandSpec, _ path: [String]) {
             let isRoot = path.isEmpty
             // Location options are accepted everywhere, so their values are skipped everywhere.
-            let accepted = command.options + OptionSpec.location
-            let listed = command.takesLocationOptions || isRoot ? accepted : command.options
+            let accepted = command.options + command.passthroughOptions + OptionSpec.location
+            let listed = command.takesLocationOptions || isRoot ? accepted : command.options + command.passthroughOptions
             var options = listed.flatMap { option in ["--" + option.name] + (option.short.map { ["-\($0)"] } ?? []) }
             options += ["-h", "--help"] + (isRoot ? ["--version", "--generate-completion-script"] : [])
             var valueOptions = accepted.filter { !$0.isFlag }.flatMap { option in ["--" + option.name] + (option.short.map { ["-\($0)"] } ?? []) }
@@ -47,7 +47,8 @@ public enum CompletionScript {
             let subcommands = command.subcommands.filter { !$0.isHidden }.map(\.name) + (isRoot ? ["help"] : [])
             result.append(
                 Node(
-                    path: path.joined(separator: " "), command: command, subcommands: subcommands, options: command.passesThrough ? [] : options,
+                    path: path.joined(separator: " "), command: command, subcommands: subcommands,
+                    options: command.passesThrough && command.passthroughOptions.isEmpty ? [] : options,
                     valueOptions: valueOptions, fileOptions: fileOptions, takesFiles: command.arguments.contains { $0.isFile }))
             for child in command.subcommands where !child.isHidden { visit(child, path + [child.name]) }
         }
@@ -73,6 +74,15 @@ public enum CompletionScript {
             lines.append("            file_arguments=\(node.takesFiles ? 1 : 0) ;;")
         }
         lines.append("        *) subcommands=''; options=''; values=''; files=''; file_arguments=0 ;;")
+        lines += ["    esac", "}", "", "\(helper(root))_choices() {", "    case \"$1 $2\" in"]
+        // The words an option with a fixed set of values takes (`import --format env|json`).
+        for node in nodes(root) {
+            for option in node.command.options + node.command.passthroughOptions + (node.path.isEmpty ? [] : OptionSpec.location) {
+                guard case .choice(let choices) = option.value else { continue }
+                let spellings = ["--" + option.name] + (option.short.map { ["-\($0)"] } ?? [])
+                for spelling in spellings { lines.append("        '\(node.path) \(spelling)') echo '\(choices.joined(separator: " "))' ;;") }
+            }
+        }
         lines += ["    esac", "}"]
         return lines.joined(separator: "\n")
     }
@@ -106,7 +116,7 @@ public enum CompletionScript {
                     esac
                 done
                 if [[ -n "$prev" && " $files " == *" $prev "* ]]; then COMPREPLY=($(compgen -f -- "$cur")); return; fi
-                if [[ -n "$prev" && " $values " == *" $prev "* ]]; then COMPREPLY=(); return; fi
+                if [[ -n "$prev" && " $values " == *" $prev "* ]]; then COMPREPLY=($(compgen -W "$(\(helper(root))_choices "$command_path" "$prev")" -- "$cur")); return; fi
                 if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "$options" -- "$cur")); return; fi
                 if [[ -n "$subcommands" ]]; then COMPREPLY=($(compgen -W "$subcommands" -- "$cur")); return; fi
                 if (( file_arguments )); then COMPREPLY=($(compgen -f -- "$cur")); else COMPREPLY=(); fi
@@ -145,7 +155,11 @@ public enum CompletionScript {
                     esac
                 done
                 if (( CURRENT > 2 )) && [[ " $files " == *" $prev "* ]]; then _files; return; fi
-                if (( CURRENT > 2 )) && [[ " $values " == *" $prev "* ]]; then _message 'a value'; return; fi
+                if (( CURRENT > 2 )) && [[ " $values " == *" $prev "* ]]; then
+                    local choices="$(\(helper(root))_choices "$command_path" "$prev")"
+                    if [[ -n "$choices" ]]; then compadd -- ${=choices}; else _message 'a value'; fi
+                    return
+                fi
                 if [[ "$cur" == -* ]]; then compadd -- ${=options}; return; fi
                 if [[ -n "$subcommands" ]]; then compadd -- ${=subcommands}; return; fi
                 (( file_arguments )) && _files
@@ -225,8 +239,8 @@ public enum CompletionScript {
                 lines.append("complete -c \(name) \(condition) -l version -d 'Show the version.'")
                 lines.append("complete -c \(name) \(condition) -l generate-completion-script -x -a 'bash zsh fish' -d 'Print a completion script.'")
             }
-            guard !node.command.passesThrough else { continue }
-            for option in node.command.options {
+            guard !node.command.passesThrough || !node.command.passthroughOptions.isEmpty else { continue }
+            for option in node.command.options + node.command.passthroughOptions {
                 var line = "complete -c \(name) \(condition) -l \(option.name)"
                 if let short = option.short { line += " -s \(short)" }
                 // -x: a value, not a file (fish would offer files for -r alone); -r -F: a file.

@@ -26,6 +26,10 @@ public enum HelpText {
         var options = command.options
         if command.takesLocationOptions, command.perform != nil || isRoot { options += OptionSpec.location }
         var lines = options.map { entry(label(of: $0), describe($0)) }
+        if !command.passthroughOptions.isEmpty {
+            lines += command.passthroughOptions.map { entry(label(of: $0), describe($0)) }
+        }
+        if isRoot { lines.append(entry("--generate-completion-script <shell>", "Print a completion script for bash, zsh or fish.")) }
         lines.append(entry("--version", "Show the version."))
         lines.append(entry("-h, --help", "Show help information."))
         sections.append("OPTIONS:\n" + lines.joined(separator: "\n"))

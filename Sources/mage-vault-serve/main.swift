@@ -16,21 +16,7 @@ struct ServeCommand: Command {
             (Enter saves) and deletes with a confirmation. API: GET/POST /api/secrets, \
             DELETE /api/secrets/NAME, with ?project=&pipeline= for a scope.
             """,
-        options: [
-            OptionSpec("port", value: .integer, valueName: "port", help: "The port (default: 6790, or the next free one; 0 picks any free port)."),
-            OptionSpec(
-                "host", valueName: "address", help: "The address to listen on; other than loopback needs --allow-remote.",
-                defaultValue: ListenAddress.defaultHost),
-            .flag("allow-remote", help: "Listen on an address other machines can reach (plain HTTP: read the warning)."),
-            OptionSpec(
-                "idle-timeout", valueName: "seconds",
-                help: "Close a connection idle (no request under way) this many seconds (default: 30)."),
-            OptionSpec(
-                "request-timeout", valueName: "seconds",
-                help: "Close a connection whose request has not all arrived this many seconds after its first byte (default: 20)."),
-            OptionSpec(
-                "max-connections", value: .integer, valueName: "count", help: "Serve at most this many connections at once; more wait (default: 256)."),
-        ]
+        options: OptionSpec.serve
     )
 
     let port: UInt16?

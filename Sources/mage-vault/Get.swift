@@ -45,16 +45,28 @@ struct Get: Command {
         let read = try Vault.readOnce(named: name, resolution: resolution)
         for recovery in read.rekeyRecoveries { printError("mage-vault: note: \(recovery)") }
         for skipped in read.skippedRecords { printError("mage-vault: warning: \(skipped)") }
-        try print(read.secret?.value, named: name, environment: resolution[0].id)
+        try print(read.secret?.value, named: name, environment: resolution[0].id, resolution: resolution)
     }
 
-    private static func print(_ found: String?, named name: String, environment: EnvironmentID) throws {
+    private static func print(_ found: String?, named name: String, environment: EnvironmentID, resolution: [Environment]? = nil) throws {
         guard let value = found else {
-            throw CommandFailure(message: "no secret named '\(name)' in environment \(environment)", code: ExitStatus.notFound)
+            let hint = resolution.map { nearName(to: name, in: $0) } ?? ""
+            throw CommandFailure(message: "no secret named '\(name)' in environment \(environment)\(hint)", code: ExitStatus.notFound)
         }
         var bytes = Array(value.utf8)
         if SecretInput.standardOutputIsTerminal { bytes.append(UInt8(ascii: "\n")) }
         bytes.withUnsafeBytes { Output.standardOutput($0) }
         bytes.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) }
+    }
+
+    /// "; did you mean 'Secret2'?" when a name the scopes hold is what `name` nearly says (the
+    /// same letters in another case, or a typo away), else "". Names only, never values; read
+    /// only on this failure path, so a found secret costs nothing for it.
+    static func nearName(to name: String, in resolution: [Environment]) -> String {
+        guard let names = try? Vault(resolution: resolution).secrets().map(\.name), !names.isEmpty else { return "" }
+        if let other = names.first(where: { $0.lowercased() == name.lowercased() }) {
+            return "; did you mean '\(other)'? (names are case-sensitive)"
+        }
+        return CommandWords.nearest(to: name, in: names).map { "; did you mean '\($0)'?" } ?? ""
     }
 }

@@ -96,7 +96,7 @@ struct GitMerge: Command {
         }
         let report = try LogMerge.merge(
             base: base, ours: ours, theirs: theirs, environments: environments,
-            resolution: MergeResolution(ours: Swift.Set(oursNames), theirs: Swift.Set(theirsNames), lastWriterWins: lastWriterWins))
+            resolution: MergeResolution(ours: Set(oursNames), theirs: Set(theirsNames), lastWriterWins: lastWriterWins))
         guard report.conflicts.isEmpty else {
             printError("mage-vault: the vault log has \(report.conflicts.count) conflict(s):")
             for conflict in report.conflicts { printError("  \(conflict)") }

@@ -9,7 +9,8 @@ struct List: Command {
             With --project (and --pipeline), names of the parent scopes are listed too; each \
             shows the scope its value comes from, the nearest one: pipeline, then project, \
             then global. A secret that has records of which none opens (damaged or forged) \
-            is left out, and list then exits with 4 naming where, after listing the others.
+            is left out with a warning on standard error naming where ('verify' reports it, \
+            exit 4); the others are listed and list exits 0.
             """,
         options: [.flag("json", help: "Print a JSON array of {\"name\", \"updated\", \"scope\"} objects.")]
     )

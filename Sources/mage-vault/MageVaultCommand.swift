@@ -21,7 +21,7 @@ enum MageVaultCommand {
                 5 permission problem, 6 other I/O failure.
                 """,
             subcommands: [
-                Subcommand("init", Init.self), Subcommand("set", Set.self), Subcommand("get", Get.self),
+                Subcommand("init", Init.self), Subcommand("set", SetCommand.self), Subcommand("get", Get.self),
                 Subcommand("list", List.self), Subcommand("delete", Delete.self), Subcommand("env", Env.self),
                 Subcommand("import", Import.self), Subcommand("history", History.self), Subcommand("rollback", Rollback.self),
                 Subcommand("render", Render.self), Subcommand("exec", Exec.self), Subcommand("export", Export.self),

@@ -21,8 +21,9 @@ struct Migrate: Command {
             on PATH. That Python needs mage-ai and the mage-vault wheel. `mage-vault migrate \
             --help` lists its options.
             """,
-        arguments: [ArgumentSpec("arguments", help: "Options for mage_vault.migrate: --dry-run, --rename, --database, --data-dir…", kind: .passthrough)],
-        takesLocationOptions: false
+        arguments: [ArgumentSpec("arguments", help: "Options for mage_vault.migrate (below).", kind: .passthrough)],
+        takesLocationOptions: false,
+        passthroughOptions: OptionSpec.migrate
     )
 
     /// Imports the module, or says which Python lacked what, and how to run it instead.

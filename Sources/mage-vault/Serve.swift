@@ -9,8 +9,9 @@ struct Serve: Command {
         name: "serve",
         abstract: "Serve the Secrets page and a JSON API on 127.0.0.1.",
         discussion: "Runs mage-vault-serve from the folder this binary is in.",
-        arguments: [ArgumentSpec("arguments", help: "Options for mage-vault-serve: --port, --host, --allow-remote, --data-dir, --project, --pipeline…", kind: .passthrough)],
-        takesLocationOptions: false
+        arguments: [ArgumentSpec("arguments", help: "Options for mage-vault-serve (below), and the location options.", kind: .passthrough)],
+        takesLocationOptions: false,
+        passthroughOptions: OptionSpec.serve + OptionSpec.location
     )
 
     let arguments: [String]

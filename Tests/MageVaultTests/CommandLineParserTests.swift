@@ -115,9 +115,9 @@ struct CommandLineParserTests {
         for rest in [["made-up-value"], ["-made-up-dash"], ["--made-up-option"], ["a", "b"]] {
             let values = try parsed(["set", "db_password"] + rest).values
             #expect(values.words("value") == rest)
-            #expect(throws: ValidationError.self) { try mage_vault.Set(values) }
+            #expect(throws: ValidationError.self) { try SetCommand(values) }
         }
-        #expect(try mage_vault.Set(parsed(["set", "db_password", "--from-file", "f", "--strip-newline"]).values).fromFile == "f")
+        #expect(try SetCommand(parsed(["set", "db_password", "--from-file", "f", "--strip-newline"]).values).fromFile == "f")
     }
 
     @Test("help, --help and -h anywhere show help; help serve and help migrate hand over to their programs; --version only alone")
@@ -165,7 +165,7 @@ struct CommandLineParserTests {
 
     /// One invocation per command that runs, and the type that reads it.
     static let samples: [([String], any Command.Type)] = [
-        (["init", "--passphrase", "--kdf-limits", "interactive"], Init.self), (["set", "n", "--allow-empty"], Set.self),
+        (["init", "--passphrase", "--kdf-limits", "interactive"], Init.self), (["set", "n", "--allow-empty"], SetCommand.self),
         (["get", "n", "--at-version", "1"], Get.self), (["list", "--json"], List.self), (["delete", "n"], Delete.self),
         (["env"], Env.self), (["import", "-q", "f", "--format", "json"], Import.self), (["history", "n", "--show-values"], History.self),
         (["rollback", "n", "--to", "2"], Rollback.self), (["render", "f", "-o", "o", "--missing", "none", "--strict"], Render.self),
@@ -270,8 +270,38 @@ struct CommandLineParserTests {
             }
         }
         #expect(zsh.contains("'git merge')"))
+        #expect(HelpText.text(for: [root]).contains("--generate-completion-script <shell>"))
         // File options complete files.
         #expect(fish.contains("-l output -s o -r -F"))
         #expect(bash.contains("files='--output -o --data-dir --vault --key-file'"))
+    }
+
+    @Test("bash completion, run in bash: every option of every command (serve's and migrate's too) after --, and the values of each choice option")
+    func bashCompletesEveryOption() throws {
+        let directory = TemporaryDirectory()
+        let script = directory.file("mage-vault.bash")
+        try write(Array(CompletionScript.text(for: root, shell: .bash).utf8), to: script)
+        /// What bash offers for the words typed so far (the last one being completed).
+        func offered(_ words: [String]) throws -> [String] {
+            let quoted = words.map { "'" + $0 + "'" }.joined(separator: " ")
+            let program = "source '\(script)'; COMP_WORDS=(mage-vault \(quoted)); COMP_CWORD=\(words.count); _mage-vault; printf '%s\\n' \"${COMPREPLY[@]}\""
+            let result = try run("/bin/bash", ["--norc", "-c", program])
+            #expect(result.status == 0, "\(result.error)")
+            return result.text.split(separator: "\n").map(String.init)
+        }
+        func visit(_ command: CommandSpec, _ path: [String]) throws {
+            for child in command.subcommands where !child.isHidden { try visit(child, path + [child.name]) }
+            guard command.perform != nil else { return }
+            let options = command.options + command.passthroughOptions + (command.takesLocationOptions ? OptionSpec.location : [])
+            let dashes = try offered(path + ["--"])
+            for option in options { #expect(dashes.contains("--" + option.name), "\(path.joined(separator: " ")) --\(option.name): \(dashes)") }
+            for option in options {
+                guard case .choice(let choices) = option.value else { continue }
+                #expect(try offered(path + ["--" + option.name, ""]).sorted() == choices.sorted(), "\(path) --\(option.name)")
+            }
+        }
+        try visit(root, [])
+        #expect(try offered(["serve", "--po"]) == ["--port"])
+        #expect(try offered(["migrate", "--dr"]) == ["--dry-run"])
     }
 }

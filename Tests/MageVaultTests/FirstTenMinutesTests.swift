@@ -410,4 +410,31 @@ struct FirstTenMinutesTests: ToolSuite {
         #expect(!serve.text.contains("see `mage-vault serve --help`"))
         #expect(try run(["help"]).text.contains("serve                   Serve the Secrets page and a JSON API on 127.0.0.1."))
     }
+
+    @Test("get of a name the vault nearly holds (another case, a typo) suggests it; of a name it does not, says only that; exit 1, nothing changed")
+    func getSuggestsNearNames() throws {
+        #expect(try tool("set", "Secret2", input: "made-up-2").status == 0)
+        #expect(try tool("set", "db_password", input: "made-up-pw").status == 0)
+        let before = try snapshot()
+        let cased = try tool("get", "secret2")
+        #expect(cased.status == 1 && cased.error.contains("no secret named 'secret2'") && cased.error.contains("did you mean 'Secret2'? (names are case-sensitive)"), "\(cased.error)")
+        let typo = try tool("get", "db_pasword")
+        #expect(typo.status == 1 && typo.error.contains("did you mean 'db_password'?"), "\(typo.error)")
+        let far = try tool("get", "zzz")
+        #expect(far.status == 1 && !far.error.contains("did you mean"), "\(far.error)")
+        #expect(![cased, typo, far].contains { $0.error.contains("made-up") || $0.text.contains("made-up") })
+        #expect(try snapshot() == before)
+    }
+
+    @Test("A file to read that is not there (import FILE, set --from-file FILE) is one clear error, exit 1, as --key-file's; nothing changed")
+    func missingInputFiles() throws {
+        #expect(try tool("set", "kept", input: "made-up").status == 0)
+        let before = try snapshot()
+        for arguments in [["import", "nothere.env"], ["set", "x", "--from-file", "nothere.txt"]] {
+            let refused = try harness.tool(arguments)
+            #expect(refused.status == 1, "\(arguments): \(refused.error)")
+            #expect(refused.error.contains("there is no file nothere") && refused.error.contains("nothing was changed") && !refused.error.contains("open("), "\(refused.error)")
+        }
+        #expect(try snapshot() == before)
+    }
 }

@@ -41,6 +41,8 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case removalNeedsRawKey(keyFile: String)
     /// `access remove` of a name that holds no current key of the scope.
     case notAMember(name: String)
+    /// A file given to read from (`import FILE`, `set --from-file FILE`) does not exist.
+    case missingInputFile(path: String)
     /// The key file named by `--key-file` or `$MAGE_VAULT_KEY_FILE` does not exist
     /// (`scopeKeyFile` is the scope's own, used without them).
     case missingExplicitKey(keyFile: String, scopeKeyFile: String)
@@ -149,7 +151,7 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .wrongKey, .wrongPassphrase: .wrongKey
         case .invalidIdentity, .accessConflict, .staleAccess: .wrongKey
         case .invalidRecipient, .invalidMemberName, .memberNameTaken: .usage
-        case .notAMember: .notFound
+        case .notAMember, .missingInputFile: .notFound
         case .invalidAccessFile: .damaged
         case .cannotRemoveYourself, .removalNeedsRawKey, .rotationNeedsMemberIdentity: .usage
         case .passphraseNeeded, .emptyPassphrase, .invalidKeyVariable, .rekeyNeedsKeyFile: .usage
@@ -194,6 +196,8 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
             "'\(name)' cannot name a member: use 1 to 64 of A-Z a-z 0-9 . _ @ + - (for example alice@laptop)"
         case .memberNameTaken(let name, let fingerprint):
             "the name '\(name)' is already a member's (\(fingerprint)); choose another --name, or 'mage-vault access remove \(name)' first"
+        case .missingInputFile(let path):
+            "there is no file \(path) to read: check the path; nothing was changed"
         case .invalidAccessFile(let path, let reason):
             "\(path) is not an access file: \(reason). Keep it a regular file in the repository (git checkout it again); nothing was read or written"
         case .rotationNeedsMemberIdentity:

@@ -22,7 +22,10 @@ public enum SecretInput {
     /// Reads a whole file, bytes exactly as given.
     public static func readFile(_ path: String, limit: Int) throws(VaultError) -> SecureBytes {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .system(SystemError("open", path)) }
+        guard fd >= 0 else {
+            if errno == ENOENT { throw .missingInputFile(path: path) }  // one class (1) and one message, as --key-file's
+            throw .system(SystemError("open", path))
+        }
         defer { close(fd) }
         return try readAll(fd, path: path, limit: limit)
     }

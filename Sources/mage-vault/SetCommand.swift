@@ -1,7 +1,8 @@
 import MageVault
 import MageVaultCommandLine
 
-struct Set: Command {
+/// `set`: named SetCommand so that it does not shadow the standard library's `Set`.
+struct SetCommand: Command {
     static let spec = CommandSpec(
         name: "set",
         abstract: "Set a secret's value (read from standard input, a prompt, or a file).",

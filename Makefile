@@ -3,9 +3,12 @@
 
 SWIFT  ?= swift
 PREFIX ?= /usr/local
+# Lean links for what this Makefile builds (see Package.swift's linksLean); a package that
+# depends on MageVault by version builds without them.
+export MAGE_VAULT_LEAN := 1
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps test-deps static-libs build lib wheel wheel-test mage-venv mage-full-venv mage-test demo test browser-test crashtest bench bench-python install link-order uninstall clean
+.PHONY: all deps test-deps static-libs build lib wheel wheel-test mage-venv mage-full-venv mage-test demo test browser-test crashtest bench bench-python install link-order uninstall clean from-swift-test
 
 all: build
 
@@ -143,6 +146,27 @@ wheel-test: wheel
 		test "$$(env -i HOME="$$data" MAGE_SECRETS_BACKEND=mage-vault .build/wheel-venv/bin/python -c 'import sys; print(type(sys.meta_path[0]).__name__, "mage_vault" in sys.modules)' 2>&1)" = "MageVaultFinder False"; \
 		test "$$(env -i HOME="$$data" .build/wheel-venv/bin/python -c 'import sys; print(type(sys.meta_path[0]).__name__, "mage_vault" in sys.modules)' 2>&1)" = "MageVaultFinder False"; \
 		rm -rf "$$data"; echo "wheel: the command, the package and the Mage start-up hook work from a fresh virtualenv"
+
+# "From Swift" (docs/how-it-works.md): a package of someone else's that depends on MageVault
+# by version, `.package(url:from: "0.1.0")`, against a tagged clone of this checkout's HEAD
+# (SwiftPM refuses a versioned dependency with unsafe flags: this is what would catch one),
+# built and run without MAGE_VAULT_LEAN, as that package's author would.
+FROM_SWIFT := $(CURDIR)/.build/from-swift
+from-swift-test: deps
+	@rm -rf "$(FROM_SWIFT)" && mkdir -p "$(FROM_SWIFT)/consumer/Sources/consumer"
+	@git clone -q "$(CURDIR)" "$(FROM_SWIFT)/MageVault" && git -C "$(FROM_SWIFT)/MageVault" tag -f 0.1.0 >/dev/null
+	@printf '%s\n' '// swift-tools-version:6.1' 'import PackageDescription' 'let package = Package(' \
+		'    name: "consumer",' \
+		'    dependencies: [.package(url: "file://$(FROM_SWIFT)/MageVault", from: "0.1.0")],' \
+		'    targets: [.executableTarget(name: "consumer", dependencies: [.product(name: "MageVault", package: "MageVault")])]' \
+		')' > "$(FROM_SWIFT)/consumer/Package.swift"
+	@printf '%s\n' 'import MageVault' 'let vault = try Vault(dataDirectory: CommandLine.arguments[1])' \
+		'try vault.setSecret(named: "secret1", value: "made-up from Swift")' \
+		'print(try vault.secretValue(named: "secret1") ?? "None")' > "$(FROM_SWIFT)/consumer/Sources/consumer/main.swift"
+	cd "$(FROM_SWIFT)/consumer" && env -u MAGE_VAULT_LEAN $(SWIFT) build
+	@data="$$(mktemp -d)"; out="$$(cd "$(FROM_SWIFT)/consumer" && env -u MAGE_VAULT_LEAN $(SWIFT) run -q consumer "$$data/data")"; rm -rf "$$data"; \
+		test "$$out" = "made-up from Swift" || { echo "from-swift-test: printed '$$out'"; exit 1; }; \
+		echo "from Swift: a package depending on MageVault from: 0.1.0 builds and reads what it wrote"
 
 # ARCHITECTURE.md's scenario (Mage's documented example): development and production share
 # one log; both tables read back through the tool.

@@ -5,12 +5,17 @@ import PackageDescription
 // (regular expressions) and `_Concurrency`, neither of which it uses: linked in anyway, their
 // metadata and conformance records cost every start (2.3 MB of binary, 3,100 of its 22,100
 // relocations, 14 page faults: a tenth of `--version`). The server (async code) keeps them.
-let linksLean: [SwiftSetting] = [
-    .unsafeFlags([
-        "-Xfrontend", "-disable-implicit-string-processing-module-import",
-        "-Xfrontend", "-disable-implicit-concurrency-module-import",
-    ])
-]
+// Only when the Makefile builds (MAGE_VAULT_LEAN=1): SwiftPM refuses a package with unsafe
+// flags as a versioned dependency, so a package that depends on MageVault `from:` a version
+// sees none (`make from-swift-test` builds such a package).
+let linksLean: [SwiftSetting] =
+    Context.environment["MAGE_VAULT_LEAN"] == "1"
+    ? [
+        .unsafeFlags([
+            "-Xfrontend", "-disable-implicit-string-processing-module-import",
+            "-Xfrontend", "-disable-implicit-concurrency-module-import",
+        ])
+    ] : []
 
 let package = Package(
     name: "MageVault",

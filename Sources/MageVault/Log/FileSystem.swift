@@ -7,6 +7,17 @@
 /// Small typed helpers over the POSIX calls the vault needs. Every failure is a
 /// `SystemError` naming the call and the file. Nothing above `Log/` touches a descriptor.
 public enum FileSystem {
+    /// `call` made again while it fails with EINTR (a signal arrived before it did anything):
+    /// every read, write, poll, flock and waitpid of `Log/` goes through here, so the retry
+    /// is written once.
+    @inline(__always)
+    static func restarting<T: SignedInteger>(_ call: () -> T) -> T {
+        while true {
+            let result = call()
+            if result >= 0 || errno != EINTR { return result }
+        }
+    }
+
     /// Whether `path` itself is a symbolic link (not followed).
     public static func isSymbolicLink(_ path: String) -> Bool {
         var info = stat()
@@ -265,9 +276,8 @@ public enum FileSystem {
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: UInt64, path: String) -> SystemError? {
         var written = 0
         while written < bytes.count {
-            let result = pwrite(fd, bytes.baseAddress! + written, bytes.count - written, off_t(offset) + off_t(written))
+            let result = FileSystem.restarting { pwrite(fd, bytes.baseAddress! + written, bytes.count - written, off_t(offset) + off_t(written)) }
             if result < 0 {
-                if errno == EINTR { continue }
                 return SystemError("write", path)
             }
             if result == 0 { return SystemError("write", path, code: EIO) }
@@ -296,8 +306,7 @@ public enum FileSystem {
         let contents = SecureBytes(count: size) { buffer in
             var done = 0
             while done < size {
-                let result = pread(fd, buffer.baseAddress! + done, size - done, off_t(done))
-                if result < 0, errno == EINTR { continue }
+                let result = FileSystem.restarting { pread(fd, buffer.baseAddress! + done, size - done, off_t(done)) }
                 if result <= 0 {
                     failure = SystemError("read", path, code: result < 0 ? errno : EIO)
                     return

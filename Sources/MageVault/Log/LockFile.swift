@@ -49,9 +49,7 @@ final class LockFile {
     /// thrown; the body's own outcome is returned, so its typed error is kept.
     func withLock<R, E: Error>(exclusive: Bool, _ body: () throws(E) -> R) throws(SystemError) -> Result<R, E> {
         guard try openIfNeeded(create: exclusive) else { return Result { () throws(E) in try body() } }
-        while flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0 {
-            guard errno == EINTR else { throw SystemError("flock", path) }
-        }
+        guard FileSystem.restarting({ flock(fd, exclusive ? LOCK_EX : LOCK_SH) }) == 0 else { throw SystemError("flock", path) }
         defer { flock(fd, LOCK_UN) }
         return Result { () throws(E) in try body() }
     }

@@ -93,15 +93,11 @@ public enum ProgramRunner {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while !streams.isEmpty {
             var polls = streams.map { pollfd(fd: $0.read, events: Int16(POLLIN), revents: 0) }
-            if poll(&polls, nfds_t(polls.count), -1) < 0 {
-                if errno == EINTR { continue }
-                break
-            }
+            if FileSystem.restarting({ poll(&polls, nfds_t(polls.count), -1) }) < 0 { break }
             for (position, entry) in polls.enumerated().reversed() where entry.revents != 0 {
                 let stream = streams[position]
                 let which = stream.write == STDOUT_FILENO ? 0 : 1
-                let got = buffer.withUnsafeMutableBytes { read(stream.read, $0.baseAddress, $0.count) }
-                if got < 0, errno == EINTR { continue }
+                let got = FileSystem.restarting { buffer.withUnsafeMutableBytes { read(stream.read, $0.baseAddress, $0.count) } }
                 if got > 0 {
                     writeAll(stream.write, maskers[which].feed(Array(buffer[..<got])))
                 } else {
@@ -112,7 +108,7 @@ public enum ProgramRunner {
             }
         }
         var waited: Int32 = 0
-        while waitpid(child, &waited, 0) < 0, errno == EINTR {}
+        _ = FileSystem.restarting { waitpid(child, &waited, 0) }
         let signal = waited & 0x7F
         return signal == 0 ? .exited((waited >> 8) & 0xFF) : .signaled(signal)
     }
@@ -135,7 +131,7 @@ public enum ProgramRunner {
         }
         guard spawned == 0 else { return nil }
         var waited: Int32 = 0
-        while waitpid(child, &waited, 0) < 0, errno == EINTR {}
+        _ = FileSystem.restarting { waitpid(child, &waited, 0) }
         return waited & 0x7F == 0 ? (waited >> 8) & 0xFF : nil
     }
 
@@ -165,13 +161,12 @@ public enum ProgramRunner {
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let got = buffer.withUnsafeMutableBytes { read(output[0], $0.baseAddress, $0.count) }
-            if got < 0, errno == EINTR { continue }
+            let got = FileSystem.restarting { buffer.withUnsafeMutableBytes { read(output[0], $0.baseAddress, $0.count) } }
             if got <= 0 { break }
             bytes += buffer[..<got]
         }
         var waited: Int32 = 0
-        while waitpid(child, &waited, 0) < 0, errno == EINTR {}
+        _ = FileSystem.restarting { waitpid(child, &waited, 0) }
         return waited & 0x7F == 0 ? ((waited >> 8) & 0xFF, bytes) : nil
     }
 
@@ -210,8 +205,7 @@ public enum ProgramRunner {
     private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
         var written = 0
         while written < bytes.count {
-            let result = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
-            if result < 0, errno == EINTR { continue }
+            let result = FileSystem.restarting { bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) } }
             if result <= 0 { return }
             written += result
         }

@@ -52,8 +52,7 @@ public enum SecretInput {
         var failure: VaultError? = nil
         let line = SecureBytes(count: limit + 1) { buffer in
             while length <= limit {
-                let got = read(tty, buffer.baseAddress! + length, 1)
-                if got < 0, errno == EINTR { continue }
+                let got = FileSystem.restarting { read(tty, buffer.baseAddress! + length, 1) }
                 if got < 0 { failure = .system(SystemError("read", "/dev/tty")); return }
                 if got == 0 || buffer[length] == UInt8(ascii: "\n") { break }
                 length += 1
@@ -114,8 +113,7 @@ public enum SecretInput {
         var failure: VaultError? = nil
         let buffer = SecureBytes(count: limit + 1) { buffer in
             while length <= limit {
-                let got = read(fd, buffer.baseAddress! + length, limit + 1 - length)
-                if got < 0, errno == EINTR { continue }
+                let got = FileSystem.restarting { read(fd, buffer.baseAddress! + length, limit + 1 - length) }
                 if got < 0 { failure = .system(SystemError("read", path)); return }
                 if got == 0 { return }
                 length += got
@@ -126,8 +124,7 @@ public enum SecretInput {
             // Count the rest (without keeping it) so the refusal can say how large it was.
             var scratch = [UInt8](repeating: 0, count: 1 << 16)
             while true {
-                let got = read(fd, &scratch, scratch.count)
-                if got < 0, errno == EINTR { continue }
+                let got = FileSystem.restarting { read(fd, &scratch, scratch.count) }
                 if got <= 0 { break }
                 length += got
             }
@@ -176,8 +173,7 @@ public enum Output {
     private static func writeWhole(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
         var written = 0
         while written < bytes.count {
-            let result = write(fd, bytes.baseAddress! + written, bytes.count - written)
-            if result < 0, errno == EINTR { continue }
+            let result = FileSystem.restarting { write(fd, bytes.baseAddress! + written, bytes.count - written) }
             if result <= 0 { return }
             written += result
         }

@@ -242,10 +242,9 @@ public final class VaultLog {
             }
             if filled == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
             let want = min(buffer.count - filled, Int(fileSize - bufferStart) - filled)
-            let got = buffer.withUnsafeMutableBytes { raw in
-                pread(fd, raw.baseAddress! + filled, want, off_t(bufferStart) + off_t(filled))
+            let got = FileSystem.restarting {
+                buffer.withUnsafeMutableBytes { raw in pread(fd, raw.baseAddress! + filled, want, off_t(bufferStart) + off_t(filled)) }
             }
-            if got < 0, errno == EINTR { continue }
             guard got > 0 else { throw LogError.system(SystemError("read", path, code: got < 0 ? errno : EIO)) }
             filled += got
             try buffer.withUnsafeBytes { raw in
@@ -342,8 +341,7 @@ public final class VaultLog {
     private func readExactly(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) -> LogError? {
         var done = 0
         while done < buffer.count {
-            let got = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-            if got < 0, errno == EINTR { continue }
+            let got = FileSystem.restarting { pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done)) }
             guard got > 0 else { return .system(SystemError("read", path, code: got < 0 ? errno : EIO)) }
             done += got
         }
@@ -550,8 +548,7 @@ public final class VaultLog {
                 var position = range.lowerBound
                 while position < upperBound {
                     let want = Int(min(UInt64(buffer.count), upperBound - position))
-                    let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, want, off_t(position)) }
-                    if got < 0, errno == EINTR { continue }
+                    let got = FileSystem.restarting { buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, want, off_t(position)) } }
                     guard got > 0 else {
                         failure = SystemError("read", path, code: got < 0 ? errno : EIO)
                         break copying

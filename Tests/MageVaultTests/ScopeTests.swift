@@ -68,9 +68,14 @@ struct ScopeTests {
         #expect(try getSecretValue("secret1", entity: .pipeline, projectUUID: "sales", pipelineUUID: "daily", dataDirectory: data) == "daily pipeline override")
         #expect(try getSecretValue("warehouse_password", entity: .project, projectUUID: "sales", dataDirectory: data) == "project made-up value")
         #expect(try getSecretValue("secret3", dataDirectory: data) == nil)
-        // A pipeline with no secrets of its own yet still sees its project's and the global ones, and nothing is created.
-        #expect(try getSecretValue("warehouse_password", entity: .pipeline, projectUUID: "sales", pipelineUUID: "monthly", dataDirectory: data) == "project made-up value")
+        // Exactly the scope named, as Mage: a pipeline without the secret (or not created yet)
+        // is None, though its project has one; nothing is created.
+        #expect(try getSecretValue("warehouse_password", entity: .pipeline, projectUUID: "sales", pipelineUUID: "daily", dataDirectory: data) == nil)
+        #expect(try getSecretValue("warehouse_password", entity: .pipeline, projectUUID: "sales", pipelineUUID: "monthly", dataDirectory: data) == nil)
         #expect(!FileManager.default.fileExists(atPath: data + "/secrets/projects/sales/pipelines/monthly"))
+        // The tool's resolution (Vault) still goes to the parents.
+        let monthly = try Vault.openForReading(EnvironmentLocation(dataDirectory: data, vaultFile: nil, scope: .pipeline(project: "sales", pipeline: "monthly")))
+        #expect(try monthly.secretValue(named: "warehouse_password") == "project made-up value")
     }
 
     @Test("Renaming a pipeline keeps its secrets; forgetting a scope deletes them and its uuid and key")

@@ -8,12 +8,13 @@ public enum SecretEntity: Sendable {
     case pipeline
 }
 
-/// Swift's `get_secret_value(name, entity, project_uuid, pipeline_uuid)`: the value of
-/// `name` from the scope `entity` names, else from the nearest parent scope that has it
-/// (pipeline → project → global); nil, as Mage's None, when none has it. Reads only: it
-/// creates no file, and a scope that does not exist yet falls back to its parents.
-/// `dataDirectory` and `vaultFile` default as the tool's do (`$MAGE_DATA_DIR`, else
-/// `~/.mage_data`; `$MAGE_VAULT_FILE`, else `secrets/vault.log`).
+/// Swift's `get_secret_value(name, entity, project_uuid, pipeline_uuid)`, meaning what Mage's
+/// means: the value of `name` in exactly the scope `entity` names, nil (Mage's None) when
+/// that scope does not have it or does not exist. No fallback to a parent scope, as in Mage
+/// and the Python package; `Vault.resolvedSecret` (and the tool's `get`) resolve pipeline →
+/// project → global instead. Reads only: it creates no file. `dataDirectory` and `vaultFile`
+/// default as the tool's do (`$MAGE_DATA_DIR`, else `~/.mage_data`; `$MAGE_VAULT_FILE`, else
+/// `secrets/vault.log`).
 public func getSecretValue(
     _ name: String, entity: SecretEntity = .global, projectUUID: String? = nil, pipelineUUID: String? = nil,
     dataDirectory: String? = nil, vaultFile: String? = nil
@@ -25,6 +26,6 @@ public func getSecretValue(
     case .pipeline: scope = try Scope(project: projectUUID ?? "", pipeline: pipelineUUID ?? "")
     }
     let location = EnvironmentLocation(dataDirectory: dataDirectory, vaultFile: vaultFile, scope: scope)
-    let vault = try Vault(resolution: Environment.resolutionChain(location, create: false, readOnly: true))
+    guard let (vault, _) = try Vault.open(location, create: false, exactScope: true) else { return nil }
     return try vault.secretValue(named: name)
 }

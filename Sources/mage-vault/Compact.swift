@@ -74,7 +74,7 @@ struct Backup: Command {
         let reporter = progress.reporter("backing up")
         let report = try vault.backup(to: file, overwrite: force, progress: reporter.update)
         reporter.finish()
-        print("backed up \(report.recordsAfter) records (\(report.bytesAfter) bytes) to \(file)")
+        print("backed up \(report.recordsAfter) record\(report.recordsAfter == 1 ? "" : "s") (\(report.bytesAfter) bytes) to \(file)")
         print("to restore elsewhere, copy alongside it: \(options.location.uuidFile) and, separately and safely, \(options.location.keyFile)")
     }
 }
@@ -108,7 +108,7 @@ struct Restore: Command {
         let report = try vault.restore(from: file, progress: reporter.update)
         reporter.finish()
         let records = report.verification.environments.reduce(0) { $0 + $1.records }
-        print("restored \(records) records from \(file) into \(options.location.logFile)")
+        print("restored \(records) record\(records == 1 ? "" : "s") from \(file) into \(options.location.logFile)")
         if let kept = report.replacedKeptAt { print("the replaced log is kept as \(kept)") }
         if !report.verification.environments.contains(where: { $0.id == vault.environment.id }) {
             printError("mage-vault: warning: \(file) holds no record of this environment (uuid \(vault.environment.id)): was it another data dir's backup? The replaced log is kept beside the restored one")

@@ -27,6 +27,17 @@ struct Env: Command {
             print("mage       \(Self.mageBackend(dataDirectory: location.dataDirectory))")
             return
         }
+        // Mage's own uuid and no vault yet (a Mage install before migrate, or a clone before
+        // its access): say what there is, and what Mage reads, instead of only refusing.
+        if case .scopeFile(let keyFile) = location.keySource, !FileSystem.exists(keyFile), let id = Environment.existingID(location),
+            !Access.grants(location, id: id)
+        {
+            print("uuid       \(id)")
+            print("key        (none: \(keyFile) does not exist; 'mage-vault init' makes one, 'mage-vault migrate' moves Mage's secrets in)")
+            print("log        \(location.logFile)\(FileSystem.exists(location.logFile) ? "" : " (not created yet)")")
+            print("mage       \(Self.mageBackend(dataDirectory: location.dataDirectory))")
+            return
+        }
         let vault = try options.openVault(create: false)
         let status = try vault.status()
         print("uuid       \(vault.environment.id)")

@@ -437,4 +437,17 @@ struct FirstTenMinutesTests: ToolSuite {
         }
         #expect(try snapshot() == before)
     }
+
+    @Test("env on a data dir that holds only Mage's uuid (Mage before migrate) says what is there and that Mage reads its own database; exit 0, nothing created")
+    func envOnMagesOwnDataDir() throws {
+        try FileManager.default.createDirectory(atPath: data + "/secrets", withIntermediateDirectories: true)
+        try write(Array("0123456789abcdef0123456789abcdef".utf8), to: data + "/secrets/uuid")
+        let before = try snapshot()
+        let env = try tool("env")
+        #expect(env.status == 0, "\(env.error)")
+        #expect(env.text.contains("uuid       0123456789abcdef0123456789abcdef"))
+        #expect(env.text.contains("key        (none: \(data)/secrets/vault.key does not exist"))
+        #expect(env.text.contains("mage       reads its own database"))
+        #expect(try snapshot() == before)
+    }
 }

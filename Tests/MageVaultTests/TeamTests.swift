@@ -218,6 +218,7 @@ struct TeamTests {
         #expect(joined.status == 0 && joined.text.contains("from your identity's line in"), "\(joined.text) \(joined.error)")
         #expect(try carol.tool("set", "carol_token", input: "made-up-carol").status == 0)
         try carol.commitAndPush("carol's secret")
+        let logBeforeRemoval = try contents(bob.data + "/secrets/vault.log")  // bob keeps a copy
         // The day bob leaves: one command rotates the key and re-wraps it for everyone else.
         try alice.git("pull", "-q", "origin", "main")
         let removed = try alice.tool("access", "remove", "bob")
@@ -267,6 +268,24 @@ struct TeamTests {
         withBobsKey.variables["MAGE_VAULT_KEY"] = String(decoding: bobKey.master.withUnsafeBytes { Base64.encode($0) }, as: UTF8.self)
         let stolen = try withBobsKey.tool("get", "db_password")
         #expect(stolen.status != 0 && !stolen.text.contains("made-up-3"), "\(stolen.text)")
+        // Bob writes a value under the old key (on his copy of the log from before the removal)
+        // and pushes that line: the old key was revoked by his removal, so nobody believes it.
+        let copy = bob.home + "/old-vault.log"
+        try write(logBeforeRemoval, to: copy)
+        var withOldKey = bob
+        withOldKey.variables["MAGE_VAULT_KEY"] = String(decoding: oldKey.withUnsafeBytes { Base64.encode($0) }, as: UTF8.self)
+        #expect(try run(toolPath, ["set", "db_password", "--data-dir", bob.data, "--vault", copy], input: Array("made-up-by-bob".utf8), environment: withOldKey.environment).status == 0)
+        let forgedRecord = String(decoding: try contents(copy), as: UTF8.self).split(separator: "\n").last! + "\n"
+        let logHandle = try #require(FileHandle(forWritingAtPath: bob.data + "/secrets/vault.log"))
+        logHandle.seekToEndOfFile()
+        logHandle.write(Data(forgedRecord.utf8))
+        try logHandle.close()
+        try bob.commitAndPush("a value under the old key")
+        for person in [alice, carol, ci] {
+            try person.git("pull", "-q", "origin", "main")
+            let read = try person.tool("get", "db_password")
+            #expect(read.text == "made-up-3" && !read.text.contains("by-bob"), "\(person.name): \(read.text) \(read.error)")
+        }
         // Removing someone who is not a member changes nothing.
         let log = try contents(alice.data + "/secrets/vault.log")
         #expect(try alice.tool("access", "remove", "bob").status == 1)

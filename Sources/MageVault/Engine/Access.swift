@@ -17,12 +17,47 @@ public enum Access {
     /// over (anyone can write the file). No file: none.
     public static func entries(_ location: EnvironmentLocation) throws(VaultError) -> [AccessEntry] {
         let path = file(of: location)
+        settlePending(location)
         guard FileSystem.exists(path) else { return [] }
         // Never followed: a link committed in its place could point at anything of the reader's
         // (an identity file), which a write would then copy into the repository.
         guard !FileSystem.isSymbolicLink(path) else { throw .invalidAccessFile(path: path, reason: "it is a symbolic link") }
         let bytes = try system { () throws(SystemError) in try FileSystem.readSmallFile(path, maximumBytes: maximumBytes) }
         return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { AccessEntry.parse($0) }
+    }
+
+    /// A rotation's new access file, written before the log is re-sealed and put in place
+    /// after it (`rotate`): lines wrapping a new key appear only with the records under it.
+    static func pendingFile(of location: EnvironmentLocation) -> String { file(of: location) + ".pending" }
+
+    /// Settles a rotation a crash interrupted (or waits for one under way in another process):
+    /// under the log's exclusive lock, a pending access file whose new key the log's records
+    /// are sealed under goes in place; one whose re-seal never happened is removed. Our own
+    /// rotation under way (this process holds the lock) is left alone. Best effort: a log
+    /// that cannot be locked here (read-only media) is read as it stands.
+    static func settlePending(_ location: EnvironmentLocation) {
+        let pending = pendingFile(of: location)
+        guard FileSystem.exists(pending), let log = try? VaultLog(path: location.logFile), !log.isLockedByThisProcess else { return }
+        _ = try? log.withLock(exclusive: true) { () throws(any Error) -> Void in
+            guard FileSystem.exists(pending) else { return }  // the rotation finished while we waited
+            func keyIDs(_ path: String) -> [UInt32] {
+                guard !FileSystem.isSymbolicLink(path), let bytes = try? FileSystem.readSmallFile(path, maximumBytes: maximumBytes) else { return [] }
+                return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { AccessEntry.parse($0)?.keyID }
+            }
+            let before = keyIDs(file(of: location))
+            let new = keyIDs(pending).filter { !before.contains($0) }
+            var resealed = false
+            _ = try log.reopenIfReplaced()
+            _ = try log.scan(from: 0) { line in
+                if case .success(.record(let header)) = line.parsed, new.contains(header.keyID) { resealed = true }
+            }
+            if resealed {
+                try FileSystem.renameReplacing(pending, to: file(of: location))
+                try FileSystem.syncDirectory(containing: pending)
+            } else {
+                try FileSystem.remove(pending)
+            }
+        }
     }
 
     /// The largest access file read: 4 MiB, some 10,000 lines (a team's, with every rotation).
@@ -54,11 +89,14 @@ public enum Access {
         return grants
     }
 
-    /// What the access file gives a scope: its current key, and the keys to read older
-    /// records with.
+    /// What the access file gives a scope: its current key, the keys to read older records
+    /// with, and the keys a removal retired: a removed member holds them, so no record under
+    /// them is believed any more (the removal re-sealed every record it could read); they
+    /// still check the access file's lines.
     public struct Granted: Sendable {
         public let current: EnvironmentKeys
         public let retired: [EnvironmentKeys]
+        public let revoked: [EnvironmentKeys]
     }
 
     /// The keys the access file grants this process's identities for the scope `id`; nil
@@ -111,6 +149,7 @@ public enum Access {
             }
             current = oldest
         }
+        var revoked: [EnvironmentKeys] = []
         var lineage = [current]
         var steps = 0
         while steps < 10_000 {
@@ -125,6 +164,7 @@ public enum Access {
                 throw .accessConflict(
                     environment: id, keyIDs: shown.map(\.child.keyID), addedBy: shown.map(\.grant.entry.addedBy))
             }
+            if accepted.contains(where: { !$0.leftOut.isEmpty }) { revoked.append(current) }
             for other in accepted where !same(other.child, next.child) { lineage.append(other.child) }  // concurrent rotations: both read
             current = next.child
             lineage.append(current)
@@ -135,12 +175,19 @@ public enum Access {
         for grant in all where lineage.contains(where: { grant.holds($0) }) {
             for key in grant.keys where !known.contains(where: { same($0, key) }) { known.append(key) }
         }
+        // The removals behind the keys held (current, then retired, newest first): a key that
+        // had a member the next one lacks was retired by a removal.
+        for (child, parent) in zip(heldKeys, heldKeys.dropFirst()) where !revoked.contains(where: { same($0, parent) }) {
+            let after = membersAt(child)
+            if !after.isEmpty, membersAt(parent).contains(where: { !after.contains($0) }) { revoked.append(parent) }
+        }
         var retired: [EnvironmentKeys] = []
-        for key in lineage.reversed() + known where !same(key, current) && !retired.contains(where: { same($0, key) }) {
+        for key in lineage.reversed() + known
+        where !same(key, current) && !revoked.contains(where: { same($0, key) }) && !retired.contains(where: { same($0, key) }) {
             retired.append(key)
         }
-        if let held = heldKeys.first, same(held, current), retired.count == heldKeys.count - 1 { return nil }
-        return Granted(current: current, retired: retired)
+        if let held = heldKeys.first, same(held, current), revoked.isEmpty, retired.count == heldKeys.count - 1 { return nil }
+        return Granted(current: current, retired: retired, revoked: revoked)
     }
 
     /// The same key: id and bytes.
@@ -218,7 +265,7 @@ public enum Access {
         var newest: [(AccessEntry, Bool)] = []
         var unverified = 0
         for entry in try entries(environment.location) where entry.environment == environment.id {
-            guard let keys = environment.keys(for: entry.keyID), entry.isChecked(by: keys) else {
+            guard let keys = environment.accessKeys(for: entry.keyID), entry.isChecked(by: keys) else {
                 unverified += 1
                 continue
             }
@@ -248,14 +295,19 @@ public enum Access {
     /// replaced whole (a temporary beside it, synced, renamed), so a crash leaves the old
     /// file or the new one.
     static func append(_ added: [AccessEntry], to location: EnvironmentLocation) throws(VaultError) {
-        let path = file(of: location)
-        var bytes: [UInt8] = []
-        if FileSystem.exists(path) {
-            bytes = try system { () throws(SystemError) in try FileSystem.readSmallFile(path, maximumBytes: maximumBytes) }
-            if let last = bytes.last, last != 0x0A { bytes.append(0x0A) }
-        }
+        var bytes = try currentBytes(location)
         for entry in added { bytes += entry.line }
-        try system { () throws(SystemError) in try FileSystem.replaceAtomically(path, mode: 0o644, contents: bytes) }
+        try system { () throws(SystemError) in try FileSystem.replaceAtomically(file(of: location), mode: 0o644, contents: bytes) }
+    }
+
+    /// The access file's bytes now, ending with a line end (none when there is no file).
+    static func currentBytes(_ location: EnvironmentLocation) throws(VaultError) -> [UInt8] {
+        let path = file(of: location)
+        guard FileSystem.exists(path) else { return [] }
+        guard !FileSystem.isSymbolicLink(path) else { throw .invalidAccessFile(path: path, reason: "it is a symbolic link") }
+        var bytes = try system { () throws(SystemError) in try FileSystem.readSmallFile(path, maximumBytes: maximumBytes) }
+        if let last = bytes.last, last != 0x0A { bytes.append(0x0A) }
+        return bytes
     }
 
     /// Wraps the scope's keys to `recipient` as `name`. Needs the scope's key (a read of it
@@ -334,8 +386,30 @@ public enum Access {
                         environment: environment.id, keys: newKey.keys, bundle: bundle, name: member.name, recipient: recipient,
                         addedBy: adder, author: author, time: now))
             }
-            if !entries.isEmpty { try append(entries, to: environment.location) }
-            _ = try vault.rekeyLocked(to: newKey)
+            // The new lines go in with the re-sealed log, never before it: a line for the new key
+            // with the old records still in place would strand them (the old key is revoked).
+            let location = environment.location
+            let pending = pendingFile(of: location)
+            do throws(VaultError) {
+                _ = try vault.rekeyLocked(
+                    to: newKey,
+                    beforeReplacing: { () throws(VaultError) in
+                        guard !entries.isEmpty else { return }
+                        var bytes = try currentBytes(location)
+                        for entry in entries { bytes += entry.line }
+                        try system { () throws(SystemError) in try FileSystem.replaceAtomically(pending, mode: 0o644, contents: bytes) }
+                    },
+                    afterReplacing: { () throws(VaultError) in
+                        guard FileSystem.exists(pending) else { return }
+                        try system { () throws(SystemError) in
+                            try FileSystem.renameReplacing(pending, to: file(of: location))
+                            try FileSystem.syncDirectory(containing: pending)
+                        }
+                    })
+            } catch {
+                try? FileSystem.remove(pending)
+                throw error
+            }
             return kept
         }
     }

@@ -48,7 +48,12 @@ extension Vault {
 
     /// `rekey`'s work; the caller holds the exclusive lock (`Access.remove` does, around
     /// its own step before it).
-    func rekeyLocked(to material: KeyMaterial, progress: (UInt64, UInt64) -> Void = { _, _ in }) throws(VaultError) -> RekeyReport {
+    /// `beforeReplacing` runs just before the log is replaced, `afterReplacing` after the key
+    /// files are in place: a rotation's access file goes in between (see `Access.rotate`).
+    func rekeyLocked(
+        to material: KeyMaterial, progress: (UInt64, UInt64) -> Void = { _, _ in },
+        beforeReplacing: () throws(VaultError) -> Void = {}, afterReplacing: () throws(VaultError) -> Void = {}
+    ) throws(VaultError) -> RekeyReport {
         let location = environment.location
         guard location.keySource != .environmentVariable else { throw .rekeyNeedsKeyFile }
         do {
@@ -136,16 +141,25 @@ extension Vault {
                     throw failure
                 }
                 do {
+                    try beforeReplacing()
+                } catch {
+                    removePending()
+                    throw error
+                }
+                do {
                     try log.writeCopy(pieces: pieces, to: log.path, mode: (try? log.mode()) ?? 0o600, progress: progress)
                 } catch {
                     removePending()
                     throw Self.translate(error)
                 }
+            } else {
+                try beforeReplacing()
             }
             try system { () throws(SystemError) in
                 if FileSystem.exists(pendingRetired) { try FileSystem.renameReplacing(pendingRetired, to: retiredFile) }
                 try FileSystem.renameReplacing(pending, to: keyFile)
             }
+            try afterReplacing()
             let renewed = Environment(location: location, id: environment.id, keys: material.keys, retiredKeys: retired)
             environment = renewed
             resolution[0] = renewed

@@ -11,13 +11,25 @@ public final class Environment: Sendable {
     /// Keys it used before its rekeys (`<key file>.retired`), newest first: records sealed
     /// under them still open, so a branch that wrote with an old key merges without loss.
     public let retiredKeys: [EnvironmentKeys]
+    /// Keys a removal retired (see `Access.Granted`): no record under them is believed; they
+    /// only check the access file's lines.
+    public let revokedKeys: [EnvironmentKeys]
 
     /// Makes an environment from parts already at hand (tests, embedding programs).
-    public init(location: EnvironmentLocation, id: EnvironmentID, keys: EnvironmentKeys, retiredKeys: [EnvironmentKeys] = []) {
+    public init(
+        location: EnvironmentLocation, id: EnvironmentID, keys: EnvironmentKeys, retiredKeys: [EnvironmentKeys] = [],
+        revokedKeys: [EnvironmentKeys] = []
+    ) {
         self.location = location
         self.id = id
         self.keys = keys
         self.retiredKeys = retiredKeys
+        self.revokedKeys = revokedKeys
+    }
+
+    /// A key of id `keyID` for checking access file lines: current, retired or revoked.
+    public func accessKeys(for keyID: UInt32) -> EnvironmentKeys? {
+        keys(for: keyID) ?? revokedKeys.first { $0.keyID == keyID }
     }
 
     /// Every key this environment holds, the current one first.
@@ -74,7 +86,7 @@ public final class Environment: Sendable {
         if case .scopeFile(let path) = location.keySource, !FileSystem.exists(path),
             let granted = try Access.grantedKeys(location, id: id, held: [])
         {
-            return Environment(location: location, id: id, keys: granted.current, retiredKeys: granted.retired)
+            return Environment(location: location, id: id, keys: granted.current, retiredKeys: granted.retired, revokedKeys: granted.revoked)
         }
         if create, let newKey, case .scopeFile(let path) = location.keySource, !FileSystem.exists(path), try newKey.write(to: path) {
             return Environment(location: location, id: id, keys: newKey.keys)
@@ -89,7 +101,7 @@ public final class Environment: Sendable {
                 // A rotation made by a teammate after removing someone: the access file wraps
                 // the new key for us, in a bundle that holds the key we have.
                 if let granted = try? Access.grantedKeys(location, id: id, held: [keys] + retired) {
-                    return Environment(location: location, id: id, keys: granted.current, retiredKeys: granted.retired)
+                    return Environment(location: location, id: id, keys: granted.current, retiredKeys: granted.retired, revokedKeys: granted.revoked)
                 }
                 return Environment(location: location, id: id, keys: keys, retiredKeys: retired)
             } catch .invalidRetiredKeys(let path) {

@@ -3,6 +3,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import Synchronization
 
 /// The lock beside a log (`<log>.lock`). It is a file of its own so that it outlives every
 /// rename of the log: a writer that locked it keeps excluding others while the log it
@@ -50,7 +51,18 @@ final class LockFile {
     func withLock<R, E: Error>(exclusive: Bool, _ body: () throws(E) -> R) throws(SystemError) -> Result<R, E> {
         guard try openIfNeeded(create: exclusive) else { return Result { () throws(E) in try body() } }
         guard FileSystem.restarting({ flock(fd, exclusive ? LOCK_EX : LOCK_SH) }) == 0 else { throw SystemError("flock", path) }
-        defer { flock(fd, LOCK_UN) }
+        Self.held.withLock { $0.append(path) }
+        defer {
+            Self.held.withLock { paths in if let index = paths.lastIndex(of: path) { paths.remove(at: index) } }
+            flock(fd, LOCK_UN)
+        }
         return Result { () throws(E) in try body() }
     }
+
+    /// The lock files this process holds now (any thread): taking one of them again through
+    /// another descriptor would wait for ourselves.
+    private static let held = Mutex<[String]>([])
+
+    /// Whether this process holds the lock at `path` now.
+    static func isHeld(_ path: String) -> Bool { held.withLock { $0.contains(path) } }
 }

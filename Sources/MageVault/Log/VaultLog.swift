@@ -147,6 +147,9 @@ public final class VaultLog {
         return (now.tv_sec - changed.seconds) * 1_000_000_000 + (now.tv_nsec - changed.nanoseconds) > 100_000_000
     }
 
+    /// Whether this process holds the log's lock now (a caller deep inside a rewrite).
+    public var isLockedByThisProcess: Bool { LockFile.isHeld(resolvedPath + ".lock") }
+
     /// Runs `body` holding the log's lock: `exclusive` for writers, shared for a scan.
     /// A failure to lock is thrown; the body's outcome is returned.
     public func withLock<R, E: Error>(exclusive: Bool, _ body: () throws(E) -> R) throws(LogError) -> Result<R, E> {

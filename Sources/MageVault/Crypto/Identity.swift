@@ -166,12 +166,16 @@ public struct Recipient: Sendable, Equatable {
     /// Parses what a person pastes (`age1…`, a whole `ssh-ed25519 AAAA… comment` line) or
     /// the access file's field (`ssh-ed25519:AAAA…`); nil when it is neither. Returns the
     /// comment of an OpenSSH line too.
-    public static func parse(_ text: String) -> (recipient: Recipient, comment: String?)? {
+    ///
+    /// `checkingUsable` (the default) also seals a byte to it, refusing a key of small order:
+    /// an X25519 operation, which reading an access file's lines skips (a line's recipient
+    /// is only compared with ours there, never sealed to).
+    public static func parse(_ text: String, checkingUsable: Bool = true) -> (recipient: Recipient, comment: String?)? {
         let trimmed = text.trimmingSpaces
         if trimmed.hasPrefix("age1") {
             guard let key = Bech32.decode(trimmed, expecting: "age"), key.count == 32 else { return nil }
             let recipient = Recipient(kind: .age, key: key, sshBlob: nil)
-            return recipient.isUsable ? (recipient, nil) : nil
+            return !checkingUsable || recipient.isUsable ? (recipient, nil) : nil
         }
         let words: [Substring]
         if trimmed.hasPrefix("ssh-ed25519:") {
@@ -180,7 +184,7 @@ public struct Recipient: Sendable, Equatable {
             words = trimmed.split(separator: " ", maxSplits: 2)
         }
         guard words.count >= 2, words[0] == "ssh-ed25519", let blob = Array(words[1].utf8).withUnsafeBytes({ Base64.decode($0) }),
-            let recipient = sshEd25519(blob: blob)
+            let recipient = sshEd25519(blob: blob), !checkingUsable || recipient.isUsable
         else { return nil }
         return (recipient, words.count == 3 ? String(words[2]).trimmingSpaces : nil)
     }
@@ -193,8 +197,7 @@ public struct Recipient: Sendable, Equatable {
         }
         var key = [UInt8](repeating: 0, count: 32)
         guard crypto_sign_ed25519_pk_to_curve25519(&key, edPublic) == 0 else { return nil }
-        let recipient = Recipient(kind: .sshEd25519, key: key, sshBlob: blob)
-        return recipient.isUsable ? recipient : nil
+        return Recipient(kind: .sshEd25519, key: key, sshBlob: blob)
     }
 
     /// Whether a bundle can be sealed to it (libsodium refuses keys of small order).

@@ -86,7 +86,7 @@ public struct AccessEntry: Sendable {
 
     /// Whether the line is `identity`'s (its recipient) and its author, named in it, wrote it.
     func isAuthored(for identity: Identity) -> Bool {
-        guard !auth.isEmpty, identity.recipient.text == recipient, let author = Recipient.parse(self.author)?.recipient else { return false }
+        guard !auth.isEmpty, identity.recipient.text == recipient, let author = Recipient.parse(self.author, checkingUsable: false)?.recipient else { return false }
         return identity.isAuthentic(auth, of: Array(authenticatedText.utf8), author: author, recipient: identity.recipient)
     }
 
@@ -107,9 +107,10 @@ public struct AccessEntry: Sendable {
         guard fields.count == 12, fields[0] == "mage-vault-access", fields[1] == "1",
             let environment = EnvironmentID(fields[2]), fields[3].utf8.count == 8,
             let keyID = Hex.parse(fields[3], count: 8, as: UInt32.self),
-            isValidName(String(fields[4])), Recipient.parse(String(fields[5]))?.recipient.text == String(fields[5]),
+            isValidName(String(fields[4])), Recipient.parse(String(fields[5]), checkingUsable: false)?.recipient.text == String(fields[5]),
             isValidName(String(fields[6])) || fields[6] == "-",
-            fields[7] == "-" || Recipient.parse(String(fields[7]))?.recipient.text == String(fields[7]), fields[8].utf8.count == 24,
+            fields[7] == "-" || Recipient.parse(String(fields[7]), checkingUsable: false)?.recipient.text == String(fields[7]),
+            fields[8].utf8.count == 24,
             let sealed = Array(fields[9].utf8).withUnsafeBytes({ Base64.decode($0) }),
             let auth = fields[10] == "-" ? [] : Array(fields[10].utf8).withUnsafeBytes({ Base64.decode($0) }),
             auth.count == (fields[7] == "-" ? 0 : 32),

@@ -17,6 +17,22 @@ public func blake2b(count: Int, _ parts: UnsafeRawBufferPointer...) -> [UInt8] {
     return out
 }
 
+/// BLAKE2b-256 of `bytes` keyed with `key` (`crypto_generichash`): the MACs of access file
+/// lines (their check under sub-key 5, their author's tag).
+func keyedBLAKE2b256(_ bytes: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer) -> [UInt8] {
+    _ = Sodium.ready
+    var out = [UInt8](repeating: 0, count: 32)
+    _ = crypto_generichash(
+        &out, 32, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(bytes.count),
+        key.baseAddress!.assumingMemoryBound(to: UInt8.self), key.count)
+    return out
+}
+
+/// Whether two MACs are equal, compared in constant time (the lengths are not secret).
+func equalMACs(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    a.count == b.count && sodium_memcmp(a, b, a.count) == 0
+}
+
 /// `blake2b(count:_:)` of `first || second`, `out.count` bytes long (16 to 64), written to
 /// `out`: no allocation, for the binding a reader checks once per record it opens.
 func blake2b(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) {

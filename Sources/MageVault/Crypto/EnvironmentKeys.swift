@@ -74,20 +74,12 @@ public final class EnvironmentKeys: Sendable {
     /// The check of an access file line (`bytes`: the line up to its last space):
     /// BLAKE2b-256 keyed with sub-key 5. Only a holder of this key can make it.
     public func accessCheck(of bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        let key = Self.derive(from: master, id: 5, count: 32)
-        var out = [UInt8](repeating: 0, count: 32)
-        key.withUnsafeBytes { key in
-            _ = crypto_generichash(
-                &out, 32, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(bytes.count),
-                key.baseAddress!.assumingMemoryBound(to: UInt8.self), key.count)
-        }
-        return out
+        Self.derive(from: master, id: 5, count: 32).withUnsafeBytes { keyedBLAKE2b256(bytes, key: $0) }
     }
 
     /// Whether `check` is `accessCheck(of: bytes)`, compared in constant time.
     public func isAccessCheck(_ check: [UInt8], of bytes: UnsafeRawBufferPointer) -> Bool {
-        let expected = accessCheck(of: bytes)
-        return check.count == expected.count && sodium_memcmp(check, expected, expected.count) == 0
+        equalMACs(check, accessCheck(of: bytes))
     }
 
     /// The bundle an access entry wraps: this key, then `retired` (each 32 bytes), newest

@@ -101,15 +101,13 @@ public final class Identity: Sendable {
     /// BLAKE2b-256 of `bytes` keyed with `sharedKey`.
     func authenticate(_ bytes: [UInt8], author: Recipient, recipient: Recipient) -> [UInt8]? {
         guard let key = sharedKey(author: author, recipient: recipient) else { return nil }
-        var out = [UInt8](repeating: 0, count: 32)
-        _ = crypto_generichash(&out, 32, bytes, UInt64(bytes.count), key, key.count)
-        return out
+        return bytes.withUnsafeBytes { bytes in key.withUnsafeBytes { keyedBLAKE2b256(bytes, key: $0) } }
     }
 
     /// Whether `tag` is `authenticate(bytes, …)`, compared in constant time.
     func isAuthentic(_ tag: [UInt8], of bytes: [UInt8], author: Recipient, recipient: Recipient) -> Bool {
-        guard let expected = authenticate(bytes, author: author, recipient: recipient), tag.count == expected.count else { return false }
-        return sodium_memcmp(tag, expected, expected.count) == 0
+        guard let expected = authenticate(bytes, author: author, recipient: recipient) else { return false }
+        return equalMACs(tag, expected)
     }
 
     /// Opens a bundle sealed to this identity (`crypto_box_seal_open`); nil when it was

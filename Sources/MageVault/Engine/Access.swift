@@ -16,14 +16,13 @@ public enum Access {
     /// The entries of the access file, in file order; lines that are not entries are passed
     /// over (anyone can write the file). No file: none.
     public static func entries(_ location: EnvironmentLocation) throws(VaultError) -> [AccessEntry] {
-        let path = file(of: location)
         settlePending(location)
-        guard FileSystem.exists(path) else { return [] }
-        // Never followed: a link committed in its place could point at anything of the reader's
-        // (an identity file), which a write would then copy into the repository.
-        guard !FileSystem.isSymbolicLink(path) else { throw .invalidAccessFile(path: path, reason: "it is a symbolic link") }
-        let bytes = try system { () throws(SystemError) in try FileSystem.readSmallFile(path, maximumBytes: maximumBytes) }
-        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { AccessEntry.parse($0) }
+        return parse(try currentBytes(location))
+    }
+
+    /// The entries among `bytes`, an access file's; lines that are not entries are passed over.
+    static func parse(_ bytes: [UInt8]) -> [AccessEntry] {
+        String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { AccessEntry.parse($0) }
     }
 
     /// A rotation's new access file, written before the log is re-sealed and put in place
@@ -113,11 +112,11 @@ public enum Access {
         _ location: EnvironmentLocation, id: EnvironmentID, held heldKeys: [EnvironmentKeys]
     ) throws(VaultError) -> Granted? {
         guard FileSystem.exists(file(of: location)) else { return nil }
+        settlePending(location)
+        let bytes = try currentBytes(location)  // read once, for the check below and the parse
         // The everyday read of a member with one key: no line of this scope names another key,
         // so nothing can change; said from two fields of each line, before any is parsed whole.
-        if heldKeys.count == 1, !FileSystem.exists(pendingFile(of: location)), !FileSystem.isSymbolicLink(file(of: location)),
-            let bytes = try? FileSystem.readSmallFile(file(of: location), maximumBytes: maximumBytes)
-        {
+        if heldKeys.count == 1, !FileSystem.exists(pendingFile(of: location)) {
             let uuid = id.description, held = Hex.string(heldKeys[0].keyID, width: 8)
             let other = String(decoding: bytes, as: UTF8.self).split(separator: "\n").contains { line in
                 let fields = line.split(separator: " ", maxSplits: 4)
@@ -125,7 +124,7 @@ public enum Access {
             }
             if !other { return nil }
         }
-        let lines = try entries(location).filter { $0.environment == id }
+        let lines = parse(bytes).filter { $0.environment == id }
         guard !lines.isEmpty else { return nil }
         // With keys held, a line for a key we hold wraps nothing new: those are not opened
         // (an everyday read costs no X25519); they still count as membership lines below.
@@ -296,11 +295,9 @@ public enum Access {
         return (members.sorted { $0.name < $1.name }, unverified)
     }
 
-    /// Our own name in the access file of `environment` (the member whose recipient is one of
-    /// our identities), or `-`.
-    static func ownName(in environment: Environment) -> String {
-        guard let identities = try? Identities.load(), let list = try? members(of: environment).members else { return "-" }
-        return list.first { member in identities.contains { $0.recipient.text == member.recipient } }?.name ?? "-"
+    /// Our own name among `members` (the member whose recipient is one of `identities`), or `-`.
+    static func ownName(among members: [Member], identities: [Identity]) -> String {
+        members.first { member in identities.contains { $0.recipient.text == member.recipient } }?.name ?? "-"
     }
 
     /// Appends entries to the access file under the log's exclusive lock: the file is
@@ -316,6 +313,8 @@ public enum Access {
     static func currentBytes(_ location: EnvironmentLocation) throws(VaultError) -> [UInt8] {
         let path = file(of: location)
         guard FileSystem.exists(path) else { return [] }
+        // Never followed: a link committed in its place could point at anything of the reader's
+        // (an identity file), which a write would then copy into the repository.
         guard !FileSystem.isSymbolicLink(path) else { throw .invalidAccessFile(path: path, reason: "it is a symbolic link") }
         var bytes = try system { () throws(SystemError) in try FileSystem.readSmallFile(path, maximumBytes: maximumBytes) }
         if let last = bytes.last, last != 0x0A { bytes.append(0x0A) }
@@ -341,9 +340,10 @@ public enum Access {
                 return false
             }
             let bundle = EnvironmentKeys.bundle(environment.keys, retired: environment.retiredKeys)
+            let identities = (try? Identities.load()) ?? []
             let entry = AccessEntry.make(
                 environment: environment.id, keys: environment.keys, bundle: bundle, name: name, recipient: recipient,
-                addedBy: ownName(in: environment), author: try? Identities.load().first, time: now)
+                addedBy: ownName(among: current, identities: identities), author: identities.first, time: now)
             try append([entry], to: environment.location)
             return true
         }
@@ -379,14 +379,15 @@ public enum Access {
             try vault.requireOurKey()
             let environment = vault.environment
             let list = try members(of: environment).members
-            let adder = ownName(in: environment)
+            let identities = try Identities.load()  // a rotation is authored: an unreadable identity is the error
+            let adder = ownName(among: list, identities: identities)
             if let name {
                 guard list.contains(where: { $0.name == name && $0.hasCurrentKey }) else { throw .notAMember(name: name) }
                 guard adder != name else { throw .cannotRemoveYourself(name: name) }
             }
             let kept = list.filter { $0.name != name && $0.hasCurrentKey }
             // Members follow a rotation only when a member wrote it (authenticated to each).
-            guard let author = try Identities.load().first, list.contains(where: { $0.recipient == author.recipient.text && $0.hasCurrentKey }) else {
+            guard let author = identities.first, list.contains(where: { $0.recipient == author.recipient.text && $0.hasCurrentKey }) else {
                 throw .rotationNeedsMemberIdentity
             }
             var entries: [AccessEntry] = []

@@ -137,27 +137,28 @@ enum Authentication {
                     reason: "sealed under key id \(Hex.string(candidate.header.keyID, width: 8)), which this environment does not hold"))
             return nil
         }
-        let result = Result { () throws(OpenError) -> (String, OpenedRecord?) in
-            try line.withBytes { bytes throws(OpenError) -> (String, OpenedRecord?) in
+        // A typed `do`, not a `Result`: a `Result<…, OpenError>` costs the program's first
+        // conformance lookup for `OpenError: Error` on every cold get (ARCHITECTURE.md, the start-up rule).
+        let opened: (name: String, record: OpenedRecord?)
+        do throws(OpenError) {
+            opened = try line.withBytes { bytes throws(OpenError) -> (name: String, record: OpenedRecord?) in
                 if wholeValue {
-                    let opened = try RecordCodec.open(line: bytes, header: candidate.header, keys: keys, vault: vault)
-                    return (opened.name, opened)
+                    let record = try RecordCodec.open(line: bytes, header: candidate.header, keys: keys, vault: vault)
+                    return (record.name, record)
                 }
                 return (try RecordCodec.openName(line: bytes, header: candidate.header, keys: keys, vault: vault), nil)
             }
-        }
-        switch result {
-        case .success(let (opened, record)):
-            if let name, !opened.utf8.elementsEqual(name) {
-                skipped.append(SkippedRecord(path: path, offset: candidate.offset, reason: "sealed for another name"))
-                return nil
+        } catch {
+            switch error {
+            case .wrongKey: skipped.append(SkippedRecord(path: path, offset: candidate.offset, reason: "sealed under another key"))
+            case .notAuthentic(let reason): skipped.append(SkippedRecord(path: path, offset: candidate.offset, reason: reason))
             }
-            return AuthenticRecord(header: candidate.header, offset: candidate.offset, line: line, name: opened, opened: record)
-        case .failure(.wrongKey):
-            skipped.append(SkippedRecord(path: path, offset: candidate.offset, reason: "sealed under another key"))
-        case .failure(.notAuthentic(let reason)):
-            skipped.append(SkippedRecord(path: path, offset: candidate.offset, reason: reason))
+            return nil
         }
-        return nil
+        if let name, !opened.name.utf8.elementsEqual(name) {
+            skipped.append(SkippedRecord(path: path, offset: candidate.offset, reason: "sealed for another name"))
+            return nil
+        }
+        return AuthenticRecord(header: candidate.header, offset: candidate.offset, line: line, name: opened.name, opened: opened.record)
     }
 }

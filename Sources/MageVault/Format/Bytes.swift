@@ -1,9 +1,18 @@
 extension Array where Element == UInt8 {
     /// `withUnsafeBytes` that keeps the body's typed error (the standard library's version
-    /// erases it to `any Error`).
+    /// erases it to `any Error`). Carried out in two optionals, not a `Result`: the optimiser
+    /// names a `Result<R, E>` by its mangled name, and instantiating it looks up `E: Error`
+    /// among all of the program's conformances (ARCHITECTURE.md, the start-up rule).
     func withBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
-        let result: Result<R, E> = withUnsafeBytes { raw in Result { () throws(E) in try body(raw) } }
-        return try result.get()
+        var failure: E?
+        let value: R? = withUnsafeBytes { raw in
+            do throws(E) { return try body(raw) } catch {
+                failure = error
+                return nil
+            }
+        }
+        if let failure { throw failure }
+        return value!
     }
 }
 

@@ -8,7 +8,7 @@ PREFIX ?= /usr/local
 export MAGE_VAULT_LEAN := 1
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps test-deps static-libs build lib wheel wheel-test mage-venv mage-full-venv mage-test demo test browser-test crashtest bench bench-python install link-order uninstall clean from-swift-test
+.PHONY: all deps test-deps static-libs build lib wheel wheel-test mage-venv mage-full-venv mage-test demo test browser-test crashtest bench bench-python install link-order uninstall clean from-swift-test startup-test
 
 all: build
 
@@ -146,6 +146,20 @@ wheel-test: wheel
 		test "$$(env -i HOME="$$data" MAGE_SECRETS_BACKEND=mage-vault .build/wheel-venv/bin/python -c 'import sys; print(type(sys.meta_path[0]).__name__, "mage_vault" in sys.modules)' 2>&1)" = "MageVaultFinder False"; \
 		test "$$(env -i HOME="$$data" .build/wheel-venv/bin/python -c 'import sys; print(type(sys.meta_path[0]).__name__, "mage_vault" in sys.modules)' 2>&1)" = "MageVaultFinder False"; \
 		rm -rf "$$data"; echo "wheel: the command, the package and the Mage start-up hook work from a fresh virtualenv"
+
+# The start-up rule (ARCHITECTURE.md) on the binary we ship: each start-path command runs
+# once under gdb (installed when missing), stopping at every protocol-conformance lookup
+# the Swift runtime makes; one that Tests/startup/conformance_lookups.py does not allow
+# fails, named with the code that asked for it. The optimised build is the one that makes
+# them, so this takes the release build (`make wheel` and `make install` make the same).
+startup-test: static-libs
+	@if ! command -v gdb >/dev/null 2>&1; then \
+		echo "Installing gdb with apt-get..."; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gdb; \
+	fi
+	$(RELEASE) --product mage-vault
+	python3 Tests/startup/conformance_lookups.py --binary "$$($(SWIFT) build -c release --show-bin-path)/mage-vault"
 
 # "From Swift" (docs/how-it-works.md): a package of someone else's that depends on MageVault
 # by version, `.package(url:from: "0.1.0")`, against a tagged clone of this checkout's HEAD

@@ -154,6 +154,11 @@ struct AccessList: Command {
                 print("  \(member.name)  \(member.fingerprint)  added by \(member.addedBy) \(member.time)\(member.hasCurrentKey ? "" : "  (older key)")")
             }
             if unverified > 0 { print("  \(unverified) line(s) no key of this scope vouches for: ignored") }
+            if let exposure = environment.exposure {
+                print("  two removals were merged from two branches: "
+                    + exposure.removed.map { "\($0.name) (removed by \($0.removedBy))" }.joined(separator: " and ")
+                    + " still hold(s) a current key; writes wait until a member runs 'mage-vault rekey'")
+            }
         }
     }
 }

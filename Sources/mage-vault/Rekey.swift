@@ -71,8 +71,13 @@ struct Rekey: Command {
         let material = try key.newKey()
         // A scope shared through the access file: the new key is wrapped for every member too.
         if try !Access.members(of: vault.environment).members.filter(\.hasCurrentKey).isEmpty {
+            let settled = vault.environment.exposure
             let kept = try Access.rotate(vault, newKey: material, now: Timestamp(milliseconds: wallClockMilliseconds()).iso8601)
             printWarnings(of: vault)
+            if let settled {
+                print("settled the two removals merged from two branches: " + settled.removed.map(\.name).joined(separator: " and ")
+                    + " hold(s) no key written from now on")
+            }
             print("re-sealed the records of \(options.location.scope) under the new key, wrapped for \(kept.count) member(s): "
                 + kept.map(\.name).joined(separator: ", ") + "; commit and push the log and \(Access.file(of: options.location))")
             print(material.isPassphrase ? "\(options.location.keyFile) now holds the new passphrase's parameters (no key material)" : "\(options.location.keyFile) now holds the new key: back it up")

@@ -268,6 +268,22 @@ struct TeamTests {
         withBobsKey.variables["MAGE_VAULT_KEY"] = String(decoding: bobKey.master.withUnsafeBytes { Base64.encode($0) }, as: UTF8.self)
         let stolen = try withBobsKey.tool("get", "db_password")
         #expect(stolen.status != 0 && !stolen.text.contains("made-up-3"), "\(stolen.text)")
+        // Nor does a value bob seals under his key: his lines wrap it with the old key inside,
+        // but his rotation is not followed, so nobody reads with his key.
+        let bobsLog = bob.home + "/bobs-vault.log"
+        try write(Array(try contents(bob.data + "/secrets/vault.log").split(separator: 0x0A, maxSplits: 1)[0]) + [0x0A], to: bobsLog)  // the header: the vault's id
+        #expect(try run(toolPath, ["set", "db_password", "--data-dir", bob.data, "--vault", bobsLog], input: Array("made-up-under-bobs-key".utf8), environment: withBobsKey.environment).status == 0)
+        let bobsRecord = String(decoding: try contents(bobsLog), as: UTF8.self).split(separator: "\n").last! + "\n"
+        let bobsLogHandle = try #require(FileHandle(forWritingAtPath: bob.data + "/secrets/vault.log"))
+        bobsLogHandle.seekToEndOfFile()
+        bobsLogHandle.write(Data(bobsRecord.utf8))
+        try bobsLogHandle.close()
+        try bob.commitAndPush("a value under my key")
+        for person in [alice, carol, ci] {
+            try person.git("pull", "-q", "origin", "main")
+            let read = try person.tool("get", "db_password")
+            #expect(read.text == "made-up-3", "\(person.name): \(read.text) \(read.error)")
+        }
         // Bob writes a value under the old key (on his copy of the log from before the removal)
         // and pushes that line: the old key was revoked by his removal, so nobody believes it.
         let copy = bob.home + "/old-vault.log"
@@ -290,6 +306,82 @@ struct TeamTests {
         let log = try contents(alice.data + "/secrets/vault.log")
         #expect(try alice.tool("access", "remove", "bob").status == 1)
         #expect(try contents(alice.data + "/secrets/vault.log") == log)
+    }
+
+    @Test("Two removals on two branches, merged: writes wait until one member's rekey leaves out both removed people; nobody removed reads what is written after, and every value of both branches survives")
+    func twoRemovalsOnTwoBranches() throws {
+        let (team, alice) = try Team.start()
+        let bob = try team.member("bob"), carol = try team.member("carol"), dave = try team.member("dave")
+        let ci = try team.member("ci", variables: ["MAGE_VAULT_IDENTITY": AgeKeyVector.identity, "HOME": "/nonexistent"])
+        for (person, line) in [(bob, try bob.recipient()), (carol, try carol.recipient()), (dave, try dave.recipient()), (ci, AgeKeyVector.recipient)] {
+            #expect(try alice.tool("access", "add", line, "--name", person.name).status == 0)
+        }
+        try alice.commitAndPush("the team")
+        try ci.git("pull", "-q", "origin", "main")
+        for person in [bob, carol, dave] {
+            try person.git("pull", "-q", "origin", "main")
+            #expect(try person.tool("init").status == 0, "\(person.name)")  // each holds the key in a key file
+            #expect(try person.tool("git", "setup").status == 0, "\(person.name)")  // the log's merge driver, per clone
+        }
+        // Two branches: alice removes bob, carol removes dave, each writes after. Alice pushes
+        // first, dave pulls her branch (her new key is his too) and writes a value of his.
+        let removedBob = try alice.tool("access", "remove", "bob")
+        #expect(removedBob.status == 0, "\(removedBob.error)")
+        #expect(try alice.tool("set", "alices_branch", input: "made-up-alice").status == 0)
+        try alice.commitAndPush("remove bob")
+        try dave.git("pull", "-q", "origin", "main")
+        #expect(try dave.tool("set", "from_dave", input: "made-up-by-dave").status == 0)
+        try dave.git("add", "-A")
+        try dave.git("commit", "-q", "-m", "dave's value, pushed later")
+        #expect(try carol.tool("access", "remove", "dave").status == 0)
+        #expect(try carol.tool("set", "carols_branch", input: "made-up-carol").status == 0)
+        try carol.commitAndPush("remove dave")  // git merges alice's branch in: the driver and the union
+        try alice.git("pull", "-q", "origin", "main")
+        // Each branch's key still reaches the other branch's removed member: alice reads both
+        // branches, but a write is refused, naming who and what to run, and changes nothing.
+        for name in ["alices_branch", "carols_branch", "db_password"] { #expect(try alice.get(name) != nil, "\(name)") }
+        let log = try contents(alice.data + "/secrets/vault.log"), access = try contents(alice.data + "/secrets/vault.log.access")
+        let refused = try alice.tool("set", "db_password", input: "made-up-refused")
+        #expect(refused.status == 3 && refused.error.contains("dave") && refused.error.contains("removed by carol") && refused.error.contains("mage-vault rekey"), "\(refused.error)")
+        #expect(try contents(alice.data + "/secrets/vault.log") == log && contents(alice.data + "/secrets/vault.log.access") == access)
+        try ci.git("pull", "-q", "origin", "main")
+        let ciRefused = try ci.tool("set", "db_password", input: "made-up-refused")
+        #expect(ciRefused.status == 3 && ciRefused.error.contains("bob (removed by alice)"), "\(ciRefused.error)")  // CI sees both branches too
+        // One rekey by a member both branches kept settles it: a key for alice, carol and CI.
+        let settled = try alice.tool("rekey")
+        #expect(settled.status == 0 && settled.text.contains("wrapped for 3 member(s): alice, carol, ci;") && settled.text.contains("settled the two removals merged from two branches: dave"), "\(settled.text) \(settled.error)")
+        #expect(try alice.tool("set", "db_password", input: "made-up-settled").status == 0)
+        try alice.commitAndPush("settle the two removals")
+        for person in [carol, ci] {
+            try person.git("pull", "-q", "origin", "main")
+            for (name, value) in [("db_password", "made-up-settled"), ("alices_branch", "made-up-alice"), ("carols_branch", "made-up-carol")] {
+                #expect(try person.get(name) == value, "\(person.name): \(name)")
+            }
+        }
+        #expect(try carol.tool("set", "carols_next", input: "made-up-carol-2").status == 0)  // writes work again
+        try carol.commitAndPush("after the settle")
+        try alice.git("pull", "-q", "origin", "main")
+        #expect(try alice.get("carols_next") == "made-up-carol-2")
+        // Bob, holding carol's branch key and the first one, reads nothing new.
+        try bob.git("pull", "-q", "origin", "main")
+        for name in ["db_password", "carols_next"] {
+            let read = try bob.tool("get", name)
+            #expect(read.status != 0 && !read.text.contains("made-up-settled") && !read.text.contains("made-up-carol-2"), "bob: \(name): \(read.text)")
+        }
+        // Dave's value, sealed under alice's branch key before the settle, arrives after it: the
+        // settle revoked that key (dave holds it), so nobody believes it.
+        try dave.git("pull", "-q", "--no-rebase", "origin", "main")
+        try dave.git("push", "-q", "origin", "HEAD:main")
+        for person in [alice, carol, ci] {
+            try person.git("pull", "-q", "origin", "main")
+            #expect(try person.get("db_password") == "made-up-settled", "\(person.name)")
+            let read = try person.tool("get", "from_dave")
+            #expect(read.status != 0 && !read.text.contains("made-up-by-dave"), "\(person.name): \(read.text)")
+        }
+        for name in ["db_password", "carols_next"] {  // and dave, merged with the settle, reads nothing new (an old value at most)
+            let read = try dave.tool("get", name)
+            #expect(!read.text.contains("made-up-settled") && !read.text.contains("made-up-carol-2"), "dave: \(name): \(read.text)")
+        }
     }
 
     @Test("Lines written without any key: they grant nothing, lock no one out, and change no member's key; a reader with no key of its own refuses to guess")

@@ -96,6 +96,33 @@ public enum Access {
         public let current: EnvironmentKeys
         public let retired: [EnvironmentKeys]
         public let revoked: [EnvironmentKeys]
+        /// Set when the current key is still held by someone a removal on another branch left
+        /// out (two removals merged); nil otherwise.
+        public let exposure: Exposure?
+    }
+
+    /// Two removals made on two branches and merged: each branch's key is still held by the
+    /// member the other branch removed. Reads go on (both branches' records open); writes are
+    /// refused until a member both branches kept rotates the key (`rekey`, or `access
+    /// remove`), leaving out every `removed` member and keeping the members of `heads`.
+    public struct Exposure: Sendable, Equatable {
+        /// One member a removal on another branch left out, who holds our current key.
+        public struct Removed: Sendable, Equatable {
+            public let name: String
+            public let recipient: String
+            /// The member who removed them (named in the rotation's lines).
+            public let removedBy: String
+        }
+        public let removed: [Removed]
+        /// The recipients the rotation that settles it leaves out: those `removed`, and those
+        /// our own branch removed, who hold another branch's key.
+        public let excluded: [String]
+        /// The other branches' newest keys.
+        public let heads: [EnvironmentKeys]
+
+        public static func == (a: Exposure, b: Exposure) -> Bool {
+            a.removed == b.removed && a.excluded == b.excluded && a.heads.map(\.keyID) == b.heads.map(\.keyID)
+        }
     }
 
     /// The keys the access file grants this process's identities for the scope `id`; nil
@@ -131,19 +158,46 @@ public enum Access {
         let unopened = lines.filter { line in !heldKeys.contains { $0.keyID == line.keyID } }
         let identities = unopened.isEmpty ? [] : (heldKeys.isEmpty ? try Identities.load() : ((try? Identities.load()) ?? []))
         let all = grants(unopened, id: id, identities: identities)
+        // The members at a key: the recipients of the lines under it that it checks.
+        var membersCache: [(key: EnvironmentKeys, members: [String])] = []
         func membersAt(_ key: EnvironmentKeys) -> [String] {
-            lines.filter { $0.keyID == key.keyID && $0.isChecked(by: key) }.map(\.recipient)
+            if let cached = membersCache.first(where: { same($0.key, key) }) { return cached.members }
+            let members = lines.filter { $0.keyID == key.keyID && $0.isChecked(by: key) }.map(\.recipient)
+            membersCache.append((key, members))
+            return members
         }
-        // Every authenticated rotation, by parent key id: (parent, child, author, left out).
-        struct Rotation { let parent: EnvironmentKeys; let child: EnvironmentKeys; let grant: Grant; let leftOut: [String] }
+        // Every authenticated rotation: a bundle `[K, P1, P2, …]` rotates to K from each key
+        // it holds whose members its author was one of (so a rekey that settles two merged
+        // branches, holding both of their keys, moves the readers of each).
+        struct Rotation {
+            let parent: EnvironmentKeys, child: EnvironmentKeys
+            /// The line's author, who removed whom (`addedBy`), and when; nil for our own keys.
+            let grant: AccessEntry?
+            let leftOut: [String]
+        }
         var rotations: [Rotation] = []
         for grant in all where grant.keys.count >= 2 && grant.authored {
-            let parent = grant.keys[1], child = grant.keys[0]
-            let before = membersAt(parent)
-            guard before.contains(grant.entry.author) else { continue }
-            guard !rotations.contains(where: { same($0.parent, parent) && same($0.child, child) }) else { continue }
+            let child = grant.keys[0]
             let after = membersAt(child)
-            rotations.append(Rotation(parent: parent, child: child, grant: grant, leftOut: before.filter { !after.contains($0) }))
+            for parent in grant.keys.dropFirst() where membersAt(parent).contains(grant.entry.author) {
+                guard !rotations.contains(where: { same($0.parent, parent) && same($0.child, child) }) else { continue }
+                rotations.append(Rotation(parent: parent, child: child, grant: grant.entry, leftOut: membersAt(parent).filter { !after.contains($0) }))
+            }
+        }
+        // The keys we hold are rotations too, each retired key to the one held after it (our own
+        // key file vouches for them): whom they left out is told by the lines under each.
+        for (child, parent) in zip(heldKeys, heldKeys.dropFirst()) {
+            let after = membersAt(child)
+            guard !after.isEmpty, !rotations.contains(where: { same($0.parent, parent) && same($0.child, child) }) else { continue }
+            rotations.append(Rotation(parent: parent, child: child, grant: nil, leftOut: membersAt(parent).filter { !after.contains($0) }))
+        }
+        // A rotation counts unless another from the same key left its author out: a removed
+        // member rotating on his own.
+        let accepted = rotations.filter { rotation in
+            guard let author = rotation.grant?.author else { return true }
+            return !rotations.contains { other in
+                same(other.parent, rotation.parent) && !same(other.child, rotation.child) && other.leftOut.contains(author)
+            }
         }
         var current: EnvironmentKeys
         if let held = heldKeys.first {
@@ -160,45 +214,93 @@ public enum Access {
             }
             current = oldest
         }
-        var revoked: [EnvironmentKeys] = []
+        // The walk: from the anchor, along counted rotations, the newest where several start.
         var lineage = [current]
         var steps = 0
         while steps < 10_000 {
             steps += 1
-            let from = rotations.filter { same($0.parent, current) }
+            let from = rotations.filter { same($0.parent, current) && $0.grant != nil }
             guard !from.isEmpty else { break }
-            let accepted = from.filter { rotation in
-                !from.contains { other in !same(other.child, rotation.child) && other.leftOut.contains(rotation.grant.entry.author) }
-            }
-            guard let next = accepted.max(by: { ($0.grant.entry.time, $0.child.keyID) < ($1.grant.entry.time, $1.child.keyID) }) else {
+            guard let next = accepted.filter({ same($0.parent, current) && $0.grant != nil }).max(by: { ($0.grant!.time, $0.child.keyID) < ($1.grant!.time, $1.child.keyID) }) else {
                 let shown = Array(from.prefix(2))
                 throw .accessConflict(
-                    environment: id, keyIDs: shown.map(\.child.keyID), addedBy: shown.map(\.grant.entry.addedBy))
+                    environment: id, keyIDs: shown.map(\.child.keyID), addedBy: shown.map { $0.grant!.addedBy })
             }
-            if accepted.contains(where: { !$0.leftOut.isEmpty }) { revoked.append(current) }
-            for other in accepted where !same(other.child, next.child) { lineage.append(other.child) }  // concurrent rotations: both read
             current = next.child
             lineage.append(current)
         }
-        // Older keys to read with: those of the bundles on the way (a bundle holding none of
-        // the keys walked through is not ours to believe), and the ones held.
-        var known = heldKeys
-        for grant in all where lineage.contains(where: { grant.holds($0) }) {
-            for key in grant.keys where !known.contains(where: { same($0, key) }) { known.append(key) }
+        // Keys to read with: those reached from a key of ours by counted rotations, the walk's
+        // and those of other branches from the same keys (two rotations on two branches,
+        // merged: both branches' records read).
+        var reached = lineage + heldKeys.filter { held in !lineage.contains { same($0, held) } }
+        var grew = true
+        while grew {
+            grew = false
+            for rotation in accepted
+            where reached.contains(where: { same($0, rotation.parent) }) && !reached.contains(where: { same($0, rotation.child) }) {
+                reached.append(rotation.child)
+                grew = true
+            }
         }
-        // The removals behind the keys held (current, then retired, newest first): a key that
-        // had a member the next one lacks was retired by a removal.
-        for (child, parent) in zip(heldKeys, heldKeys.dropFirst()) where !revoked.contains(where: { same($0, parent) }) {
-            let after = membersAt(child)
-            if !after.isEmpty, membersAt(parent).contains(where: { !after.contains($0) }) { revoked.append(parent) }
+        // A key a counted rotation from it left someone out of is revoked: that member holds it,
+        // so no record under it is believed any more (the rotation re-sealed what it read).
+        // Wherever it is: a bundle given to us may carry it.
+        var revoked: [EnvironmentKeys] = []
+        for rotation in accepted
+        where !rotation.leftOut.isEmpty && !same(rotation.parent, current) && !revoked.contains(where: { same($0, rotation.parent) }) {
+            revoked.append(rotation.parent)
+        }
+        // Older keys a bundle carries (records merged in from before a rotation) are believed
+        // from the bundles of keys reached and not revoked: only someone holding such a key
+        // can write its lines. A bundle for a key no counted rotation reaches is not ours to
+        // believe, whatever older keys it holds (a removed member's own key, with ours inside).
+        var known = reached
+        for grant in all
+        where reached.contains(where: { same($0, grant.keys[0]) }) && !revoked.contains(where: { same($0, grant.keys[0]) }) {
+            for key in grant.keys where !known.contains(where: { same($0, key) }) { known.append(key) }
         }
         var retired: [EnvironmentKeys] = []
         for key in lineage.reversed() + known
         where !same(key, current) && !revoked.contains(where: { same($0, key) }) && !retired.contains(where: { same($0, key) }) {
             retired.append(key)
         }
-        if let held = heldKeys.first, same(held, current), revoked.isEmpty, retired.count == heldKeys.count - 1 { return nil }
-        return Granted(current: current, retired: retired, revoked: revoked)
+        // Two removals on two branches, merged: a counted rotation off our way, from a key behind
+        // ours, left out someone who holds our current key. Writes wait for a rotation that
+        // leaves them out (`Exposure`).
+        var behind = Array(lineage.dropLast()) + Array(heldKeys.dropFirst())
+        for grant in all where same(grant.keys[0], current) { behind += Array(grant.keys.dropFirst()) }
+        let ours = membersAt(current)
+        var removed: [Exposure.Removed] = []
+        var heads: [EnvironmentKeys] = []
+        for rotation in accepted
+        where behind.contains(where: { same($0, rotation.parent) }) && !same(rotation.child, current)
+            && !behind.contains(where: { same($0, rotation.child) })
+        {
+            let exposed = rotation.leftOut.filter { ours.contains($0) }
+            guard !exposed.isEmpty else { continue }
+            for recipient in exposed where !removed.contains(where: { $0.recipient == recipient }) {
+                let name = lines.first { $0.recipient == recipient && $0.keyID == rotation.parent.keyID }?.name ?? recipient
+                removed.append(Exposure.Removed(name: name, recipient: recipient, removedBy: rotation.grant?.addedBy ?? "-"))
+            }
+            // The other branch's newest key: its members are kept by the rotation that settles it.
+            if !accepted.contains(where: { same($0.parent, rotation.child) }), !heads.contains(where: { same($0, rotation.child) }) {
+                heads.append(rotation.child)
+            }
+        }
+        // Who the rotation that settles it leaves out: everyone a rotation off our way left out,
+        // and everyone one on our way left out and nobody added back to our key.
+        var excluded: [String] = []
+        if !removed.isEmpty {
+            for rotation in accepted where behind.contains(where: { same($0, rotation.parent) }) {
+                let onOurWay = same(rotation.child, current) || behind.contains { same($0, rotation.child) }
+                for recipient in rotation.leftOut where !excluded.contains(recipient) && (!onOurWay || !ours.contains(recipient)) {
+                    excluded.append(recipient)
+                }
+            }
+        }
+        let exposure = removed.isEmpty ? nil : Exposure(removed: removed, excluded: excluded, heads: heads)
+        if let held = heldKeys.first, same(held, current), revoked.isEmpty, exposure == nil, retired.count == heldKeys.count - 1 { return nil }
+        return Granted(current: current, retired: retired, revoked: revoked, exposure: exposure)
     }
 
     /// The same key: id and bytes.
@@ -214,31 +316,6 @@ public enum Access {
     /// it), then the later time, then the greater key id (two rotations on two branches).
     static func isOlder(_ a: Grant, than b: Grant) -> Bool {
         (a.keys.count, a.entry.time, a.entry.keyID) < (b.keys.count, b.entry.time, b.entry.keyID)
-    }
-
-    /// With no key held: the grants, when they hang together (each shares a key with the
-    /// newest, or with one that does); else the conflict, for a person to settle.
-    static func connected(_ grants: [Grant], id: EnvironmentID) throws(VaultError) -> [Grant] {
-        guard let newest = grants.max(by: { isOlder($0, than: $1) }) else { return [] }
-        var joined = [newest]
-        var rest = grants.filter { $0.entry.keyID != newest.entry.keyID || $0.keys.count != newest.keys.count }
-        var grew = true
-        while grew {
-            grew = false
-            for (position, grant) in rest.enumerated().reversed()
-            where joined.contains(where: { member in grant.keys.contains { member.holds($0) } }) {
-                joined.append(grant)
-                rest.remove(at: position)
-                grew = true
-            }
-        }
-        guard rest.isEmpty else {
-            let unrelated = rest.max(by: { isOlder($0, than: $1) })!
-            throw .accessConflict(
-                environment: id, keyIDs: [newest.entry.keyID, unrelated.entry.keyID],
-                addedBy: [newest.entry.addedBy, unrelated.entry.addedBy])
-        }
-        return joined
     }
 
     /// Writes the key the access file grants our identity for `environment` (opened
@@ -266,7 +343,8 @@ public enum Access {
         public let addedBy: String
         public let time: String
         /// Whether an entry wraps the scope's current key for them (else only older keys:
-        /// they read what was written before the rotation that left them out).
+        /// they read what was written before the rotation that left them out). With two
+        /// removals merged (`Exposure`), the other branches' newest keys count as current too.
         public let hasCurrentKey: Bool
     }
 
@@ -275,12 +353,13 @@ public enum Access {
     public static func members(of environment: Environment) throws(VaultError) -> (members: [Member], unverified: Int) {
         var newest: [(AccessEntry, Bool)] = []
         var unverified = 0
+        let heads = [environment.keys] + (environment.exposure?.heads ?? [])
         for entry in try entries(environment.location) where entry.environment == environment.id {
             guard let keys = environment.accessKeys(for: entry.keyID), entry.isChecked(by: keys) else {
                 unverified += 1
                 continue
             }
-            let current = entry.keyID == environment.keys.keyID
+            let current = heads.contains { same($0, keys) }
             if let index = newest.firstIndex(where: { $0.0.name == entry.name && $0.0.recipient == entry.recipient }) {
                 newest[index] = (current || !newest[index].1) ? (entry, current) : newest[index]
             } else {
@@ -385,13 +464,17 @@ public enum Access {
                 guard list.contains(where: { $0.name == name && $0.hasCurrentKey }) else { throw .notAMember(name: name) }
                 guard adder != name else { throw .cannotRemoveYourself(name: name) }
             }
-            let kept = list.filter { $0.name != name && $0.hasCurrentKey }
+            // Two removals merged: everyone either branch removed stays out.
+            let removed = environment.exposure?.excluded ?? []
+            let kept = list.filter { $0.name != name && $0.hasCurrentKey && !removed.contains($0.recipient) }
             // Members follow a rotation only when a member wrote it (authenticated to each).
             guard let author = identities.first, list.contains(where: { $0.recipient == author.recipient.text && $0.hasCurrentKey }) else {
                 throw .rotationNeedsMemberIdentity
             }
             var entries: [AccessEntry] = []
-            let bundle = EnvironmentKeys.bundle(newKey.keys, retired: environment.ring)
+            // Every key the scope used, revoked ones too: a member who holds no key file starts
+            // from the oldest key all of their bundles hold, and the history vouches the way on.
+            let bundle = EnvironmentKeys.bundle(newKey.keys, retired: environment.ring + environment.revokedKeys)
             for member in kept {
                 guard let recipient = Recipient.parse(member.recipient)?.recipient else { continue }
                 entries.append(

@@ -64,7 +64,7 @@ extension Vault {
         try locked(exclusive: true) { () throws(VaultError) in
             try refreshLocked()
             try createLogLocked()
-            try requireOurKey()
+            try requireWritableKey()
             var lines: [UInt8] = []
             var latest = index.latest
             for (operation, name, value) in records {

@@ -9,6 +9,15 @@ extension Vault {
         try confirmKey(at: 0)
     }
 
+    /// Makes sure a value written now reaches no one a removal left out: refused while two
+    /// removals merged from two branches leave the current key with one of them.
+    func requireWritableKey() throws(VaultError) {
+        try requireOurKey()
+        if let exposure = environment.exposure {
+            throw .removalsMerged(environment: environment.id, removed: exposure.removed.map(\.name), removedBy: exposure.removed.map(\.removedBy))
+        }
+    }
+
     /// Makes sure the keys of `resolution[position]` are this environment's. Records under a
     /// key id the scope does not hold prove nothing by themselves (anyone can write such a
     /// line): the key is wrong only when none of the scope's records opens with the keys it

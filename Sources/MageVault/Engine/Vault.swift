@@ -277,7 +277,7 @@ public final class Vault {
         try locked(exclusive: true) { () throws(VaultError) -> Bool in
                 try refreshLocked()
                 try createLogLocked()
-                try requireOurKey()
+                try requireWritableKey()
                 skippedRecords = []
                 let current = try newestAuthentic(named: name, in: environment, wholeValue: false)
                 if operation == .delete, current?.header.operation != .set { return false }

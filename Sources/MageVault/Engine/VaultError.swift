@@ -24,6 +24,9 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The access file gave our identity only keys none of the scope's records opens with:
     /// we were removed, or added on a branch before a rotation.
     case staleAccess(accessFile: String, keyFile: String)
+    /// A write while two removals merged from two branches leave the current key with
+    /// someone one of them removed (`Access.Exposure`): nothing was written.
+    case removalsMerged(environment: EnvironmentID, removed: [String], removedBy: [String])
     /// A recipient that is neither `age1…` nor an `ssh-ed25519` public key.
     case invalidRecipient
     /// A member name outside `A-Z a-z 0-9 . _ @ + -` or longer than 64 bytes.
@@ -149,7 +152,7 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .reservedVariableName, .loaderVariableName, .valueNotExportable, .git: .usage
         case .noSuchVersion: .notFound
         case .wrongKey, .wrongPassphrase: .wrongKey
-        case .invalidIdentity, .accessConflict, .staleAccess: .wrongKey
+        case .invalidIdentity, .accessConflict, .staleAccess, .removalsMerged: .wrongKey
         case .invalidRecipient, .invalidMemberName, .memberNameTaken: .usage
         case .notAMember, .missingInputFile: .notFound
         case .invalidAccessFile: .damaged
@@ -190,6 +193,11 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
             "none of this environment's records opens with the keys you hold (\(keyFile), or what \(accessFile) gives your identity): "
                 + "you were removed from it, or added on a branch before its key was rotated. Ask a member to run "
                 + "'mage-vault access add' for you and push; nothing was read"
+        case .removalsMerged(let environment, let removed, let removedBy):
+            "two removals made on two branches were merged, and environment \(environment)'s key is still held by "
+                + zip(removed, removedBy).map { "\($0) (removed by \($1))" }.joined(separator: " and ")
+                + ": nothing was written. Run 'mage-vault rekey' once (any member both branches kept) to rotate to a key only the "
+                + "remaining members hold, push, and write again; reads go on meanwhile"
         case .invalidRecipient:
             "not a recipient: give an age recipient (age1…) or an ssh-ed25519 public key line ('ssh-ed25519 AAAA… comment', in quotes)"
         case .invalidMemberName(let name):

@@ -14,17 +14,26 @@ public final class Environment: Sendable {
     /// Keys a removal retired (see `Access.Granted`): no record under them is believed; they
     /// only check the access file's lines.
     public let revokedKeys: [EnvironmentKeys]
+    /// Set when two removals made on two branches were merged and the current key is still
+    /// held by someone one of them removed: writes are refused until a rotation settles it.
+    public let exposure: Access.Exposure?
 
     /// Makes an environment from parts already at hand (tests, embedding programs).
     public init(
         location: EnvironmentLocation, id: EnvironmentID, keys: EnvironmentKeys, retiredKeys: [EnvironmentKeys] = [],
-        revokedKeys: [EnvironmentKeys] = []
+        revokedKeys: [EnvironmentKeys] = [], exposure: Access.Exposure? = nil
     ) {
         self.location = location
         self.id = id
         self.keys = keys
         self.retiredKeys = retiredKeys
         self.revokedKeys = revokedKeys
+        self.exposure = exposure
+    }
+
+    /// The environment the access file's grant describes.
+    convenience init(location: EnvironmentLocation, id: EnvironmentID, granted: Access.Granted) {
+        self.init(location: location, id: id, keys: granted.current, retiredKeys: granted.retired, revokedKeys: granted.revoked, exposure: granted.exposure)
     }
 
     /// A key of id `keyID` for checking access file lines: current, retired or revoked.
@@ -86,7 +95,7 @@ public final class Environment: Sendable {
         if case .scopeFile(let path) = location.keySource, !FileSystem.exists(path),
             let granted = try Access.grantedKeys(location, id: id, held: [])
         {
-            return Environment(location: location, id: id, keys: granted.current, retiredKeys: granted.retired, revokedKeys: granted.revoked)
+            return Environment(location: location, id: id, granted: granted)
         }
         if create, let newKey, case .scopeFile(let path) = location.keySource, !FileSystem.exists(path), try newKey.write(to: path) {
             return Environment(location: location, id: id, keys: newKey.keys)
@@ -101,7 +110,7 @@ public final class Environment: Sendable {
                 // A rotation made by a teammate after removing someone: the access file wraps
                 // the new key for us, in a bundle that holds the key we have.
                 if let granted = try? Access.grantedKeys(location, id: id, held: [keys] + retired) {
-                    return Environment(location: location, id: id, keys: granted.current, retiredKeys: granted.retired, revokedKeys: granted.revoked)
+                    return Environment(location: location, id: id, granted: granted)
                 }
                 return Environment(location: location, id: id, keys: keys, retiredKeys: retired)
             } catch .invalidRetiredKeys(let path) {

@@ -384,6 +384,100 @@ struct TeamTests {
         }
     }
 
+    @Test("After a removal, the removed member's rotation of his own and lines taken out of the access file move no member who has read since: each keeps the new key in their key file")
+    func aRemovedMemberCannotUndoTheRemoval() throws {
+        let (team, alice) = try Team.start()
+        let bob = try team.member("bob"), carol = try team.member("carol"), dave = try team.member("dave")
+        for person in [bob, carol, dave] { #expect(try alice.tool("access", "add", try person.recipient(), "--name", person.name).status == 0) }
+        try alice.commitAndPush("the team")
+        for person in [bob, carol, dave] {
+            try person.git("pull", "-q", "origin", "main")
+            #expect(try person.tool("init").status == 0, "\(person.name)")
+        }
+        let firstKey = try contents(carol.data + "/secrets/vault.key")
+        #expect(try alice.tool("access", "remove", "bob").status == 0)
+        #expect(try alice.tool("set", "db_password", input: "made-up-2").status == 0)
+        try alice.commitAndPush("remove bob")
+        // Carol reads once after pulling: the new key goes into her key file, the old one out.
+        try carol.git("pull", "-q", "origin", "main")
+        #expect(try carol.get("db_password") == "made-up-2")
+        #expect(try contents(carol.data + "/secrets/vault.key") != firstKey)
+        // Bob, removed, holding the first key: a rotation of his own for carol and dave that
+        // leaves alice out, and a value sealed under the first key.
+        try bob.git("pull", "-q", "origin", "main")
+        let bobIdentity = try #require(Identity.parse(String(decoding: try contents(bob.home + "/.config/mage-vault/identity"), as: UTF8.self))?.first)
+        let old = firstKey.withUnsafeBytes { EnvironmentKeys(key: SecureBytes(copying: $0)) }
+        let bobKey = EnvironmentKeys(key: EnvironmentKeys.generateKey())
+        let uuid = try #require(EnvironmentID(String(decoding: try contents(alice.data + "/secrets/uuid"), as: UTF8.self)))
+        var forged: [UInt8] = []
+        for person in [carol, dave] {
+            forged += AccessEntry.make(
+                environment: uuid, keys: bobKey, bundle: EnvironmentKeys.bundle(bobKey, retired: [old]), name: person.name,
+                recipient: try #require(Recipient.parse(try person.recipient())?.recipient), addedBy: "bob", author: bobIdentity, time: "2099-01-01T00:00:00.000Z"
+            ).line
+        }
+        let accessFile = bob.data + "/secrets/vault.log.access"
+        try write(try contents(accessFile) + forged, to: accessFile)
+        var withOldKey = bob
+        withOldKey.variables["MAGE_VAULT_KEY"] = String(decoding: firstKey.withUnsafeBytes { Base64.encode($0) }, as: UTF8.self)
+        let copy = bob.home + "/first-key.log"
+        try write(Array(try contents(bob.data + "/secrets/vault.log").split(separator: 0x0A, maxSplits: 1)[0]) + [0x0A], to: copy)
+        #expect(try run(toolPath, ["set", "db_password", "--data-dir", bob.data, "--vault", copy], input: Array("made-up-by-bob".utf8), environment: withOldKey.environment).status == 0)
+        try write(try contents(bob.data + "/secrets/vault.log") + Array((String(decoding: try contents(copy), as: UTF8.self).split(separator: "\n").last! + "\n").utf8), to: bob.data + "/secrets/vault.log")
+        try bob.commitAndPush("my own rotation")
+        // Carol, who read since the removal, reads and writes on; dave, who never did, refuses
+        // to choose between the two rotations (exit 3) rather than read with the first key.
+        try carol.git("pull", "-q", "origin", "main")
+        #expect(try carol.get("db_password") == "made-up-2")
+        #expect(try carol.tool("set", "api_token", input: "made-up-carol").status == 0)
+        try dave.git("pull", "-q", "origin", "main")
+        let stale = try dave.tool("get", "db_password")
+        #expect(stale.status == 3 && !stale.text.contains("by-bob"), "\(stale.text) \(stale.error)")
+        // Bob takes alice's lines for the new key out of the access file: carol's key file holds it.
+        let newKey = try contents(alice.data + "/secrets/vault.key").withUnsafeBytes { EnvironmentKeys(key: SecureBytes(copying: $0)) }
+        let kept = String(decoding: try contents(accessFile), as: UTF8.self).split(separator: "\n")
+            .filter { $0.split(separator: " ").dropFirst(3).first.map(String.init) != Hex.string(newKey.keyID, width: 8) }
+        #expect(kept.count < String(decoding: try contents(accessFile), as: UTF8.self).split(separator: "\n").count)
+        try write(Array((kept.joined(separator: "\n") + "\n").utf8), to: accessFile)
+        try bob.commitAndPush("lines taken out")
+        try carol.commitAndPush("carol's token")
+        for person in [carol, alice] {
+            try person.git("pull", "-q", "origin", "main")
+            #expect(try person.get("db_password") == "made-up-2", "\(person.name)")
+            #expect(try person.get("api_token") == "made-up-carol", "\(person.name)")
+        }
+    }
+
+    @Test("A long history: removals, a member added back, rekeys; a member who pulls it all at once writes without alarm, and a machine with no key file reads the newest key")
+    func aLongHistory() throws {
+        let (team, alice) = try Team.start()
+        let bob = try team.member("bob"), carol = try team.member("carol"), dave = try team.member("dave")
+        let ci = try team.member("ci", variables: ["MAGE_VAULT_IDENTITY": AgeKeyVector.identity, "HOME": "/nonexistent"])
+        let bobLine = try bob.recipient()
+        for (person, line) in [(bob, bobLine), (carol, try carol.recipient()), (dave, try dave.recipient()), (ci, AgeKeyVector.recipient)] {
+            #expect(try alice.tool("access", "add", line, "--name", person.name).status == 0)
+        }
+        try alice.commitAndPush("the team")
+        try carol.git("pull", "-q", "origin", "main")
+        #expect(try carol.tool("init").status == 0)
+        // Remove bob, remove dave, add bob back, two rekeys; then a new value.
+        #expect(try alice.tool("access", "remove", "bob").status == 0)
+        #expect(try alice.tool("access", "remove", "dave").status == 0)
+        #expect(try alice.tool("access", "add", bobLine, "--name", "bob").status == 0)
+        #expect(try alice.tool("rekey").status == 0)
+        #expect(try alice.tool("rekey").status == 0)
+        #expect(try alice.tool("set", "db_password", input: "made-up-5").status == 0)
+        try alice.commitAndPush("a long history")
+        for person in [carol, bob, ci, dave] { try person.git("pull", "-q", "origin", "main") }
+        #expect(try carol.get("db_password") == "made-up-5")  // her key file held the first key
+        let written = try carol.tool("set", "api_token", input: "made-up-carol")
+        #expect(written.status == 0, "\(written.error)")  // no "two removals merged" alarm
+        #expect(try bob.get("db_password") == "made-up-5")  // added back
+        #expect(try ci.get("db_password") == "made-up-5")  // no key file: from the first key, all the way
+        let daves = try dave.tool("get", "db_password")
+        #expect(daves.status != 0 && !daves.text.contains("made-up-5"))
+    }
+
     @Test("Lines written without any key: they grant nothing, lock no one out, and change no member's key; a reader with no key of its own refuses to guess")
     func forgedEntries() throws {
         let (team, alice) = try Team.start()

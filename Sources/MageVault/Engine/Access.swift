@@ -153,9 +153,11 @@ public enum Access {
         }
         let lines = parse(bytes).filter { $0.environment == id }
         guard !lines.isEmpty else { return nil }
-        // With keys held, a line for a key we hold wraps nothing new: those are not opened
-        // (an everyday read costs no X25519); they still count as membership lines below.
-        let unopened = lines.filter { line in !heldKeys.contains { $0.keyID == line.keyID } }
+        // With keys held, a line for a retired key we hold wraps nothing new: those are not
+        // opened; they still count as membership lines below. Our line for the current key is
+        // opened (one X25519): its bundle tells the keys before ours, which our key files
+        // may no longer hold (revoked keys are dropped from them).
+        let unopened = lines.filter { line in !heldKeys.dropFirst().contains { $0.keyID == line.keyID } }
         let identities = unopened.isEmpty ? [] : (heldKeys.isEmpty ? try Identities.load() : ((try? Identities.load()) ?? []))
         let all = grants(unopened, id: id, identities: identities)
         // The members at a key: the recipients of the lines under it that it checks.
@@ -191,48 +193,91 @@ public enum Access {
             guard !after.isEmpty, !rotations.contains(where: { same($0.parent, parent) && same($0.child, child) }) else { continue }
             rotations.append(Rotation(parent: parent, child: child, grant: nil, leftOut: membersAt(parent).filter { !after.contains($0) }))
         }
-        // A rotation counts unless another from the same key left its author out: a removed
-        // member rotating on his own.
+        // Our own way: the keys we hold and the older keys our current key's bundles hold
+        // (written by someone holding the current key). A rotation between two of them is one
+        // we already followed: it counts whatever else was written since.
+        var vouched = heldKeys
+        if let first = heldKeys.first { for grant in all where same(grant.keys[0], first) { vouched += Array(grant.keys.dropFirst()) } }
+        func isOnOurWay(_ rotation: Rotation) -> Bool {
+            rotation.grant == nil || (vouched.contains { same($0, rotation.child) } && vouched.contains { same($0, rotation.parent) })
+        }
+        // Any other rotation counts unless another from the same key left its author out: a
+        // removed member rotating on his own.
         let accepted = rotations.filter { rotation in
-            guard let author = rotation.grant?.author else { return true }
+            guard !isOnOurWay(rotation), let author = rotation.grant?.author else { return true }
             return !rotations.contains { other in
                 same(other.parent, rotation.parent) && !same(other.child, rotation.child) && other.leftOut.contains(author)
             }
         }
-        var current: EnvironmentKeys
+        // The walk: from a key, along counted rotations, the newest where several start.
+        func walk(from start: EnvironmentKeys) throws(VaultError) -> [EnvironmentKeys] {
+            var way = [start]
+            while way.count < 10_000 {
+                let at = way[way.count - 1]
+                let from = rotations.filter { same($0.parent, at) && $0.grant != nil }
+                guard !from.isEmpty else { break }
+                guard let next = accepted.filter({ same($0.parent, at) && $0.grant != nil }).max(by: { ($0.grant!.time, $0.child.keyID) < ($1.grant!.time, $1.child.keyID) }) else {
+                    let shown = Array(from.prefix(2))
+                    throw .accessConflict(environment: id, keyIDs: shown.map(\.child.keyID), addedBy: shown.map { $0.grant!.addedBy })
+                }
+                guard !way.contains(where: { same($0, next.child) }) else { break }
+                way.append(next.child)
+            }
+            return way
+        }
+        var lineage: [EnvironmentKeys]
         if let held = heldKeys.first {
-            current = held
+            lineage = try walk(from: held)
         } else {
-            // No key held: start from the oldest key every bundle addressed to us holds. A
-            // bundle holding none of the others' keys is a conflict, never a guess.
-            guard let longest = all.max(by: { isOlder($0, than: $1) }) else { return nil }
-            let shared = longest.keys.filter { key in all.allSatisfy { $0.holds(key) } }
-            guard let oldest = shared.last else {
-                let unrelated = all.first { grant in !grant.keys.contains { longest.holds($0) } } ?? all[0]
-                throw .accessConflict(
-                    environment: id, keyIDs: [longest.entry.keyID, unrelated.entry.keyID], addedBy: [longest.entry.addedBy, unrelated.entry.addedBy])
+            // No key held: each grant's own key is a place to start, unless the grant claims a
+            // rotation that does not count (a removed member's key, ours inside). The walks
+            // must agree: all end at one key, or one start reaches every other (two branches'
+            // keys, merged: the walk from their common key chooses). Otherwise a bundle
+            // unrelated to the others is a conflict, never a guess.
+            var starts: [EnvironmentKeys] = []
+            for grant in all where !starts.contains(where: { same($0, grant.keys[0]) }) {
+                let claimed = rotations.contains { same($0.child, grant.keys[0]) }
+                if claimed, !accepted.contains(where: { same($0.child, grant.keys[0]) }) { continue }
+                starts.append(grant.keys[0])
             }
-            current = oldest
-        }
-        // The walk: from the anchor, along counted rotations, the newest where several start.
-        var lineage = [current]
-        var steps = 0
-        while steps < 10_000 {
-            steps += 1
-            let from = rotations.filter { same($0.parent, current) && $0.grant != nil }
-            guard !from.isEmpty else { break }
-            guard let next = accepted.filter({ same($0.parent, current) && $0.grant != nil }).max(by: { ($0.grant!.time, $0.child.keyID) < ($1.grant!.time, $1.child.keyID) }) else {
-                let shown = Array(from.prefix(2))
-                throw .accessConflict(
-                    environment: id, keyIDs: shown.map(\.child.keyID), addedBy: shown.map { $0.grant!.addedBy })
+            guard !starts.isEmpty else { return nil }
+            func reach(_ start: EnvironmentKeys) -> [EnvironmentKeys] {
+                var found = [start]
+                var grew = true
+                while grew {
+                    grew = false
+                    for rotation in accepted
+                    where found.contains(where: { same($0, rotation.parent) }) && !found.contains(where: { same($0, rotation.child) }) {
+                        found.append(rotation.child)
+                        grew = true
+                    }
+                }
+                return found
             }
-            current = next.child
-            lineage.append(current)
+            let walks = try starts.map { start throws(VaultError) in try walk(from: start) }
+            let end = walks[0][walks[0].count - 1]
+            if walks.allSatisfy({ same($0[$0.count - 1], end) }) {
+                lineage = walks.max { $0.count < $1.count }!
+            } else if let root = starts.first(where: { start in let found = reach(start); return starts.allSatisfy { key in found.contains { same($0, key) } } }) {
+                lineage = try walk(from: root)
+            } else {
+                let other = walks.first { !same($0[$0.count - 1], end) }!
+                let ends = [end, other[other.count - 1]]
+                throw .accessConflict(
+                    environment: id, keyIDs: ends.map(\.keyID),
+                    addedBy: ends.map { key in all.first { same($0.keys[0], key) }?.entry.addedBy ?? "-" })
+            }
         }
+        let current = lineage[lineage.count - 1]
+        // The keys before ours: the walk's, our retired ones, and the older keys our current
+        // key's own bundles hold (written by someone holding the current key, so vouched for).
+        var behind = Array(lineage.dropLast()) + Array(heldKeys.dropFirst())
+        for grant in all where same(grant.keys[0], current) { behind += Array(grant.keys.dropFirst()) }
         // Keys to read with: those reached from a key of ours by counted rotations, the walk's
         // and those of other branches from the same keys (two rotations on two branches,
         // merged: both branches' records read).
-        var reached = lineage + heldKeys.filter { held in !lineage.contains { same($0, held) } }
+        var reached: [EnvironmentKeys] = []
+        for key in lineage + heldKeys + behind where !reached.contains(where: { same($0, key) }) { reached.append(key) }
         var grew = true
         while grew {
             grew = false
@@ -267,8 +312,6 @@ public enum Access {
         // Two removals on two branches, merged: a counted rotation off our way, from a key behind
         // ours, left out someone who holds our current key. Writes wait for a rotation that
         // leaves them out (`Exposure`).
-        var behind = Array(lineage.dropLast()) + Array(heldKeys.dropFirst())
-        for grant in all where same(grant.keys[0], current) { behind += Array(grant.keys.dropFirst()) }
         let ours = membersAt(current)
         var removed: [Exposure.Removed] = []
         var heads: [EnvironmentKeys] = []
@@ -303,6 +346,43 @@ public enum Access {
         return Granted(current: current, retired: retired, revoked: revoked, exposure: exposure)
     }
 
+    /// Keeps what the access file taught a reader with a key file in its own key files: the
+    /// current key in the key file, the keys to read older records with in the retired keys
+    /// file, revoked keys dropped. From then on a rotation it followed cannot be undone by
+    /// lines taken out of the access file (anyone who can push can take lines out), and a key
+    /// a removed member holds is not the reader's any more. Written as a rekey writes them
+    /// (`.new` files, renamed retired first; a crash is completed by whoever opens the vault
+    /// next, as for a rekey), under the log's exclusive lock, and only while the key file
+    /// still holds `held[0]` (another process may have moved it first). Best effort: a log
+    /// that cannot be locked (read-only media), this process's own lock held (a rekey under
+    /// way here), a passphrase-protected key file (its key is the passphrase's) or a key in a
+    /// variable keep what they hold, and the grant is used from memory.
+    static func persist(_ granted: Granted, held: [EnvironmentKeys], location: EnvironmentLocation) {
+        guard case .scopeFile(let keyFile) = location.keySource, let first = held.first else { return }
+        let moved = !same(granted.current, first)
+        let dropped = held.dropFirst().contains { key in granted.revoked.contains { same($0, key) } }
+        guard moved || dropped, !isPassphraseProtected(keyFile), let log = try? VaultLog(path: location.logFile), !log.isLockedByThisProcess
+        else { return }
+        _ = try? log.withLock(exclusive: true) { () throws(any Error) -> Void in
+            let pending = keyFile + ".new"
+            guard Environment.currentKeyID(location) == first.keyID, !FileSystem.exists(pending) else { return }
+            let retiredFile = Environment.retiredKeysFile(location), pendingRetired = retiredFile + ".new"
+            let retired = Array(granted.retired.prefix(Vault.retiredKeysKept))
+            let contents = retired.isEmpty ? nil : Environment.retiredKeysFileContents(retired.map(\.master), current: granted.current)
+            if !moved {
+                // The same key: only the retired keys file changes, replaced whole.
+                if let contents { try FileSystem.replaceAtomically(retiredFile, mode: 0o600, contents: contents) } else { try FileSystem.remove(retiredFile) }
+                return
+            }
+            try FileSystem.remove(pendingRetired)
+            if let contents { _ = try FileSystem.createExclusively(pendingRetired, mode: 0o600, contents: contents) }
+            guard try KeyMaterial(keys: granted.current, fileContents: granted.current.master, isPassphrase: false).write(to: pending) else { return }
+            if contents != nil { try FileSystem.renameReplacing(pendingRetired, to: retiredFile) } else { try FileSystem.remove(retiredFile) }
+            try FileSystem.renameReplacing(pending, to: keyFile)
+            try FileSystem.syncDirectory(containing: keyFile)
+        }
+    }
+
     /// The same key: id and bytes.
     static func same(_ a: EnvironmentKeys, _ b: EnvironmentKeys) -> Bool { a.keyID == b.keyID && a.master.constantTimeEquals(b.master) }
 
@@ -310,12 +390,6 @@ public enum Access {
     /// count as no).
     public static func grants(_ location: EnvironmentLocation, id: EnvironmentID) -> Bool {
         ((try? grantedKeys(location, id: id, held: [])) ?? nil) != nil
-    }
-
-    /// The grant a newer rotation made: more keys (a rotation's bundle holds the ones before
-    /// it), then the later time, then the greater key id (two rotations on two branches).
-    static func isOlder(_ a: Grant, than b: Grant) -> Bool {
-        (a.keys.count, a.entry.time, a.entry.keyID) < (b.keys.count, b.entry.time, b.entry.keyID)
     }
 
     /// Writes the key the access file grants our identity for `environment` (opened
@@ -411,7 +485,9 @@ public enum Access {
             try vault.requireOurKey()
             let environment = vault.environment
             let current = try members(of: environment).members
-            if let other = current.first(where: { $0.name == name && $0.recipient != recipient.text }) {
+            // A name is taken by a member holding the current key: lines under an older key
+            // (a removed member can write those) hold no name.
+            if let other = current.first(where: { $0.name == name && $0.recipient != recipient.text && $0.hasCurrentKey }) {
                 throw .memberNameTaken(name: name, fingerprint: other.fingerprint)
             }
             if let same = current.first(where: { $0.recipient == recipient.text && $0.hasCurrentKey }) {

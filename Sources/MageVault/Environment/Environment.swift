@@ -105,11 +105,23 @@ public final class Environment: Sendable {
         var attempts = 0
         while true {
             let keys = EnvironmentKeys(key: try readOrCreateKey(location, create: create))
-            do {
+            do throws(VaultError) {
                 let retired = try readRetiredKeys(location, current: keys)
                 // A rotation made by a teammate after removing someone: the access file wraps
-                // the new key for us, in a bundle that holds the key we have.
-                if let granted = try? Access.grantedKeys(location, id: id, held: [keys] + retired) {
+                // the new key for us, in a bundle that holds the key we have; what it taught is
+                // kept in our key files. Rotations that conflict (a removed member's own,
+                // leaving out the remover) are an error, never a fall back to the keys held,
+                // which would undo the removal for a member who had not followed it yet. An
+                // access file that cannot be read at all (a symbolic link, too large) reads on
+                // with the keys held: anyone can commit one, and it must lock no one out.
+                var granted: Access.Granted?
+                do throws(VaultError) {
+                    granted = try Access.grantedKeys(location, id: id, held: [keys] + retired)
+                } catch {
+                    if case .accessConflict = error { throw error }
+                }
+                if let granted {
+                    Access.persist(granted, held: [keys] + retired, location: location)
                     return Environment(location: location, id: id, granted: granted)
                 }
                 return Environment(location: location, id: id, keys: keys, retiredKeys: retired)

@@ -117,9 +117,11 @@ struct KeyTests: ToolSuite {
         try vault.rekey(to: KeyMaterial.random())
         let newKey = try contents(location.keyFile)
         let newLog = try contents(location.logFile)
+        let retiredFile = Environment.retiredKeysFile(location)
+        let newRetired = try contents(retiredFile)  // the old key, sealed under the new one
         #expect(newKey != oldKey && newLog != oldLog)
 
-        func state(log: [UInt8], key: [UInt8], pending: [UInt8]?) throws {
+        func state(log: [UInt8], key: [UInt8], pending: [UInt8]?, retired: [UInt8]? = newRetired) throws {
             try write(log, to: location.logFile)
             try write(key, to: location.keyFile)
             chmod(location.keyFile, 0o600)
@@ -127,9 +129,16 @@ struct KeyTests: ToolSuite {
                 try write(pending, to: location.keyFile + ".new")
                 chmod(location.keyFile + ".new", 0o600)
             }
+            if let retired {
+                try write(retired, to: retiredFile)
+                chmod(retiredFile, 0o600)
+            } else {
+                try? FileManager.default.removeItem(atPath: retiredFile)
+            }
         }
-        // Killed after writing the new key, before the log was swapped: roll back.
-        try state(log: oldLog, key: oldKey, pending: newKey)
+        // Killed after writing the new key, before the log was swapped (and so before the
+        // retired keys file was renamed in: there was none): roll back.
+        try state(log: oldLog, key: oldKey, pending: newKey, retired: nil)
         var reopened = try Vault(environment: Environment.open(location, create: false))
         #expect(reopened.rekeyRecoveries == [.rolledBack(keyFile: location.keyFile)])
         #expect(try reopened.secretValue(named: "n7") == "made-up 7")
@@ -141,6 +150,14 @@ struct KeyTests: ToolSuite {
         #expect(try reopened.secretValue(named: "n7") == "made-up 7")
         #expect(try contents(location.keyFile) == newKey)
         #expect(!FileManager.default.fileExists(atPath: location.keyFile + ".new"))
+        // Killed between renaming the retired keys file in and renaming the key, with no record
+        // under the new key in the log (a rotation kept by `Access.persist` may have none):
+        // complete, since rolling back would leave a retired keys file the old key cannot open.
+        try state(log: oldLog, key: oldKey, pending: newKey)
+        reopened = try Vault(environment: Environment.open(location, create: false))
+        #expect(reopened.rekeyRecoveries == [.completed(keyFile: location.keyFile)])
+        #expect(try reopened.secretValue(named: "n7") == "made-up 7")
+        #expect(try contents(location.keyFile) == newKey)
         // Through the tool, the recovery is said on standard error.
         try state(log: newLog, key: oldKey, pending: newKey)
         let told = try tool("get", "n7")

@@ -448,6 +448,94 @@ struct TeamTests {
         }
     }
 
+    @Test("A removed member's older keys and a line under the old key that names a key of his: neither is read with, nor written into a key file")
+    func aRemovedMembersOlderKeys() throws {
+        let (team, alice) = try Team.start()
+        let olderKey = try contents(alice.data + "/secrets/vault.key")
+        #expect(try alice.tool("rekey").status == 0)  // before bob joins: his bundle holds the older key too
+        let bob = try team.member("bob"), carol = try team.member("carol"), dave = try team.member("dave")
+        for person in [bob, carol, dave] { #expect(try alice.tool("access", "add", try person.recipient(), "--name", person.name).status == 0) }
+        try alice.commitAndPush("the team")
+        for person in [bob, carol, dave] {
+            try person.git("pull", "-q", "origin", "main")
+            #expect(try person.tool("init").status == 0, "\(person.name)")
+        }
+        let joinKey = try contents(bob.data + "/secrets/vault.key")
+        #expect(try alice.tool("access", "remove", "bob").status == 0)
+        #expect(try alice.tool("set", "db_password", input: "made-up-2").status == 0)
+        try alice.commitAndPush("remove bob")
+        let newKey = try contents(alice.data + "/secrets/vault.key")
+        // Bob seals a value under the older key, and writes for dave a line under the key he
+        // joined with (he holds it) naming a key of his as older, with that key's own lines.
+        try bob.git("pull", "-q", "origin", "main")
+        var withOlderKey = bob
+        withOlderKey.variables["MAGE_VAULT_KEY"] = String(decoding: olderKey.withUnsafeBytes { Base64.encode($0) }, as: UTF8.self)
+        let forgery = bob.home + "/forgery"  // a data dir of his own: the clone's retired keys file is sealed under his key file
+        try FileManager.default.createDirectory(atPath: forgery + "/secrets", withIntermediateDirectories: true)
+        try write(try contents(bob.data + "/secrets/uuid"), to: forgery + "/secrets/uuid")
+        let copy = bob.home + "/older.log"
+        try write(Array(try contents(bob.data + "/secrets/vault.log").split(separator: 0x0A, maxSplits: 1)[0]) + [0x0A], to: copy)
+        let sealed = try run(toolPath, ["set", "db_password", "--data-dir", forgery, "--vault", copy], input: Array("made-up-by-bob".utf8), environment: withOlderKey.environment)
+        #expect(sealed.status == 0, "\(sealed.error)")
+        let record = Array((String(decoding: try contents(copy), as: UTF8.self).split(separator: "\n").last! + "\n").utf8)
+        let bobIdentity = try #require(Identity.parse(String(decoding: try contents(bob.home + "/.config/mage-vault/identity"), as: UTF8.self))?.first)
+        let join = joinKey.withUnsafeBytes { EnvironmentKeys(key: SecureBytes(copying: $0)) }
+        let bobKey = EnvironmentKeys(key: EnvironmentKeys.generateKey())
+        let uuid = try #require(EnvironmentID(String(decoding: try contents(alice.data + "/secrets/uuid"), as: UTF8.self)))
+        var forged = AccessEntry.make(
+            environment: uuid, keys: join, bundle: EnvironmentKeys.bundle(join, retired: [bobKey]), name: "dave",
+            recipient: try #require(Recipient.parse(try dave.recipient())?.recipient), addedBy: "alice", author: nil, time: "2099-01-01T00:00:00.000Z"
+        ).line
+        for person in [alice, carol, dave] {
+            forged += AccessEntry.make(
+                environment: uuid, keys: bobKey, bundle: EnvironmentKeys.bundle(bobKey, retired: [join]), name: person.name,
+                recipient: try #require(Recipient.parse(try person.recipient())?.recipient), addedBy: "bob", author: bobIdentity, time: "2099-01-01T00:00:00.000Z"
+            ).line
+        }
+        let accessFile = bob.data + "/secrets/vault.log.access"
+        try write(try contents(accessFile) + forged, to: accessFile)
+        try write(try contents(bob.data + "/secrets/vault.log") + record, to: bob.data + "/secrets/vault.log")
+        try bob.commitAndPush("older keys")
+        // Dave never read since the removal; carol neither: both follow alice's removal, not
+        // bob's key, read alice's value, and keep her new key in their key files.
+        for person in [alice, carol, dave] {
+            try person.git("pull", "-q", "origin", "main")
+            let read = try person.tool("get", "db_password")
+            #expect(read.text == "made-up-2", "\(person.name): \(read.text) \(read.error)")
+            #expect(try contents(person.data + "/secrets/vault.key") == newKey, "\(person.name)")
+        }
+    }
+
+    @Test("A removal on one branch and a plain rekey on another, merged: the rekeyed branch's key still reaches the removed member, so writes wait for one rekey")
+    func aRemovalAndARekeyOnTwoBranches() throws {
+        let (team, alice) = try Team.start()
+        let bob = try team.member("bob"), carol = try team.member("carol")
+        for person in [bob, carol] { #expect(try alice.tool("access", "add", try person.recipient(), "--name", person.name).status == 0) }
+        try alice.commitAndPush("the team")
+        for person in [bob, carol] {
+            try person.git("pull", "-q", "origin", "main")
+            #expect(try person.tool("init").status == 0 && person.tool("git", "setup").status == 0, "\(person.name)")
+        }
+        #expect(try alice.tool("access", "remove", "bob").status == 0)
+        try alice.commitAndPush("remove bob")
+        #expect(try carol.tool("rekey").status == 0)  // on her branch, keeping bob
+        #expect(try carol.tool("set", "carols_branch", input: "made-up-carol").status == 0)
+        try carol.commitAndPush("a rekey")
+        try alice.git("pull", "-q", "origin", "main")
+        #expect(try alice.get("carols_branch") == "made-up-carol")
+        let refused = try alice.tool("set", "db_password", input: "made-up-refused")
+        let listed = try alice.tool("access", "list").text
+        #expect(refused.status == 3 && refused.error.contains("bob (removed by alice)"), "\(refused.error) \(listed)")
+        let settled = try alice.tool("rekey")
+        #expect(settled.status == 0 && settled.text.contains("wrapped for 2 member(s): alice, carol;"), "\(settled.text) \(settled.error)")
+        #expect(try alice.tool("set", "db_password", input: "made-up-settled").status == 0)
+        try alice.commitAndPush("settle")
+        try carol.git("pull", "-q", "origin", "main")
+        #expect(try carol.get("db_password") == "made-up-settled")
+        try bob.git("pull", "-q", "origin", "main")
+        #expect(!(try bob.tool("get", "db_password").text.contains("made-up-settled")))
+    }
+
     @Test("A long history: removals, a member added back, rekeys; a member who pulls it all at once writes without alarm, and a machine with no key file reads the newest key")
     func aLongHistory() throws {
         let (team, alice) = try Team.start()
@@ -644,5 +732,35 @@ struct TeamTests {
         let bobRead = try tool(bob, ["get", "after"], dataDir: bobData)
         #expect(bobRead.status != 0 && !bobRead.text.contains("made-up"), "\(bobRead.text)")
         #expect(try tool(alice, ["export", "--plaintext"]).text.split(separator: "\n").count == 201)
+        // A reader killed while it keeps a followed rotation in its key files (dan, holding the
+        // key from before one more removal): the next read completes or rolls it back, and reads.
+        let dan = try person("dan"), danData = directory.file("dan-data")
+        try FileManager.default.createDirectory(atPath: danData + "/secrets", withIntermediateDirectories: true)
+        try write(try contents(data + "/secrets/uuid"), to: danData + "/secrets/uuid")
+        #expect(try tool(alice, ["access", "add", try recipient(dan), "--name", "dan"]).status == 0)
+        #expect(try tool(alice, ["access", "add", bobLine, "--name", "bob"]).status == 0)
+        #expect(try tool(dan, ["init"], dataDir: danData).status == 0)
+        let danKey = danData + "/secrets/vault.key"
+        let saved = try FileManager.default.contentsOfDirectory(atPath: danData + "/secrets").filter { $0.hasPrefix("vault.key") }
+            .map { ($0, try contents(danData + "/secrets/" + $0)) }
+        #expect(try tool(alice, ["access", "remove", "bob"]).status == 0)
+        let readWindow = try timed { try tool(dan, ["get", "KEY_10"], dataDir: danData) }
+        let firstKey = try #require(saved.first { $0.0 == "vault.key" }).1
+        for _ in 0..<max(6, crashKills / 6) {
+            for name in try FileManager.default.contentsOfDirectory(atPath: danData + "/secrets") where name.hasPrefix("vault.key") {
+                try FileManager.default.removeItem(atPath: danData + "/secrets/" + name)
+            }
+            for (name, bytes) in saved { try write(bytes, to: danData + "/secrets/" + name); chmod(danData + "/secrets/" + name, 0o600) }
+            let environment = dan.map { "\($0.key)=\($0.value)" }
+            let process = try start("/usr/bin/env", environment + [toolPath, "get", "KEY_10", "--data-dir", danData, "--vault", log], input: [])
+            usleep(UInt32.random(in: 0...UInt32(readWindow * 1.2e6)))
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            let read = try tool(dan, ["get", "KEY_10"], dataDir: danData)
+            #expect(read.text == "made-up value 10", "\(read.error)")
+            #expect(try contents(danKey) != firstKey)  // and the read after the kill kept the new key
+        }
+        let danAfter = try tool(dan, ["get", "after"], dataDir: danData)
+        #expect(danAfter.text == "made-up after", "\(danAfter.error)")
     }
 }

@@ -5,10 +5,11 @@
 /// Trust: anyone who can write to the repository can write a line, so a line is believed
 /// only as far as keys vouch for it. An entry counts when it opens with one of our
 /// identities, its bundle's first key is the key id it names and that key made its check.
-/// With a key already held (a key file, `$MAGE_VAULT_KEY`), only bundles that hold one of
-/// those keys count: a rotation's bundle holds the keys before it, a forger can put in no
-/// key they do not have. With none held, the bundles addressed to us must all hang together
-/// (share keys); two unrelated ones are refused, naming both, never guessed between.
+/// A bundle `[K, P, …]` is a rotation to `K` from each `P` at which its author was a member;
+/// it counts unless another rotation from `P` left its author out. With a key already held
+/// (a key file, `$MAGE_VAULT_KEY`), the reader walks counted rotations from it; with none,
+/// from each grant's own key, and the walks must agree; otherwise it refuses, naming two
+/// keys, never guessing between them. Only keys reached by counted rotations are read with.
 public enum Access {
     /// The access file of a log: `<log>.access`.
     public static func file(of location: EnvironmentLocation) -> String { location.logFile + ".access" }
@@ -129,12 +130,12 @@ public enum Access {
     /// when it changes nothing (`held`: the keys already held, a key file's current key first,
     /// which anchor the trust; see the type's notes and the spec's *Team access*).
     ///
-    /// From the anchor (held, else the oldest key of bundles that hang together), rotations
-    /// are followed: a bundle `[K, P, …]` moves a reader at `P` to `K` when its line is
-    /// authenticated by its author and that author was a member at `P` (a line checked under
-    /// `P` for them), unless another rotation from `P` left that author out (a removed member
-    /// rotating on his own). Two rotations from `P` that each left out the other's author are
-    /// a conflict for people to settle.
+    /// From the anchor (the held key, else each grant's own key), rotations are followed: a
+    /// bundle `[K, P, …]` moves a reader at `P` to `K` when its line is authenticated by its
+    /// author and that author was a member at `P` (a line checked under `P` for them), unless
+    /// another rotation from `P` left that author out (a removed member rotating on his own).
+    /// Two rotations from `P` that each left out the other's author are a conflict for people
+    /// to settle.
     public static func grantedKeys(
         _ location: EnvironmentLocation, id: EnvironmentID, held heldKeys: [EnvironmentKeys]
     ) throws(VaultError) -> Granted? {
@@ -173,33 +174,34 @@ public enum Access {
         // branches, holding both of their keys, moves the readers of each).
         struct Rotation {
             let parent: EnvironmentKeys, child: EnvironmentKeys
-            /// The line's author, who removed whom (`addedBy`), and when; nil for our own keys.
+            /// The line's author, who removed whom (`addedBy`), and when.
             let grant: AccessEntry?
             let leftOut: [String]
+            /// The keys retired before `parent` (after it in the bundle, or held before it):
+            /// a removed member was given them too.
+            let older: [EnvironmentKeys]
         }
         var rotations: [Rotation] = []
         for grant in all where grant.keys.count >= 2 && grant.authored {
             let child = grant.keys[0]
             let after = membersAt(child)
-            for parent in grant.keys.dropFirst() where membersAt(parent).contains(grant.entry.author) {
+            for (position, parent) in grant.keys.enumerated().dropFirst() where membersAt(parent).contains(grant.entry.author) {
                 guard !rotations.contains(where: { same($0.parent, parent) && same($0.child, child) }) else { continue }
-                rotations.append(Rotation(parent: parent, child: child, grant: grant.entry, leftOut: membersAt(parent).filter { !after.contains($0) }))
+                rotations.append(
+                    Rotation(
+                        parent: parent, child: child, grant: grant.entry, leftOut: membersAt(parent).filter { !after.contains($0) },
+                        older: Array(grant.keys[(position + 1)...])))
             }
-        }
-        // The keys we hold are rotations too, each retired key to the one held after it (our own
-        // key file vouches for them): whom they left out is told by the lines under each.
-        for (child, parent) in zip(heldKeys, heldKeys.dropFirst()) {
-            let after = membersAt(child)
-            guard !after.isEmpty, !rotations.contains(where: { same($0.parent, parent) && same($0.child, child) }) else { continue }
-            rotations.append(Rotation(parent: parent, child: child, grant: nil, leftOut: membersAt(parent).filter { !after.contains($0) }))
         }
         // Our own way: the keys we hold and the older keys our current key's bundles hold
         // (written by someone holding the current key). A rotation between two of them is one
         // we already followed: it counts whatever else was written since.
         var vouched = heldKeys
         if let first = heldKeys.first { for grant in all where same(grant.keys[0], first) { vouched += Array(grant.keys.dropFirst()) } }
+        // Only to a key we hold: whoever holds our current key could write any key into a
+        // bundle, so a bundle's keys are parents here, never children.
         func isOnOurWay(_ rotation: Rotation) -> Bool {
-            rotation.grant == nil || (vouched.contains { same($0, rotation.child) } && vouched.contains { same($0, rotation.parent) })
+            rotation.grant == nil || (heldKeys.contains { same($0, rotation.child) } && vouched.contains { same($0, rotation.parent) })
         }
         // Any other rotation counts unless another from the same key left its author out: a
         // removed member rotating on his own.
@@ -269,14 +271,15 @@ public enum Access {
             }
         }
         let current = lineage[lineage.count - 1]
-        // The keys before ours: the walk's, our retired ones, and the older keys our current
-        // key's own bundles hold (written by someone holding the current key, so vouched for).
-        var behind = Array(lineage.dropLast()) + Array(heldKeys.dropFirst())
+        // The keys before ours: the walk's, and the older keys our current key's own bundles
+        // hold (written by someone holding the current key, so vouched for). Not our retired
+        // keys as such: a retired keys file may hold another branch's key (read, not followed).
+        var behind = Array(lineage.dropLast())
         for grant in all where same(grant.keys[0], current) { behind += Array(grant.keys.dropFirst()) }
         // Keys to read with: those reached from a key of ours by counted rotations, the walk's
         // and those of other branches from the same keys (two rotations on two branches,
         // merged: both branches' records read).
-        var reached: [EnvironmentKeys] = []
+        var reached: [EnvironmentKeys] = []  // the walk's, the held, the older ones of our current key
         for key in lineage + heldKeys + behind where !reached.contains(where: { same($0, key) }) { reached.append(key) }
         var grew = true
         while grew {
@@ -291,9 +294,10 @@ public enum Access {
         // so no record under it is believed any more (the rotation re-sealed what it read).
         // Wherever it is: a bundle given to us may carry it.
         var revoked: [EnvironmentKeys] = []
-        for rotation in accepted
-        where !rotation.leftOut.isEmpty && !same(rotation.parent, current) && !revoked.contains(where: { same($0, rotation.parent) }) {
-            revoked.append(rotation.parent)
+        for rotation in accepted where !rotation.leftOut.isEmpty {
+            for key in [rotation.parent] + rotation.older where !same(key, current) && !revoked.contains(where: { same($0, key) }) {
+                revoked.append(key)
+            }
         }
         // Older keys a bundle carries (records merged in from before a rotation) are believed
         // from the bundles of keys reached and not revoked: only someone holding such a key
@@ -313,17 +317,27 @@ public enum Access {
         // ours, left out someone who holds our current key. Writes wait for a rotation that
         // leaves them out (`Exposure`).
         let ours = membersAt(current)
+        // A rotation on our way: from a key behind ours to ours or one behind it.
+        func isOurWay(_ rotation: Rotation) -> Bool {
+            behind.contains { same($0, rotation.parent) } && (same(rotation.child, current) || behind.contains { same($0, rotation.child) })
+        }
         var removed: [Exposure.Removed] = []
         var heads: [EnvironmentKeys] = []
         for rotation in accepted
         where behind.contains(where: { same($0, rotation.parent) }) && !same(rotation.child, current)
             && !behind.contains(where: { same($0, rotation.child) })
         {
-            let exposed = rotation.leftOut.filter { ours.contains($0) }
+            // Someone it left out holds our key; or someone our way left out holds its key
+            // (a removal here, a plain rekey there).
+            var exposed = rotation.leftOut.filter { ours.contains($0) }.map { ($0, rotation) }
+            let theirs = membersAt(rotation.child)
+            for ourRotation in accepted where isOurWay(ourRotation) {
+                exposed += ourRotation.leftOut.filter { theirs.contains($0) && !ours.contains($0) }.map { ($0, ourRotation) }
+            }
             guard !exposed.isEmpty else { continue }
-            for recipient in exposed where !removed.contains(where: { $0.recipient == recipient }) {
-                let name = lines.first { $0.recipient == recipient && $0.keyID == rotation.parent.keyID }?.name ?? recipient
-                removed.append(Exposure.Removed(name: name, recipient: recipient, removedBy: rotation.grant?.addedBy ?? "-"))
+            for (recipient, by) in exposed where !removed.contains(where: { $0.recipient == recipient }) {
+                let name = lines.first { $0.recipient == recipient && $0.keyID == by.parent.keyID }?.name ?? recipient
+                removed.append(Exposure.Removed(name: name, recipient: recipient, removedBy: by.grant?.addedBy ?? "-"))
             }
             // The other branch's newest key: its members are kept by the rotation that settles it.
             if !accepted.contains(where: { same($0.parent, rotation.child) }), !heads.contains(where: { same($0, rotation.child) }) {
@@ -358,7 +372,7 @@ public enum Access {
     /// way here), a passphrase-protected key file (its key is the passphrase's) or a key in a
     /// variable keep what they hold, and the grant is used from memory.
     static func persist(_ granted: Granted, held: [EnvironmentKeys], location: EnvironmentLocation) {
-        guard case .scopeFile(let keyFile) = location.keySource, let first = held.first else { return }
+        guard case .scopeFile(let keyFile) = location.keySource, let first = held.first, !FileSystem.isSymbolicLink(keyFile) else { return }
         let moved = !same(granted.current, first)
         let dropped = held.dropFirst().contains { key in granted.revoked.contains { same($0, key) } }
         guard moved || dropped, !isPassphraseProtected(keyFile), let log = try? VaultLog(path: location.logFile), !log.isLockedByThisProcess
@@ -367,6 +381,8 @@ public enum Access {
             let pending = keyFile + ".new"
             guard Environment.currentKeyID(location) == first.keyID, !FileSystem.exists(pending) else { return }
             let retiredFile = Environment.retiredKeysFile(location), pendingRetired = retiredFile + ".new"
+            try Environment.ignoreInGit(keyFile: retiredFile)
+            try Environment.ignoreInGit(keyFile: pendingRetired)
             let retired = Array(granted.retired.prefix(Vault.retiredKeysKept))
             let contents = retired.isEmpty ? nil : Environment.retiredKeysFileContents(retired.map(\.master), current: granted.current)
             if !moved {
@@ -548,8 +564,8 @@ public enum Access {
                 throw .rotationNeedsMemberIdentity
             }
             var entries: [AccessEntry] = []
-            // Every key the scope used, revoked ones too: a member who holds no key file starts
-            // from the oldest key all of their bundles hold, and the history vouches the way on.
+            // Every key the scope used, revoked ones too: the history lets each member check
+            // older lines and tell which rotations it has already passed.
             let bundle = EnvironmentKeys.bundle(newKey.keys, retired: environment.ring + environment.revokedKeys)
             for member in kept {
                 guard let recipient = Recipient.parse(member.recipient)?.recipient else { continue }
@@ -562,6 +578,9 @@ public enum Access {
             // with the old records still in place would strand them (the old key is revoked).
             let location = environment.location
             let pending = pendingFile(of: location)
+            // A rotation that leaves someone out keeps no older key in the key files: the removed
+            // member holds them all (a member is given the retired keys when added).
+            let leavesSomeoneOut = list.contains { member in member.hasCurrentKey && !kept.contains { $0.recipient == member.recipient } }
             do throws(VaultError) {
                 _ = try vault.rekeyLocked(
                     to: newKey,
@@ -577,7 +596,8 @@ public enum Access {
                             try FileSystem.renameReplacing(pending, to: file(of: location))
                             try FileSystem.syncDirectory(containing: pending)
                         }
-                    })
+                    },
+                    keepingRetiredKeys: !leavesSomeoneOut)
             } catch {
                 try? FileSystem.remove(pending)
                 throw error

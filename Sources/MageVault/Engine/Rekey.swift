@@ -52,7 +52,8 @@ extension Vault {
     /// files are in place: a rotation's access file goes in between (see `Access.rotate`).
     func rekeyLocked(
         to material: KeyMaterial, progress: (UInt64, UInt64) -> Void = { _, _ in },
-        beforeReplacing: () throws(VaultError) -> Void = {}, afterReplacing: () throws(VaultError) -> Void = {}
+        beforeReplacing: () throws(VaultError) -> Void = {}, afterReplacing: () throws(VaultError) -> Void = {},
+        keepingRetiredKeys: Bool = true
     ) throws(VaultError) -> RekeyReport {
         let location = environment.location
         guard location.keySource != .environmentVariable else { throw .rekeyNeedsKeyFile }
@@ -71,7 +72,9 @@ extension Vault {
             try material.write(to: pending)
             // Every key the scope held is retired under the new one (newest first), so that
             // records still sealed under them (on another branch, in an old backup) open.
-            let retired = Array(environment.ring.filter { $0.keyID != material.keys.keyID }.prefix(Self.retiredKeysKept))
+            // Unless the rotation left someone out (`keepingRetiredKeys` false): then every key
+            // before it is one the removed member holds, and none is kept (`Access.rotate`).
+            let retired = keepingRetiredKeys ? Array(environment.ring.filter { $0.keyID != material.keys.keyID }.prefix(Self.retiredKeysKept)) : []
             if !retired.isEmpty {
                 try Environment.ignoreInGit(keyFile: retiredFile)
                 try Environment.ignoreInGit(keyFile: pendingRetired)
@@ -156,7 +159,11 @@ extension Vault {
                 try beforeReplacing()
             }
             try system { () throws(SystemError) in
-                if FileSystem.exists(pendingRetired) { try FileSystem.renameReplacing(pendingRetired, to: retiredFile) }
+                if FileSystem.exists(pendingRetired) {
+                    try FileSystem.renameReplacing(pendingRetired, to: retiredFile)
+                } else {
+                    try FileSystem.remove(retiredFile)  // none kept: the old file is sealed under the old key
+                }
                 try FileSystem.renameReplacing(pending, to: keyFile)
             }
             try afterReplacing()
@@ -177,8 +184,15 @@ extension Vault {
                 guard let pendingID = Environment.pendingKeyID(scope.location) else { return }  // another process resolved it
                 let keyFile = scope.location.keyFile
                 let inLog = Set(index.tallies[scope.id]?.keyIDs ?? [])
-                let pendingRetired = Environment.retiredKeysFile(scope.location) + ".new"
-                if inLog.contains(pendingID) {
+                let retiredFile = Environment.retiredKeysFile(scope.location), pendingRetired = retiredFile + ".new"
+                // The retired keys file goes in first, sealed under the new key: once it is in
+                // place (and no longer opens under the old key), the switch was under way even
+                // when the log holds no record under the new key (a scope with no records, a
+                // followed rotation kept by `Access.persist`), and rolling back would leave a
+                // retired keys file no key here opens.
+                let retiredRenamed = !FileSystem.exists(pendingRetired) && FileSystem.exists(retiredFile)
+                    && !Environment.retiredKeysOpen(scope.location, under: scope.keys)
+                if inLog.contains(pendingID) || retiredRenamed {
                     try system { () throws(SystemError) in
                         if FileSystem.exists(pendingRetired) {
                             try FileSystem.renameReplacing(pendingRetired, to: Environment.retiredKeysFile(scope.location))

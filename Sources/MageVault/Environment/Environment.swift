@@ -162,6 +162,14 @@ public final class Environment: Sendable {
         return keys.map { EnvironmentKeys(key: $0) }
     }
 
+    /// Whether the retired keys file exists and opens under `keys`.
+    static func retiredKeysOpen(_ location: EnvironmentLocation, under keys: EnvironmentKeys) -> Bool {
+        guard let (contents, _) = try? FileSystem.readSecretFile(retiredKeysFile(location), maximumBytes: 1 << 20),
+            let box = contents.withUnsafeBytes({ RetiredKeysFile.parse($0) })
+        else { return false }
+        return box.withUnsafeBytes({ keys.openRetired($0) }) != nil
+    }
+
     /// The bytes of a retired keys file holding `retired` sealed under `current`.
     static func retiredKeysFileContents(_ retired: [SecureBytes], current: EnvironmentKeys) -> [UInt8] {
         RetiredKeysFile.encode(box: current.sealRetired(retired))

@@ -70,6 +70,19 @@ struct Team {
         return person
     }
 
+    /// People `names`, added by `adder` (who pushes), then each pulls, keeps the key in a key
+    /// file of their own (`init`) and sets up git's merge driver in their clone.
+    func join(_ names: [String], addedBy adder: Teammate) throws -> [Teammate] {
+        let people = try names.map { try member($0) }
+        for person in people { #expect(try adder.tool("access", "add", try person.recipient(), "--name", person.name).status == 0) }
+        try adder.commitAndPush("add " + names.joined(separator: ", "))
+        for person in people {
+            try person.git("pull", "-q", "origin", "main")
+            #expect(try person.tool("init").status == 0 && person.tool("git", "setup").status == 0, "\(person.name)")
+        }
+        return people
+    }
+
     /// The repository alice starts: her environment in the project, the driver set up.
     static func start() throws -> (Team, Teammate) {
         let team = Team()
@@ -387,13 +400,8 @@ struct TeamTests {
     @Test("After a removal, the removed member's rotation of his own and lines taken out of the access file move no member who has read since: each keeps the new key in their key file")
     func aRemovedMemberCannotUndoTheRemoval() throws {
         let (team, alice) = try Team.start()
-        let bob = try team.member("bob"), carol = try team.member("carol"), dave = try team.member("dave")
-        for person in [bob, carol, dave] { #expect(try alice.tool("access", "add", try person.recipient(), "--name", person.name).status == 0) }
-        try alice.commitAndPush("the team")
-        for person in [bob, carol, dave] {
-            try person.git("pull", "-q", "origin", "main")
-            #expect(try person.tool("init").status == 0, "\(person.name)")
-        }
+        let joined = try team.join(["bob", "carol", "dave"], addedBy: alice)
+        let (bob, carol, dave) = (joined[0], joined[1], joined[2])
         let firstKey = try contents(carol.data + "/secrets/vault.key")
         #expect(try alice.tool("access", "remove", "bob").status == 0)
         #expect(try alice.tool("set", "db_password", input: "made-up-2").status == 0)
@@ -453,13 +461,8 @@ struct TeamTests {
         let (team, alice) = try Team.start()
         let olderKey = try contents(alice.data + "/secrets/vault.key")
         #expect(try alice.tool("rekey").status == 0)  // before bob joins: his bundle holds the older key too
-        let bob = try team.member("bob"), carol = try team.member("carol"), dave = try team.member("dave")
-        for person in [bob, carol, dave] { #expect(try alice.tool("access", "add", try person.recipient(), "--name", person.name).status == 0) }
-        try alice.commitAndPush("the team")
-        for person in [bob, carol, dave] {
-            try person.git("pull", "-q", "origin", "main")
-            #expect(try person.tool("init").status == 0, "\(person.name)")
-        }
+        let joined = try team.join(["bob", "carol", "dave"], addedBy: alice)
+        let (bob, carol, dave) = (joined[0], joined[1], joined[2])
         let joinKey = try contents(bob.data + "/secrets/vault.key")
         #expect(try alice.tool("access", "remove", "bob").status == 0)
         #expect(try alice.tool("set", "db_password", input: "made-up-2").status == 0)
@@ -492,9 +495,30 @@ struct TeamTests {
                 recipient: try #require(Recipient.parse(try person.recipient())?.recipient), addedBy: "bob", author: bobIdentity, time: "2099-01-01T00:00:00.000Z"
             ).line
         }
+        // And from the older key: a line there for himself (he holds it), then a rotation of his
+        // own from it for carol and dave, and a value under his second key.
+        let older = olderKey.withUnsafeBytes { EnvironmentKeys(key: SecureBytes(copying: $0)) }
+        let bobSecond = EnvironmentKeys(key: EnvironmentKeys.generateKey())
+        forged += AccessEntry.make(
+            environment: uuid, keys: older, bundle: EnvironmentKeys.bundle(older, retired: []), name: "bob",
+            recipient: bobIdentity.recipient, addedBy: "alice", author: bobIdentity, time: "2000-01-01T00:00:00.000Z"
+        ).line
+        for person in [carol, dave] {
+            forged += AccessEntry.make(
+                environment: uuid, keys: bobSecond, bundle: EnvironmentKeys.bundle(bobSecond, retired: [older]), name: person.name,
+                recipient: try #require(Recipient.parse(try person.recipient())?.recipient), addedBy: "bob", author: bobIdentity, time: "2099-01-02T00:00:00.000Z"
+            ).line
+        }
+        var withSecondKey = bob
+        withSecondKey.variables["MAGE_VAULT_KEY"] = String(decoding: bobSecond.master.withUnsafeBytes { Base64.encode($0) }, as: UTF8.self)
+        let secondCopy = bob.home + "/second.log"
+        try write(Array(try contents(bob.data + "/secrets/vault.log").split(separator: 0x0A, maxSplits: 1)[0]) + [0x0A], to: secondCopy)
+        let sealedSecond = try run(toolPath, ["set", "db_password", "--data-dir", forgery, "--vault", secondCopy], input: Array("made-up-by-bob-2".utf8), environment: withSecondKey.environment)
+        #expect(sealedSecond.status == 0, "\(sealedSecond.error)")
+        let secondRecord = Array((String(decoding: try contents(secondCopy), as: UTF8.self).split(separator: "\n").last! + "\n").utf8)
         let accessFile = bob.data + "/secrets/vault.log.access"
         try write(try contents(accessFile) + forged, to: accessFile)
-        try write(try contents(bob.data + "/secrets/vault.log") + record, to: bob.data + "/secrets/vault.log")
+        try write(try contents(bob.data + "/secrets/vault.log") + record + secondRecord, to: bob.data + "/secrets/vault.log")
         try bob.commitAndPush("older keys")
         // Dave never read since the removal; carol neither: both follow alice's removal, not
         // bob's key, read alice's value, and keep her new key in their key files.
@@ -509,13 +533,8 @@ struct TeamTests {
     @Test("A removal on one branch and a plain rekey on another, merged: the rekeyed branch's key still reaches the removed member, so writes wait for one rekey")
     func aRemovalAndARekeyOnTwoBranches() throws {
         let (team, alice) = try Team.start()
-        let bob = try team.member("bob"), carol = try team.member("carol")
-        for person in [bob, carol] { #expect(try alice.tool("access", "add", try person.recipient(), "--name", person.name).status == 0) }
-        try alice.commitAndPush("the team")
-        for person in [bob, carol] {
-            try person.git("pull", "-q", "origin", "main")
-            #expect(try person.tool("init").status == 0 && person.tool("git", "setup").status == 0, "\(person.name)")
-        }
+        let joined = try team.join(["bob", "carol"], addedBy: alice)
+        let (bob, carol) = (joined[0], joined[1])
         #expect(try alice.tool("access", "remove", "bob").status == 0)
         try alice.commitAndPush("remove bob")
         #expect(try carol.tool("rekey").status == 0)  // on her branch, keeping bob

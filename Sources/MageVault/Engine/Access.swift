@@ -44,9 +44,13 @@ public enum Access {
                 guard !FileSystem.isSymbolicLink(path), let bytes = try? FileSystem.readSmallFile(path, maximumBytes: maximumBytes) else { return [] }
                 return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { AccessEntry.parse($0)?.keyID }
             }
+            // A key switch a crash interrupted is the vault's to finish first (it decides by
+            // the log and the retired keys file); this waits for its outcome.
+            guard Environment.pendingKeyID(location) == nil else { return }
             let before = keyIDs(file(of: location))
             let new = keyIDs(pending).filter { !before.contains($0) }
-            var resealed = false
+            // The key file already holds the new key (the switch completed), or records are under it.
+            var resealed = Environment.currentKeyID(location).map { new.contains($0) } ?? false
             _ = try log.reopenIfReplaced()
             _ = try log.scan(from: 0) { line in
                 if case .success(.record(let header)) = line.parsed, new.contains(header.keyID) { resealed = true }
@@ -100,6 +104,12 @@ public enum Access {
         /// Set when the current key is still held by someone a removal on another branch left
         /// out (two removals merged); nil otherwise.
         public let exposure: Exposure?
+    }
+
+    /// A grant followed from keys held: what `persist` keeps.
+    struct Followed: Sendable {
+        let granted: Granted
+        let held: [EnvironmentKeys]
     }
 
     /// Two removals made on two branches and merged: each branch's key is still held by the
@@ -161,13 +171,19 @@ public enum Access {
         let unopened = lines.filter { line in !heldKeys.dropFirst().contains { $0.keyID == line.keyID } }
         let identities = unopened.isEmpty ? [] : (heldKeys.isEmpty ? try Identities.load() : ((try? Identities.load()) ?? []))
         let all = grants(unopened, id: id, identities: identities)
-        // The members at a key: the recipients of the lines under it that it checks.
-        var membersCache: [(key: EnvironmentKeys, members: [String])] = []
-        func membersAt(_ key: EnvironmentKeys) -> [String] {
-            if let cached = membersCache.first(where: { same($0.key, key) }) { return cached.members }
-            let members = lines.filter { $0.keyID == key.keyID && $0.isChecked(by: key) }.map(\.recipient)
-            membersCache.append((key, members))
-            return members
+        // The members at a key: the recipients of the lines under it that it checks; `until`, of
+        // those written no later (a rotation's own lines carry its time: someone added back
+        // afterwards was still left out by it).
+        var membersCache: [(key: EnvironmentKeys, lines: [AccessEntry])] = []
+        func membersAt(_ key: EnvironmentKeys, until time: String? = nil) -> [String] {
+            let checked: [AccessEntry]
+            if let cached = membersCache.first(where: { same($0.key, key) }) {
+                checked = cached.lines
+            } else {
+                checked = lines.filter { $0.keyID == key.keyID && $0.isChecked(by: key) }
+                membersCache.append((key, checked))
+            }
+            return checked.filter { line in time.map { line.time <= $0 } ?? true }.map(\.recipient)
         }
         // Every authenticated rotation: a bundle `[K, P1, P2, …]` rotates to K from each key
         // it holds whose members its author was one of (so a rekey that settles two merged
@@ -177,14 +193,14 @@ public enum Access {
             /// The line's author, who removed whom (`addedBy`), and when.
             let grant: AccessEntry?
             let leftOut: [String]
-            /// The keys retired before `parent` (after it in the bundle, or held before it):
-            /// a removed member was given them too.
+            /// The keys retired before `parent` (after it in the bundle): a removed member was
+            /// given them too.
             let older: [EnvironmentKeys]
         }
         var rotations: [Rotation] = []
         for grant in all where grant.keys.count >= 2 && grant.authored {
             let child = grant.keys[0]
-            let after = membersAt(child)
+            let after = membersAt(child, until: grant.entry.time)
             for (position, parent) in grant.keys.enumerated().dropFirst() where membersAt(parent).contains(grant.entry.author) {
                 guard !rotations.contains(where: { same($0.parent, parent) && same($0.child, child) }) else { continue }
                 rotations.append(
@@ -203,12 +219,14 @@ public enum Access {
         func isOnOurWay(_ rotation: Rotation) -> Bool {
             rotation.grant == nil || (heldKeys.contains { same($0, rotation.child) } && vouched.contains { same($0, rotation.parent) })
         }
-        // Any other rotation counts unless another from the same key left its author out: a
-        // removed member rotating on his own.
+        // Any other rotation counts unless another from the same key, or from a later one whose
+        // bundle retires that key, left its author out: a removed member rotating on his own
+        // from a key he held (including one retired before he was removed).
         let accepted = rotations.filter { rotation in
             guard !isOnOurWay(rotation), let author = rotation.grant?.author else { return true }
             return !rotations.contains { other in
-                same(other.parent, rotation.parent) && !same(other.child, rotation.child) && other.leftOut.contains(author)
+                (same(other.parent, rotation.parent) || other.older.contains { same($0, rotation.parent) })
+                    && !same(other.child, rotation.child) && other.leftOut.contains(author)
             }
         }
         // The walk: from a key, along counted rotations, the newest where several start.
@@ -227,6 +245,21 @@ public enum Access {
             }
             return way
         }
+        // Every key counted rotations lead to from `starts` (the starts included, once each).
+        func reach(from starts: [EnvironmentKeys]) -> [EnvironmentKeys] {
+            var found: [EnvironmentKeys] = []
+            for key in starts where !found.contains(where: { same($0, key) }) { found.append(key) }
+            var grew = true
+            while grew {
+                grew = false
+                for rotation in accepted
+                where found.contains(where: { same($0, rotation.parent) }) && !found.contains(where: { same($0, rotation.child) }) {
+                    found.append(rotation.child)
+                    grew = true
+                }
+            }
+            return found
+        }
         var lineage: [EnvironmentKeys]
         if let held = heldKeys.first {
             lineage = try walk(from: held)
@@ -243,24 +276,11 @@ public enum Access {
                 starts.append(grant.keys[0])
             }
             guard !starts.isEmpty else { return nil }
-            func reach(_ start: EnvironmentKeys) -> [EnvironmentKeys] {
-                var found = [start]
-                var grew = true
-                while grew {
-                    grew = false
-                    for rotation in accepted
-                    where found.contains(where: { same($0, rotation.parent) }) && !found.contains(where: { same($0, rotation.child) }) {
-                        found.append(rotation.child)
-                        grew = true
-                    }
-                }
-                return found
-            }
             let walks = try starts.map { start throws(VaultError) in try walk(from: start) }
             let end = walks[0][walks[0].count - 1]
             if walks.allSatisfy({ same($0[$0.count - 1], end) }) {
                 lineage = walks.max { $0.count < $1.count }!
-            } else if let root = starts.first(where: { start in let found = reach(start); return starts.allSatisfy { key in found.contains { same($0, key) } } }) {
+            } else if let root = starts.first(where: { start in let found = reach(from: [start]); return starts.allSatisfy { key in found.contains { same($0, key) } } }) {
                 lineage = try walk(from: root)
             } else {
                 let other = walks.first { !same($0[$0.count - 1], end) }!
@@ -279,17 +299,7 @@ public enum Access {
         // Keys to read with: those reached from a key of ours by counted rotations, the walk's
         // and those of other branches from the same keys (two rotations on two branches,
         // merged: both branches' records read).
-        var reached: [EnvironmentKeys] = []  // the walk's, the held, the older ones of our current key
-        for key in lineage + heldKeys + behind where !reached.contains(where: { same($0, key) }) { reached.append(key) }
-        var grew = true
-        while grew {
-            grew = false
-            for rotation in accepted
-            where reached.contains(where: { same($0, rotation.parent) }) && !reached.contains(where: { same($0, rotation.child) }) {
-                reached.append(rotation.child)
-                grew = true
-            }
-        }
+        let reached = reach(from: lineage + heldKeys + behind)
         // A key a counted rotation from it left someone out of is revoked: that member holds it,
         // so no record under it is believed any more (the rotation re-sealed what it read).
         // Wherever it is: a bundle given to us may carry it.
@@ -371,12 +381,16 @@ public enum Access {
     /// that cannot be locked (read-only media), this process's own lock held (a rekey under
     /// way here), a passphrase-protected key file (its key is the passphrase's) or a key in a
     /// variable keep what they hold, and the grant is used from memory.
-    static func persist(_ granted: Granted, held: [EnvironmentKeys], location: EnvironmentLocation) {
-        guard case .scopeFile(let keyFile) = location.keySource, let first = held.first, !FileSystem.isSymbolicLink(keyFile) else { return }
+    /// Returns false when it could not be done now because this process holds the log's lock
+    /// (`Vault.openForReading` scans the log in a thread while it opens the environment): the
+    /// caller tries again once the lock is released.
+    @discardableResult
+    static func persist(_ granted: Granted, held: [EnvironmentKeys], location: EnvironmentLocation) -> Bool {
+        guard case .scopeFile(let keyFile) = location.keySource, let first = held.first, !FileSystem.isSymbolicLink(keyFile) else { return true }
         let moved = !same(granted.current, first)
         let dropped = held.dropFirst().contains { key in granted.revoked.contains { same($0, key) } }
-        guard moved || dropped, !isPassphraseProtected(keyFile), let log = try? VaultLog(path: location.logFile), !log.isLockedByThisProcess
-        else { return }
+        guard moved || dropped, !isPassphraseProtected(keyFile), let log = try? VaultLog(path: location.logFile) else { return true }
+        guard !log.isLockedByThisProcess else { return false }
         _ = try? log.withLock(exclusive: true) { () throws(any Error) -> Void in
             let pending = keyFile + ".new"
             guard Environment.currentKeyID(location) == first.keyID, !FileSystem.exists(pending) else { return }
@@ -397,6 +411,7 @@ public enum Access {
             try FileSystem.renameReplacing(pending, to: keyFile)
             try FileSystem.syncDirectory(containing: keyFile)
         }
+        return true
     }
 
     /// The same key: id and bytes.

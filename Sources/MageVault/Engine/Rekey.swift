@@ -90,11 +90,10 @@ extension Vault {
             var resealed = 0
             var untouched = 0
             if log.exists {
-                var failure: VaultError? = nil
                 do {
                     _ = try log.scan(from: 0, limit: scannedTo) { line in
                         let range = line.offset..<(line.offset + UInt64(line.length) + 1)
-                        guard failure == nil, case .success(.record(let header)) = line.parsed, header.environment == environment.id else {
+                        guard case .success(.record(let header)) = line.parsed, header.environment == environment.id else {
                             if case .success(.record) = line.parsed { untouched += 1 }
                             pieces.append(.range(range))
                             return
@@ -139,10 +138,6 @@ extension Vault {
                 } catch {
                     throw Self.translate(error)
                 }
-                if let failure {
-                    removePending()
-                    throw failure
-                }
                 do {
                     try beforeReplacing()
                 } catch {
@@ -186,12 +181,12 @@ extension Vault {
                 let inLog = Set(index.tallies[scope.id]?.keyIDs ?? [])
                 let retiredFile = Environment.retiredKeysFile(scope.location), pendingRetired = retiredFile + ".new"
                 // The retired keys file goes in first, sealed under the new key: once it is in
-                // place (and no longer opens under the old key), the switch was under way even
+                // place (it opens under the pending key), the switch was under way even
                 // when the log holds no record under the new key (a scope with no records, a
                 // followed rotation kept by `Access.persist`), and rolling back would leave a
                 // retired keys file no key here opens.
-                let retiredRenamed = !FileSystem.exists(pendingRetired) && FileSystem.exists(retiredFile)
-                    && !Environment.retiredKeysOpen(scope.location, under: scope.keys)
+                let retiredRenamed = !FileSystem.exists(pendingRetired)
+                    && (Environment.pendingKeys(scope.location).map { Environment.retiredKeysOpen(scope.location, under: $0) } ?? false)
                 if inLog.contains(pendingID) || retiredRenamed {
                     try system { () throws(SystemError) in
                         if FileSystem.exists(pendingRetired) {

@@ -173,6 +173,7 @@ public final class Vault {
             }
         }
         if let error = found.environmentError { throw error }
+        for environment in found.resolution { environment.keepFollowedRotation() }  // the scan's lock is released
         guard found.resolution[0].location.logFile == location.logFile else { return try Vault(resolution: found.resolution, history: history) }
         if let error = found.logError { throw translate(error) }
         return try Vault(

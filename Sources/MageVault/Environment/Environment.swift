@@ -17,6 +17,9 @@ public final class Environment: Sendable {
     /// Set when two removals made on two branches were merged and the current key is still
     /// held by someone one of them removed: writes are refused until a rotation settles it.
     public let exposure: Access.Exposure?
+    /// A rotation this process followed but could not keep in the key files yet, because it
+    /// held the log's lock at the time (see `keepFollowedRotation`).
+    let unkept: Access.Followed?
 
     /// Makes an environment from parts already at hand (tests, embedding programs).
     public init(
@@ -29,11 +32,24 @@ public final class Environment: Sendable {
         self.retiredKeys = retiredKeys
         self.revokedKeys = revokedKeys
         self.exposure = exposure
+        self.unkept = nil
     }
 
     /// The environment the access file's grant describes.
-    convenience init(location: EnvironmentLocation, id: EnvironmentID, granted: Access.Granted) {
-        self.init(location: location, id: id, keys: granted.current, retiredKeys: granted.retired, revokedKeys: granted.revoked, exposure: granted.exposure)
+    init(location: EnvironmentLocation, id: EnvironmentID, granted: Access.Granted, unkept: Access.Followed? = nil) {
+        self.location = location
+        self.id = id
+        self.keys = granted.current
+        self.retiredKeys = granted.retired
+        self.revokedKeys = granted.revoked
+        self.exposure = granted.exposure
+        self.unkept = unkept
+    }
+
+    /// Keeps in the key files a rotation followed while this process held the log's lock
+    /// (`Vault.openForReading` opens the environment while a thread scans the log).
+    func keepFollowedRotation() {
+        if let unkept { Access.persist(unkept.granted, held: unkept.held, location: location) }
     }
 
     /// A key of id `keyID` for checking access file lines: current, retired or revoked.
@@ -121,8 +137,9 @@ public final class Environment: Sendable {
                     if case .accessConflict = error { throw error }
                 }
                 if let granted {
-                    Access.persist(granted, held: [keys] + retired, location: location)
-                    return Environment(location: location, id: id, granted: granted)
+                    let held = [keys] + retired
+                    let kept = Access.persist(granted, held: held, location: location)
+                    return Environment(location: location, id: id, granted: granted, unkept: kept ? nil : Access.Followed(granted: granted, held: held))
                 }
                 return Environment(location: location, id: id, keys: keys, retiredKeys: retired)
             } catch .invalidRetiredKeys(let path) {
@@ -160,6 +177,15 @@ public final class Environment: Sendable {
             throw .invalidRetiredKeys(path: path)
         }
         return keys.map { EnvironmentKeys(key: $0) }
+    }
+
+    /// The keys of a pending raw key file (`<key file>.new`, a key switch under way), if any.
+    static func pendingKeys(_ location: EnvironmentLocation) -> EnvironmentKeys? {
+        let path = location.keyFile + ".new"
+        guard FileSystem.exists(path), let (contents, _) = try? FileSystem.readSecretFile(path, maximumBytes: 4096),
+            case .raw? = contents.withUnsafeBytes({ KeyFile.parse($0) })
+        else { return nil }
+        return EnvironmentKeys(key: contents)
     }
 
     /// Whether the retired keys file exists and opens under `keys`.

@@ -48,6 +48,27 @@ struct Teammate {
         return result.status == 0 ? result.text : nil
     }
 
+    /// A record line setting `name` to `value`, sealed under `key` (32 raw bytes) for the vault
+    /// of this clone's log, as someone holding only that key makes it: in a data dir of its own
+    /// (the clone's key files are not used) with a log holding only the vault's header.
+    func recordSealed(under key: [UInt8], name: String, value: String) throws -> [UInt8] {
+        let scratch = home + "/sealing-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: scratch + "/secrets", withIntermediateDirectories: true)
+        try write(try contents(data + "/secrets/uuid"), to: scratch + "/secrets/uuid")
+        let log = scratch + "/vault.log"
+        try write(Array(try contents(data + "/secrets/vault.log").split(separator: 0x0A, maxSplits: 1)[0]) + [0x0A], to: log)
+        var sealer = self
+        sealer.variables["MAGE_VAULT_KEY"] = String(decoding: key.withUnsafeBytes { Base64.encode($0) }, as: UTF8.self)
+        let sealed = try run(toolPath, ["set", name, "--data-dir", scratch, "--vault", log], input: Array(value.utf8), environment: sealer.environment)
+        #expect(sealed.status == 0, "\(sealed.error)")
+        return Array((String(decoding: try contents(log), as: UTF8.self).split(separator: "\n").last! + "\n").utf8)
+    }
+
+    /// Appends `bytes` (record lines) to this clone's log, as a hand edit would.
+    func appendToLog(_ bytes: [UInt8]) throws {
+        try write(try contents(data + "/secrets/vault.log") + bytes, to: data + "/secrets/vault.log")
+    }
+
     func commitAndPush(_ message: String) throws {
         try git("add", "-A")
         try git("commit", "-q", "-m", message)
@@ -231,7 +252,6 @@ struct TeamTests {
         #expect(joined.status == 0 && joined.text.contains("from your identity's line in"), "\(joined.text) \(joined.error)")
         #expect(try carol.tool("set", "carol_token", input: "made-up-carol").status == 0)
         try carol.commitAndPush("carol's secret")
-        let logBeforeRemoval = try contents(bob.data + "/secrets/vault.log")  // bob keeps a copy
         // The day bob leaves: one command rotates the key and re-wraps it for everyone else.
         try alice.git("pull", "-q", "origin", "main")
         let removed = try alice.tool("access", "remove", "bob")
@@ -283,32 +303,16 @@ struct TeamTests {
         #expect(stolen.status != 0 && !stolen.text.contains("made-up-3"), "\(stolen.text)")
         // Nor does a value bob seals under his key: his lines wrap it with the old key inside,
         // but his rotation is not followed, so nobody reads with his key.
-        let bobsLog = bob.home + "/bobs-vault.log"
-        try write(Array(try contents(bob.data + "/secrets/vault.log").split(separator: 0x0A, maxSplits: 1)[0]) + [0x0A], to: bobsLog)  // the header: the vault's id
-        #expect(try run(toolPath, ["set", "db_password", "--data-dir", bob.data, "--vault", bobsLog], input: Array("made-up-under-bobs-key".utf8), environment: withBobsKey.environment).status == 0)
-        let bobsRecord = String(decoding: try contents(bobsLog), as: UTF8.self).split(separator: "\n").last! + "\n"
-        let bobsLogHandle = try #require(FileHandle(forWritingAtPath: bob.data + "/secrets/vault.log"))
-        bobsLogHandle.seekToEndOfFile()
-        bobsLogHandle.write(Data(bobsRecord.utf8))
-        try bobsLogHandle.close()
+        try bob.appendToLog(try bob.recordSealed(under: bobKey.master.withUnsafeBytes { Array($0) }, name: "db_password", value: "made-up-under-bobs-key"))
         try bob.commitAndPush("a value under my key")
         for person in [alice, carol, ci] {
             try person.git("pull", "-q", "origin", "main")
             let read = try person.tool("get", "db_password")
             #expect(read.text == "made-up-3", "\(person.name): \(read.text) \(read.error)")
         }
-        // Bob writes a value under the old key (on his copy of the log from before the removal)
-        // and pushes that line: the old key was revoked by his removal, so nobody believes it.
-        let copy = bob.home + "/old-vault.log"
-        try write(logBeforeRemoval, to: copy)
-        var withOldKey = bob
-        withOldKey.variables["MAGE_VAULT_KEY"] = String(decoding: oldKey.withUnsafeBytes { Base64.encode($0) }, as: UTF8.self)
-        #expect(try run(toolPath, ["set", "db_password", "--data-dir", bob.data, "--vault", copy], input: Array("made-up-by-bob".utf8), environment: withOldKey.environment).status == 0)
-        let forgedRecord = String(decoding: try contents(copy), as: UTF8.self).split(separator: "\n").last! + "\n"
-        let logHandle = try #require(FileHandle(forWritingAtPath: bob.data + "/secrets/vault.log"))
-        logHandle.seekToEndOfFile()
-        logHandle.write(Data(forgedRecord.utf8))
-        try logHandle.close()
+        // Bob writes a value under the old key and pushes that line: the old key was revoked
+        // by his removal, so nobody believes it.
+        try bob.appendToLog(try bob.recordSealed(under: oldKey, name: "db_password", value: "made-up-by-bob"))
         try bob.commitAndPush("a value under the old key")
         for person in [alice, carol, ci] {
             try person.git("pull", "-q", "origin", "main")
@@ -426,12 +430,7 @@ struct TeamTests {
         }
         let accessFile = bob.data + "/secrets/vault.log.access"
         try write(try contents(accessFile) + forged, to: accessFile)
-        var withOldKey = bob
-        withOldKey.variables["MAGE_VAULT_KEY"] = String(decoding: firstKey.withUnsafeBytes { Base64.encode($0) }, as: UTF8.self)
-        let copy = bob.home + "/first-key.log"
-        try write(Array(try contents(bob.data + "/secrets/vault.log").split(separator: 0x0A, maxSplits: 1)[0]) + [0x0A], to: copy)
-        #expect(try run(toolPath, ["set", "db_password", "--data-dir", bob.data, "--vault", copy], input: Array("made-up-by-bob".utf8), environment: withOldKey.environment).status == 0)
-        try write(try contents(bob.data + "/secrets/vault.log") + Array((String(decoding: try contents(copy), as: UTF8.self).split(separator: "\n").last! + "\n").utf8), to: bob.data + "/secrets/vault.log")
+        try bob.appendToLog(try bob.recordSealed(under: firstKey, name: "db_password", value: "made-up-by-bob"))
         try bob.commitAndPush("my own rotation")
         // Carol, who read since the removal, reads and writes on; dave, who never did, refuses
         // to choose between the two rotations (exit 3) rather than read with the first key.
@@ -471,16 +470,7 @@ struct TeamTests {
         // Bob seals a value under the older key, and writes for dave a line under the key he
         // joined with (he holds it) naming a key of his as older, with that key's own lines.
         try bob.git("pull", "-q", "origin", "main")
-        var withOlderKey = bob
-        withOlderKey.variables["MAGE_VAULT_KEY"] = String(decoding: olderKey.withUnsafeBytes { Base64.encode($0) }, as: UTF8.self)
-        let forgery = bob.home + "/forgery"  // a data dir of his own: the clone's retired keys file is sealed under his key file
-        try FileManager.default.createDirectory(atPath: forgery + "/secrets", withIntermediateDirectories: true)
-        try write(try contents(bob.data + "/secrets/uuid"), to: forgery + "/secrets/uuid")
-        let copy = bob.home + "/older.log"
-        try write(Array(try contents(bob.data + "/secrets/vault.log").split(separator: 0x0A, maxSplits: 1)[0]) + [0x0A], to: copy)
-        let sealed = try run(toolPath, ["set", "db_password", "--data-dir", forgery, "--vault", copy], input: Array("made-up-by-bob".utf8), environment: withOlderKey.environment)
-        #expect(sealed.status == 0, "\(sealed.error)")
-        let record = Array((String(decoding: try contents(copy), as: UTF8.self).split(separator: "\n").last! + "\n").utf8)
+        let record = try bob.recordSealed(under: olderKey, name: "db_password", value: "made-up-by-bob")
         let bobIdentity = try #require(Identity.parse(String(decoding: try contents(bob.home + "/.config/mage-vault/identity"), as: UTF8.self))?.first)
         let join = joinKey.withUnsafeBytes { EnvironmentKeys(key: SecureBytes(copying: $0)) }
         let bobKey = EnvironmentKeys(key: EnvironmentKeys.generateKey())
@@ -509,16 +499,10 @@ struct TeamTests {
                 recipient: try #require(Recipient.parse(try person.recipient())?.recipient), addedBy: "bob", author: bobIdentity, time: "2099-01-02T00:00:00.000Z"
             ).line
         }
-        var withSecondKey = bob
-        withSecondKey.variables["MAGE_VAULT_KEY"] = String(decoding: bobSecond.master.withUnsafeBytes { Base64.encode($0) }, as: UTF8.self)
-        let secondCopy = bob.home + "/second.log"
-        try write(Array(try contents(bob.data + "/secrets/vault.log").split(separator: 0x0A, maxSplits: 1)[0]) + [0x0A], to: secondCopy)
-        let sealedSecond = try run(toolPath, ["set", "db_password", "--data-dir", forgery, "--vault", secondCopy], input: Array("made-up-by-bob-2".utf8), environment: withSecondKey.environment)
-        #expect(sealedSecond.status == 0, "\(sealedSecond.error)")
-        let secondRecord = Array((String(decoding: try contents(secondCopy), as: UTF8.self).split(separator: "\n").last! + "\n").utf8)
+        let secondRecord = try bob.recordSealed(under: bobSecond.master.withUnsafeBytes { Array($0) }, name: "db_password", value: "made-up-by-bob-2")
         let accessFile = bob.data + "/secrets/vault.log.access"
         try write(try contents(accessFile) + forged, to: accessFile)
-        try write(try contents(bob.data + "/secrets/vault.log") + record + secondRecord, to: bob.data + "/secrets/vault.log")
+        try bob.appendToLog(record + secondRecord)
         try bob.commitAndPush("older keys")
         // Dave never read since the removal; carol neither: both follow alice's removal, not
         // bob's key, read alice's value, and keep her new key in their key files.
@@ -553,6 +537,32 @@ struct TeamTests {
         #expect(try carol.get("db_password") == "made-up-settled")
         try bob.git("pull", "-q", "origin", "main")
         #expect(!(try bob.tool("get", "db_password").text.contains("made-up-settled")))
+    }
+
+    @Test("A member's own rekey, then his removal by someone who joined after it: members who read from before both, with a key file or none, follow both without a conflict")
+    func aRekeyThenARemovalByANewcomer() throws {
+        let (team, alice) = try Team.start()
+        let joined = try team.join(["bob", "carol"], addedBy: alice)
+        let (bob, carol) = (joined[0], joined[1])
+        let ci = try team.member("ci", variables: ["MAGE_VAULT_IDENTITY": AgeKeyVector.identity, "HOME": "/nonexistent"])
+        #expect(try alice.tool("access", "add", AgeKeyVector.recipient, "--name", "ci").status == 0)
+        try alice.commitAndPush("ci")
+        try bob.git("pull", "-q", "origin", "main")
+        #expect(try bob.tool("rekey").status == 0)  // a plain rekey by bob
+        try bob.commitAndPush("bob's rekey")
+        try alice.git("pull", "-q", "origin", "main")
+        let erin = try team.join(["erin"], addedBy: alice)[0]  // joins at bob's key
+        let removed = try erin.tool("access", "remove", "bob")
+        #expect(removed.status == 0, "\(removed.error)")
+        #expect(try erin.tool("set", "db_password", input: "made-up-erin").status == 0)
+        try erin.commitAndPush("remove bob")
+        for person in [carol, ci, alice] {  // carol's key file is from before bob's rekey; CI has none
+            try person.git("pull", "-q", "origin", "main")
+            let read = try person.tool("get", "db_password")
+            #expect(read.text == "made-up-erin", "\(person.name): \(read.error)")
+        }
+        try bob.git("pull", "-q", "origin", "main")
+        #expect(!(try bob.tool("get", "db_password").text.contains("made-up-erin")))
     }
 
     @Test("A long history: removals, a member added back, rekeys; a member who pulls it all at once writes without alarm, and a machine with no key file reads the newest key")

@@ -225,8 +225,11 @@ public enum Access {
         let accepted = rotations.filter { rotation in
             guard !isOnOurWay(rotation), let author = rotation.grant?.author else { return true }
             return !rotations.contains { other in
-                (same(other.parent, rotation.parent) || other.older.contains { same($0, rotation.parent) })
-                    && !same(other.child, rotation.child) && other.leftOut.contains(author)
+                // From a key the other retires: a competitor, unless this rotation is a step on
+                // the way to the other (its new key is the other's parent or one it retires).
+                let fromRetired = other.older.contains { same($0, rotation.parent) }
+                    && !same(rotation.child, other.parent) && !other.older.contains { same($0, rotation.child) }
+                return (same(other.parent, rotation.parent) || fromRetired) && !same(other.child, rotation.child) && other.leftOut.contains(author)
             }
         }
         // The walk: from a key, along counted rotations, the newest where several start.

@@ -182,7 +182,7 @@ public final class Environment: Sendable {
     /// The keys of a pending raw key file (`<key file>.new`, a key switch under way), if any.
     static func pendingKeys(_ location: EnvironmentLocation) -> EnvironmentKeys? {
         let path = location.keyFile + ".new"
-        guard FileSystem.exists(path), let (contents, _) = try? FileSystem.readSecretFile(path, maximumBytes: 4096),
+        guard FileSystem.exists(path), let (contents, mode) = try? FileSystem.readSecretFile(path, maximumBytes: 4096), mode & 0o077 == 0,
             case .raw? = contents.withUnsafeBytes({ KeyFile.parse($0) })
         else { return nil }
         return EnvironmentKeys(key: contents)
@@ -447,7 +447,10 @@ public final class Environment: Sendable {
     /// Read without any passphrase: a passphrase file names its key id.
     static func pendingKeyID(_ location: EnvironmentLocation) -> UInt32? {
         let path = location.keyFile + ".new"
-        guard FileSystem.exists(path), let (contents, _) = try? FileSystem.readSecretFile(path, maximumBytes: 4096) else { return nil }
+        // Ours only when private, as every key file this tool writes: one that git checked out
+        // (a commit that added it, with the default umask) is not a switch of ours to finish.
+        guard FileSystem.exists(path), let (contents, mode) = try? FileSystem.readSecretFile(path, maximumBytes: 4096), mode & 0o077 == 0
+        else { return nil }
         switch contents.withUnsafeBytes({ KeyFile.parse($0) }) {
         case .raw?: return EnvironmentKeys.keyID(of: contents)
         case .passphrase(_, _, _, let keyID)?: return keyID

@@ -23,7 +23,13 @@ public enum Access {
 
     /// The entries among `bytes`, an access file's; lines that are not entries are passed over.
     static func parse(_ bytes: [UInt8]) -> [AccessEntry] {
-        String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { AccessEntry.parse($0) }
+        lines(of: bytes).compactMap { AccessEntry.parse($0) }
+    }
+
+    /// The lines of an access file's bytes, split on the byte 0x0A (not on `Character`s, whose
+    /// grapheme breaking cost milliseconds per read on a team's file).
+    static func lines(of bytes: [UInt8]) -> [Substring] {
+        String(decoding: bytes, as: UTF8.self).utf8.split(separator: 0x0A).map { Substring($0) }
     }
 
     /// A rotation's new access file, written before the log is re-sealed and put in place
@@ -42,7 +48,7 @@ public enum Access {
             guard FileSystem.exists(pending) else { return }  // the rotation finished while we waited
             func keyIDs(_ path: String) -> [UInt32] {
                 guard !FileSystem.isSymbolicLink(path), let bytes = try? FileSystem.readSmallFile(path, maximumBytes: maximumBytes) else { return [] }
-                return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { AccessEntry.parse($0)?.keyID }
+                return lines(of: bytes).compactMap { AccessEntry.parse($0)?.keyID }
             }
             // A key switch a crash interrupted is the vault's to finish first (it decides by
             // the log and the retired keys file); this waits for its outcome.
@@ -156,8 +162,8 @@ public enum Access {
         // so nothing can change; said from two fields of each line, before any is parsed whole.
         if heldKeys.count == 1, !FileSystem.exists(pendingFile(of: location)) {
             let uuid = id.description, held = Hex.string(heldKeys[0].keyID, width: 8)
-            let other = String(decoding: bytes, as: UTF8.self).split(separator: "\n").contains { line in
-                let fields = line.split(separator: " ", maxSplits: 4)
+            let other = lines(of: bytes).contains { line in
+                let fields = line.utf8.split(separator: 0x20, maxSplits: 4).map { Substring($0) }
                 return fields.count > 3 && fields[2] == uuid && fields[3] != held
             }
             if !other { return nil }

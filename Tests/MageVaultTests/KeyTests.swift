@@ -158,6 +158,16 @@ struct KeyTests: ToolSuite {
         #expect(reopened.rekeyRecoveries == [.completed(keyFile: location.keyFile)])
         #expect(try reopened.secretValue(named: "n7") == "made-up 7")
         #expect(try contents(location.keyFile) == newKey)
+        // Killed after the log was swapped by a rekey that keeps no retired keys (a removal), with
+        // the old retired keys file still in place, sealed under the old key: complete, and that
+        // file goes (the new key cannot open it, and it holds only keys the removal retired).
+        let oldSealed = Environment.retiredKeysFileContents([EnvironmentKeys.generateKey()], current: oldKey.withUnsafeBytes { EnvironmentKeys(key: SecureBytes(copying: $0)) })
+        try state(log: newLog, key: oldKey, pending: newKey, retired: oldSealed)
+        reopened = try Vault(environment: Environment.open(location, create: false))
+        #expect(reopened.rekeyRecoveries == [.completed(keyFile: location.keyFile)])
+        #expect(try contents(location.keyFile) == newKey)
+        #expect(!FileManager.default.fileExists(atPath: retiredFile))
+        #expect(try Vault(environment: Environment.open(location, create: false)).secretValue(named: "n7") == "made-up 7")
         // Through the tool, the recovery is said on standard error.
         try state(log: newLog, key: oldKey, pending: newKey)
         let told = try tool("get", "n7")

@@ -197,7 +197,7 @@ public enum Access {
         struct Rotation {
             let parent: EnvironmentKeys, child: EnvironmentKeys
             /// The line's author, who removed whom (`addedBy`), and when.
-            let grant: AccessEntry?
+            let grant: AccessEntry
             let leftOut: [String]
             /// The keys retired before `parent` (after it in the bundle): a removed member was
             /// given them too.
@@ -222,14 +222,15 @@ public enum Access {
         if let first = heldKeys.first { for grant in all where same(grant.keys[0], first) { vouched += Array(grant.keys.dropFirst()) } }
         // Only to a key we hold: whoever holds our current key could write any key into a
         // bundle, so a bundle's keys are parents here, never children.
-        func isOnOurWay(_ rotation: Rotation) -> Bool {
-            rotation.grant == nil || (heldKeys.contains { same($0, rotation.child) } && vouched.contains { same($0, rotation.parent) })
+        func isAlreadyFollowed(_ rotation: Rotation) -> Bool {
+            heldKeys.contains { same($0, rotation.child) } && vouched.contains { same($0, rotation.parent) }
         }
         // Any other rotation counts unless another from the same key, or from a later one whose
         // bundle retires that key, left its author out: a removed member rotating on his own
         // from a key he held (including one retired before he was removed).
         let accepted = rotations.filter { rotation in
-            guard !isOnOurWay(rotation), let author = rotation.grant?.author else { return true }
+            guard !isAlreadyFollowed(rotation) else { return true }
+            let author = rotation.grant.author
             return !rotations.contains { other in
                 // From a key the other retires: a competitor, unless this rotation is a step on
                 // the way to the other (its new key is the other's parent or one it retires).
@@ -243,11 +244,11 @@ public enum Access {
             var way = [start]
             while way.count < 10_000 {
                 let at = way[way.count - 1]
-                let from = rotations.filter { same($0.parent, at) && $0.grant != nil }
+                let from = rotations.filter { same($0.parent, at) }
                 guard !from.isEmpty else { break }
-                guard let next = accepted.filter({ same($0.parent, at) && $0.grant != nil }).max(by: { ($0.grant!.time, $0.child.keyID) < ($1.grant!.time, $1.child.keyID) }) else {
+                guard let next = accepted.filter({ same($0.parent, at) }).max(by: { ($0.grant.time, $0.child.keyID) < ($1.grant.time, $1.child.keyID) }) else {
                     let shown = Array(from.prefix(2))
-                    throw .accessConflict(environment: id, keyIDs: shown.map(\.child.keyID), addedBy: shown.map { $0.grant!.addedBy })
+                    throw .accessConflict(environment: id, keyIDs: shown.map(\.child.keyID), addedBy: shown.map(\.grant.addedBy))
                 }
                 guard !way.contains(where: { same($0, next.child) }) else { break }
                 way.append(next.child)
@@ -356,7 +357,7 @@ public enum Access {
             guard !exposed.isEmpty else { continue }
             for (recipient, by) in exposed where !removed.contains(where: { $0.recipient == recipient }) {
                 let name = lines.first { $0.recipient == recipient && $0.keyID == by.parent.keyID }?.name ?? recipient
-                removed.append(Exposure.Removed(name: name, recipient: recipient, removedBy: by.grant?.addedBy ?? "-"))
+                removed.append(Exposure.Removed(name: name, recipient: recipient, removedBy: by.grant.addedBy))
             }
             // The other branch's newest key: its members are kept by the rotation that settles it.
             if !accepted.contains(where: { same($0.parent, rotation.child) }), !heads.contains(where: { same($0, rotation.child) }) {
@@ -368,7 +369,7 @@ public enum Access {
         var excluded: [String] = []
         if !removed.isEmpty {
             for rotation in accepted where behind.contains(where: { same($0, rotation.parent) }) {
-                let onOurWay = same(rotation.child, current) || behind.contains { same($0, rotation.child) }
+                let onOurWay = isOurWay(rotation)
                 for recipient in rotation.leftOut where !excluded.contains(recipient) && (!onOurWay || !ours.contains(recipient)) {
                     excluded.append(recipient)
                 }
@@ -387,12 +388,12 @@ public enum Access {
     /// (`.new` files, renamed retired first; a crash is completed by whoever opens the vault
     /// next, as for a rekey), under the log's exclusive lock, and only while the key file
     /// still holds `held[0]` (another process may have moved it first). Best effort: a log
-    /// that cannot be locked (read-only media), this process's own lock held (a rekey under
-    /// way here), a passphrase-protected key file (its key is the passphrase's) or a key in a
-    /// variable keep what they hold, and the grant is used from memory.
-    /// Returns false when it could not be done now because this process holds the log's lock
-    /// (`Vault.openForReading` scans the log in a thread while it opens the environment): the
-    /// caller tries again once the lock is released.
+    /// that cannot be locked (read-only media), a passphrase-protected key file (its key is
+    /// the passphrase's), a symbolic link or a key in a variable keep what they hold, and the
+    /// grant is used from memory. Returns false when it could not be done now because this
+    /// process holds the log's lock (a rekey under way here, or `Vault.openForReading`
+    /// scanning the log in a thread while it opens the environment): the caller may try again
+    /// once the lock is released.
     @discardableResult
     static func persist(_ granted: Granted, held: [EnvironmentKeys], location: EnvironmentLocation) -> Bool {
         guard case .scopeFile(let keyFile) = location.keySource, let first = held.first, !FileSystem.isSymbolicLink(keyFile) else { return true }
@@ -416,8 +417,7 @@ public enum Access {
             try FileSystem.remove(pendingRetired)
             if let contents { _ = try FileSystem.createExclusively(pendingRetired, mode: 0o600, contents: contents) }
             guard try KeyMaterial(keys: granted.current, fileContents: granted.current.master, isPassphrase: false).write(to: pending) else { return }
-            if contents != nil { try FileSystem.renameReplacing(pendingRetired, to: retiredFile) } else { try FileSystem.remove(retiredFile) }
-            try FileSystem.renameReplacing(pending, to: keyFile)
+            try Environment.finishKeySwitch(location, newKeys: granted.current)
             try FileSystem.syncDirectory(containing: keyFile)
         }
         return true

@@ -153,14 +153,7 @@ extension Vault {
             } else {
                 try beforeReplacing()
             }
-            try system { () throws(SystemError) in
-                if FileSystem.exists(pendingRetired) {
-                    try FileSystem.renameReplacing(pendingRetired, to: retiredFile)
-                } else {
-                    try FileSystem.remove(retiredFile)  // none kept: the old file is sealed under the old key
-                }
-                try FileSystem.renameReplacing(pending, to: keyFile)
-            }
+            try system { () throws(SystemError) in try Environment.finishKeySwitch(location, newKeys: material.keys) }
             try afterReplacing()
             let renewed = Environment(location: location, id: environment.id, keys: material.keys, retiredKeys: retired)
             environment = renewed
@@ -189,10 +182,7 @@ extension Vault {
                     && (Environment.pendingKeys(scope.location).map { Environment.retiredKeysOpen(scope.location, under: $0) } ?? false)
                 if inLog.contains(pendingID) || retiredRenamed {
                     try system { () throws(SystemError) in
-                        if FileSystem.exists(pendingRetired) {
-                            try FileSystem.renameReplacing(pendingRetired, to: Environment.retiredKeysFile(scope.location))
-                        }
-                        try FileSystem.renameReplacing(keyFile + ".new", to: keyFile)
+                        try Environment.finishKeySwitch(scope.location, newKeys: Environment.pendingKeys(scope.location))
                     }
                     let reopened = try Environment.open(scope.location, create: false)
                     resolution[position] = reopened

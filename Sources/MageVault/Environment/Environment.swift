@@ -188,6 +188,21 @@ public final class Environment: Sendable {
         return EnvironmentKeys(key: contents)
     }
 
+    /// Puts a staged key switch in place (a rekey's, or a rotation kept by `Access.persist`):
+    /// the retired keys file first, then the key file. With no `<retired file>.new`, a retired
+    /// keys file that does not open under `newKeys` is the old one, sealed under the old key,
+    /// and is removed (none is kept); one that does was already renamed in. `newKeys` nil (a
+    /// passphrase's pending key, not known here) leaves it as it is.
+    static func finishKeySwitch(_ location: EnvironmentLocation, newKeys: EnvironmentKeys?) throws(SystemError) {
+        let retiredFile = retiredKeysFile(location), pendingRetired = retiredFile + ".new"
+        if FileSystem.exists(pendingRetired) {
+            try FileSystem.renameReplacing(pendingRetired, to: retiredFile)
+        } else if let newKeys, FileSystem.exists(retiredFile), !retiredKeysOpen(location, under: newKeys) {
+            try FileSystem.remove(retiredFile)
+        }
+        try FileSystem.renameReplacing(location.keyFile + ".new", to: location.keyFile)
+    }
+
     /// Whether the retired keys file exists and opens under `keys`.
     static func retiredKeysOpen(_ location: EnvironmentLocation, under keys: EnvironmentKeys) -> Bool {
         guard let (contents, _) = try? FileSystem.readSecretFile(retiredKeysFile(location), maximumBytes: 1 << 20),

@@ -595,6 +595,87 @@ struct TeamTests {
         #expect(daves.status != 0 && !daves.text.contains("made-up-5"))
     }
 
+    @Test("Removed, added back, removed again by a newcomer: the member added back reads at once with his old key file; his backdated line and rotations of his own and of another removed member from keys before their removal lead nobody who slept through it all")
+    func removedMembersAfterARemovalAndANewcomer() throws {
+        let (team, alice) = try Team.start()
+        let joined = try team.join(["bob", "carol", "erin"], addedBy: alice)
+        let (bob, carol, erin) = (joined[0], joined[1], joined[2])
+        let ci = try team.member("ci", variables: ["MAGE_VAULT_IDENTITY": AgeKeyVector.identity, "HOME": "/nonexistent"])
+        #expect(try alice.tool("access", "add", AgeKeyVector.recipient, "--name", "ci").status == 0)
+        try alice.commitAndPush("ci")
+        let firstKey = try contents(alice.data + "/secrets/vault.key")
+        // Bob is removed; erin and CI read nothing from here on until the end.
+        #expect(try alice.tool("access", "remove", "bob").status == 0)
+        #expect(try alice.tool("set", "db_password", input: "made-up-2").status == 0)
+        try alice.commitAndPush("remove bob")
+        let secondKey = try contents(alice.data + "/secrets/vault.key")
+        try bob.git("pull", "-q", "origin", "main")
+        #expect(try bob.get("db_password") == nil)
+        // Added back: his key file still holds the first key, and a pull is all he needs.
+        #expect(try alice.tool("access", "add", try bob.recipient(), "--name", "bob").status == 0)
+        try alice.commitAndPush("bob is back")
+        try bob.git("pull", "-q", "origin", "main")
+        let back = try bob.tool("get", "db_password")
+        #expect(back.text == "made-up-2", "\(back.error)")
+        #expect(try contents(bob.data + "/secrets/vault.key") == secondKey)
+        // Dave joins after the first removal, and removes bob and carol.
+        try carol.git("pull", "-q", "origin", "main")
+        #expect(try carol.get("db_password") == "made-up-2")
+        let dave = try team.join(["dave"], addedBy: alice)[0]
+        for name in ["bob", "carol"] {
+            let removed = try dave.tool("access", "remove", name)
+            #expect(removed.status == 0, "\(removed.error)")
+        }
+        #expect(try dave.tool("set", "db_password", input: "made-up-dave").status == 0)
+        try dave.commitAndPush("remove bob and carol")
+        let lastKey = try contents(dave.data + "/secrets/vault.key")
+        // Bob, holding the second key, writes a line there for himself dated before the first
+        // removal (so it looks as if it left no one out); then bob from the first key, and carol
+        // from the first and the second, each rotate on their own for erin and CI, leaving out
+        // alice, with a value under each new key.
+        try bob.git("pull", "-q", "origin", "main")
+        let uuid = try #require(EnvironmentID(String(decoding: try contents(alice.data + "/secrets/uuid"), as: UTF8.self)))
+        func keys(_ bytes: [UInt8]) -> EnvironmentKeys { bytes.withUnsafeBytes { EnvironmentKeys(key: SecureBytes(copying: $0)) } }
+        func identity(_ person: Teammate) throws -> Identity {
+            try #require(Identity.parse(String(decoding: try contents(person.home + "/.config/mage-vault/identity"), as: UTF8.self))?.first)
+        }
+        let (first, second) = (keys(firstKey), keys(secondKey))
+        var forged = AccessEntry.make(
+            environment: uuid, keys: second, bundle: EnvironmentKeys.bundle(second, retired: [first]), name: "bob",
+            recipient: try identity(bob).recipient, addedBy: "alice", author: try identity(bob), time: "2000-01-01T00:00:00.000Z"
+        ).line
+        var records: [UInt8] = []
+        for (author, from) in [(bob, first), (carol, first), (carol, second)] {
+            let own = EnvironmentKeys(key: EnvironmentKeys.generateKey())
+            for (name, line) in [("erin", try erin.recipient()), ("ci", AgeKeyVector.recipient), (author.name, try author.recipient())] {
+                forged += AccessEntry.make(
+                    environment: uuid, keys: own, bundle: EnvironmentKeys.bundle(own, retired: [from]), name: name,
+                    recipient: try #require(Recipient.parse(line)?.recipient), addedBy: author.name, author: try identity(author),
+                    time: "2099-01-01T00:00:00.000Z"
+                ).line
+            }
+            records += try bob.recordSealed(under: own.master.withUnsafeBytes { Array($0) }, name: "db_password", value: "made-up-by-\(author.name)")
+        }
+        let accessFile = bob.data + "/secrets/vault.log.access"
+        try write(try contents(accessFile) + forged, to: accessFile)
+        try bob.appendToLog(records)
+        try bob.commitAndPush("rotations of our own")
+        // Erin (her key file holds the first key) and CI (no key file) follow the genuine
+        // rotations all the way to dave's key; erin keeps it, and writes with no alarm.
+        for person in [erin, ci] {
+            try person.git("pull", "-q", "origin", "main")
+            let read = try person.tool("get", "db_password")
+            #expect(read.status == 0 && read.text == "made-up-dave", "\(person.name): \(read.text) \(read.error)")
+        }
+        #expect(try contents(erin.data + "/secrets/vault.key") == lastKey)
+        let written = try erin.tool("set", "api_token", input: "made-up-erin")
+        #expect(written.status == 0, "\(written.error)")
+        try erin.commitAndPush("erin's token")
+        try dave.git("pull", "-q", "origin", "main")
+        #expect(try dave.get("api_token") == "made-up-erin")
+        #expect(try dave.get("db_password") == "made-up-dave")
+    }
+
     @Test("Lines written without any key: they grant nothing, lock no one out, and change no member's key; a reader with no key of its own refuses to guess")
     func forgedEntries() throws {
         let (team, alice) = try Team.start()

@@ -219,6 +219,28 @@ if !toolPath.isEmpty, !floorPath.isEmpty {
     try? FileManager.default.removeItem(atPath: directory)
 }
 
+// MARK: Cold get in a project checkout: the key file's check against git's index
+
+/// The same cold get with the data dir inside a git work tree of 10,000 tracked files (an
+/// index of about 1 MB), which the reader reads to make sure git does not track the key file.
+if !toolPath.isEmpty, !floorPath.isEmpty, let git = onPath("git") {
+    let checkout = temporaryDirectory()
+    for folder in 0..<100 {
+        let path = checkout + "/src/module_\(folder)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        for file in 0..<100 { FileManager.default.createFile(atPath: path + "/file_\(file).py", contents: Data("# \(folder) \(file)\n".utf8)) }
+    }
+    _ = try runChild(git, ["-C", checkout, "init", "-q"])
+    _ = try runChild(git, ["-C", checkout, "add", "src"])
+    let index = (try? FileManager.default.attributesOfItem(atPath: checkout + "/.git/index")[.size] as? Int) ?? 0
+    let directory = checkout + "/mage_data"
+    _ = try makeVault(records: 10_000, in: directory)
+    for _ in 0..<5 { spawnAndWait(toolPath, ["get", "secret_500", "--data-dir", directory]) }
+    let (tool, floor) = interleaved(200, { spawnAndWait(toolPath, ["get", "secret_500", "--data-dir", directory]) }, { spawnAndWait(floorPath, []) })
+    record("cold get in a checkout (index \(index / 1000) kB)", size: 10_000, tool, floor: floor, target: "≤ floor + 3 ms", check: { $0 - $1 <= 0.003 })
+    try? FileManager.default.removeItem(atPath: checkout)
+}
+
 // MARK: Against age: the same 1,000 secrets, every figure a whole new process
 
 /// age 1.1.1 keeping the same secrets as one `.env` file encrypted to an X25519 identity, as

@@ -337,4 +337,141 @@ struct GitTests {
         #expect(history.contains("added"))
         #expect(!history.contains("made-up"))
     }
+
+    @Test("A key file committed past .gitignore is never used: not when git writes it over a member's own (named, nothing read or written, no advice to chmod it), nor as a key switch to finish when it is a .new file with records under its key")
+    func keyFilesCommittedToGit() throws {
+        let repository = try Repository.make()
+        let ownKey = try contents(repository.dev + "/secrets/vault.key")
+        let log = try contents(repository.log)
+        // Someone who can push, with no key of the team's: a key of his own committed in a clone.
+        let clone = repository.directory.file("hostile")
+        #expect(try run("/usr/bin/env", ["git", "clone", "-q", repository.root, clone], environment: repository.environment).status == 0)
+        func hostile(_ arguments: String...) throws {
+            let result = try run("/usr/bin/env", ["git", "-C", clone] + arguments, environment: repository.environment)
+            #expect(result.status == 0, "\(result.error)")
+        }
+        // Pulled as a careful user pulls: umask 077, so git checks files out private (0600).
+        func pull() throws {
+            let result = try run("/bin/sh", ["-c", "umask 077 && git pull -q --no-rebase \"$0\" HEAD", clone], environment: repository.environment, directory: repository.root)
+            #expect(result.status == 0, "\(result.error)")
+        }
+        let hisKey = (0..<32).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 1) }
+        // First a pending key switch: `vault.key.new` holding his key, and a record under it.
+        let scratch = repository.directory.file("scratch")
+        try FileManager.default.createDirectory(atPath: scratch + "/secrets", withIntermediateDirectories: true)
+        try write(try contents(repository.dev + "/secrets/uuid"), to: scratch + "/secrets/uuid")
+        try write(Array(log.split(separator: 0x0A, maxSplits: 1)[0]) + [0x0A], to: scratch + "/vault.log")
+        var sealer = repository.environment
+        sealer["MAGE_VAULT_KEY"] = Data(hisKey).base64EncodedString()
+        #expect(try run(["set", "db_password", "--data-dir", scratch, "--vault", scratch + "/vault.log"], input: Array("made-up-by-him".utf8), environment: sealer).status == 0)
+        let record = String(decoding: try contents(scratch + "/vault.log"), as: UTF8.self).split(separator: "\n").last! + "\n"
+        try write(try contents(clone + "/mage_data/secrets/vault.log") + Array(record.utf8), to: clone + "/mage_data/secrets/vault.log")
+        try write(hisKey, to: clone + "/mage_data/secrets/vault.key.new")
+        try hostile("add", "-A")
+        try hostile("add", "-f", "mage_data/secrets/vault.key.new")
+        try hostile("commit", "-q", "-m", "a key switch of mine")
+        try pull()
+        #expect(try contents(repository.dev + "/secrets/vault.key.new") == hisKey)
+        #expect(try repository.get("db_password") == "dev made-up 1")
+        #expect(try contents(repository.dev + "/secrets/vault.key") == ownKey)
+        // Then the key file itself: git writes it over the member's ignored one on checkout.
+        try hostile("rm", "-q", "--cached", "mage_data/secrets/vault.key.new")
+        try write(hisKey, to: clone + "/mage_data/secrets/vault.key")
+        try hostile("add", "-f", "mage_data/secrets/vault.key")
+        try hostile("commit", "-q", "-m", "a key of mine")
+        let before = try contents(repository.log)
+        try pull()
+        #expect(try contents(repository.dev + "/secrets/vault.key") == hisKey)  // what git does to ignored files
+        for arguments in [["get", "db_password"], ["set", "api_token"], ["list"]] {
+            let refused = try run(arguments + ["--data-dir", repository.dev, "--vault", repository.log], input: Array("made-up-refused".utf8))
+            #expect(refused.status == 5, "\(arguments): \(refused.text) \(refused.error)")
+            #expect(refused.error.contains("git tracks the key file") && refused.error.contains("git rm --cached -- 'mage_data/secrets/vault.key'"), "\(refused.error)")
+            #expect(!refused.error.contains("chmod") && !refused.text.contains("made-up"))
+        }
+        #expect(try contents(repository.log) == before)
+        // As the error says: out of git, and the member's own key file restored; reads go on.
+        try repository.git("rm", "-q", "--cached", "mage_data/secrets/vault.key")
+        try repository.git("commit", "-q", "-m", "no key in git")
+        try write(ownKey, to: repository.dev + "/secrets/vault.key")
+        #expect(try repository.get("db_password") == "dev made-up 1")
+    }
+
+    @Test("The index is read as git writes it: versions 2, 3 and 4, SHA-256 object ids, a linked work tree, paths with spaces and quotes; a split index is left alone")
+    func indexFormats() throws {
+        let directory = TemporaryDirectory()
+        let environment = Repository().environment
+        func git(_ root: String, _ arguments: String...) throws {
+            let result = try run("/usr/bin/env", ["git", "-C", root] + arguments, environment: environment)
+            #expect(result.status == 0, "git \(arguments): \(result.error)")
+        }
+        let tracked = "data dir/it's \"secrets\"/vault.key", untracked = "data dir/it's \"secrets\"/vault.key.new"
+        func repository(_ name: String, initOptions: [String] = []) throws -> String {
+            let root = directory.file(name)
+            let result = try run("/usr/bin/env", ["git", "init", "-q"] + initOptions + [root], environment: environment)
+            #expect(result.status == 0, "\(result.error)")
+            try FileManager.default.createDirectory(atPath: root + "/data dir/it's \"secrets\"", withIntermediateDirectories: true)
+            for index in 0..<40 { try write(Array("\(index)".utf8), to: root + "/data dir/file-\(index)") }
+            for path in [tracked, untracked] { try write([1], to: root + "/" + path) }
+            try git(root, "add", "data dir")
+            try git(root, "rm", "-q", "--cached", untracked)
+            return root
+        }
+        func answer(_ root: String, _ path: String) -> String? { GitIndex.trackingWorkTree(of: root + "/" + path)?.relative }
+        for (name, steps) in [("v2", ["2"]), ("v3", ["3"]), ("v4", ["4"])] {
+            let root = try repository(name)
+            try git(root, "update-index", "--index-version", steps[0])
+            // Version 3's extended flags: an intent-to-add entry carries them.
+            if steps[0] != "2" {
+                try write([2], to: root + "/data dir/later")
+                try git(root, "add", "-N", "data dir/later")
+            }
+            #expect(answer(root, tracked) == tracked, "\(name)")
+            #expect(answer(root, untracked) == nil, "\(name)")
+            #expect(answer(root, "data dir/file-7") == "data dir/file-7", "\(name)")
+            // Paths that only begin like a tracked one, or that one begins like, are not it.
+            for other in ["data dir/file-", "data dir/file-70", "data dir/file-3a", "data dir/it's \"secrets\"/vault.ke"] {
+                #expect(answer(root, other) == nil, "\(name): \(other)")
+            }
+        }
+        // An index of some 300 KB, read 64 KiB at a time: entries cross each read's end.
+        let large = directory.file("large")
+        #expect(try run("/usr/bin/env", ["git", "init", "-q", large], environment: environment).status == 0)
+        let blob = try run("/usr/bin/env", ["git", "-C", large, "hash-object", "-w", "--stdin"], input: [0x61], environment: environment).text
+            .split(separator: "\n")[0]
+        let paths = (0..<3000).map { "module_\($0 / 100)/a rather long file name number \($0).py" } + ["zz/mage_data/secrets/vault.key"]
+        let info = paths.map { "100644 \(blob) 0\t\($0)\n" }.joined()
+        #expect(try run("/usr/bin/env", ["git", "-C", large, "update-index", "--add", "--index-info"], input: Array(info.utf8), environment: environment).status == 0)
+        for version in ["2", "4"] {
+            try git(large, "update-index", "--index-version", version)
+            for path in [paths[1500], paths[2999], paths[3000]] { #expect(answer(large, path) == path, "v\(version): \(path)") }
+            for path in ["zz/mage_data/secrets/vault.key.new", "module_14/a rather long file name number 1500.p"] {
+                #expect(answer(large, path) == nil, "v\(version): \(path)")
+            }
+        }
+        let sha256 = try repository("sha256", initOptions: ["--object-format=sha256"])
+        #expect(answer(sha256, tracked) == tracked)
+        #expect(answer(sha256, untracked) == nil)
+        // A linked work tree: its `.git` is a file naming its git directory.
+        let main = try repository("main")
+        try git(main, "commit", "-q", "-m", "first")
+        let linked = directory.file("linked")
+        try git(main, "worktree", "add", "-q", linked)
+        #expect(answer(linked, tracked) == tracked)
+        #expect(answer(linked, untracked) == nil)
+        // No repository, or one with nothing added yet (no index): nothing is tracked.
+        #expect(GitIndex.trackingWorkTree(of: directory.file("elsewhere/vault.key")) == nil)
+        let empty = directory.file("empty")
+        #expect(try run("/usr/bin/env", ["git", "init", "-q", empty], environment: environment).status == 0)
+        #expect(answer(empty, "vault.key") == nil)
+        // A split index keeps entries in a shared index: this index alone cannot say, so the
+        // answer is "not known to be tracked" (a setting of the user's, never a commit's).
+        let split = try repository("split")
+        try git(split, "update-index", "--split-index")
+        try write([3], to: split + "/data dir/after-split")
+        try git(split, "add", "data dir/after-split")
+        #expect(answer(split, "data dir/after-split") == "data dir/after-split")
+        // Bytes that are not an index are no answer.
+        #expect(GitIndex.lists(Array("vault.key".utf8), index: Array("DIRC".utf8) + [0, 0, 0, 9, 0, 0, 0, 0]) == nil)
+        #expect(GitIndex.lists(Array("vault.key".utf8), index: Array("not an index".utf8)) == nil)
+    }
 }

@@ -109,6 +109,11 @@ def main():
     try:
         data = os.path.join(home, "data dir")  # a space, as users have them
         environment = {"HOME": home, "PATH": "/usr/bin:/bin", "MAGE_DATA_DIR": data}
+        # In a project checkout, as users keep it: every key file read checks git's index.
+        subprocess.run(["git", "init", "-q", home], check=True, capture_output=True)
+        with open(os.path.join(home, "pipeline.py"), "w") as source:
+            source.write("# made up\n")
+        subprocess.run(["git", "-C", home, "add", "pipeline.py"], check=True, capture_output=True)
         for name in ("secret1", "other"):
             subprocess.run([binary, "set", name], input=b"made-up-startup", env=environment, check=True,
                            capture_output=True)

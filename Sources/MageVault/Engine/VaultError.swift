@@ -63,6 +63,8 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     case rekeyNeedsKeyFile
     /// A key file others may read, refused as ssh refuses such a private key.
     case insecureKeyFile(path: String, mode: UInt32)
+    /// A key file git tracks (a commit forced it past `.gitignore`): never used.
+    case keyFileTrackedByGit(path: String, workTree: String, relative: String)
     /// A key file that is not 32 bytes.
     case invalidKeyFile(path: String, bytes: Int)
     /// A retired keys file that the current key does not open.
@@ -158,7 +160,7 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidAccessFile: .damaged
         case .cannotRemoveYourself, .removalNeedsRawKey, .rotationNeedsMemberIdentity: .usage
         case .passphraseNeeded, .emptyPassphrase, .invalidKeyVariable, .rekeyNeedsKeyFile: .usage
-        case .insecureKeyFile: .permission
+        case .insecureKeyFile, .keyFileTrackedByGit: .permission
         case .invalidKeyFile, .invalidUUIDFile, .unreadableLog, .damagedLog, .damagedRecord: .damaged
         case .invalidRetiredKeys: .wrongKey
         case .clockExhausted: .damaged
@@ -234,6 +236,8 @@ public enum VaultError: Error, Equatable, Sendable, CustomStringConvertible {
             "the key comes from $MAGE_VAULT_KEY: rekey writes the new key to a file, so unset it and use --key-file (or the scope's key file)"
         case .insecureKeyFile(let path, let mode):
             "permissions 0\(String(mode, radix: 8)) for '\(path)' are too open: a key file must be readable by its owner alone. Run: chmod 600 '\(path)'"
+        case .keyFileTrackedByGit(let path, let workTree, let relative):
+            "git tracks the key file '\(path)' (it was added past .gitignore): everyone with the repository holds that key, and git writes it over an ignored key file of yours when it checks a commit out, so it is not used; nothing was read or written. Take it out of git in \(workTree): git rm --cached -- '\(relative)', and commit. The file left there is the committed one, not necessarily yours: restore your key file from your backup, or remove it and run 'mage-vault init' to take your key from the access file. If the committed key was this environment's key, it is in the repository's history: then run 'mage-vault rekey'"
         case .invalidKeyFile(let path, let bytes):
             "\(path) is not a MageVault key file (it holds \(bytes) bytes; a key is 32)"
         case .invalidRetiredKeys(let path):

@@ -183,7 +183,7 @@ public final class Environment: Sendable {
     static func pendingKeys(_ location: EnvironmentLocation) -> EnvironmentKeys? {
         let path = location.keyFile + ".new"
         guard FileSystem.exists(path), let (contents, mode) = try? FileSystem.readSecretFile(path, maximumBytes: 4096), mode & 0o077 == 0,
-            case .raw? = contents.withUnsafeBytes({ KeyFile.parse($0) })
+            GitIndex.trackingWorkTree(of: EnvironmentLocation.absolute(path)) == nil, case .raw? = contents.withUnsafeBytes({ KeyFile.parse($0) })
         else { return nil }
         return EnvironmentKeys(key: contents)
     }
@@ -428,6 +428,10 @@ public final class Environment: Sendable {
     /// A key file: 32 raw bytes, or Argon2id parameters and a passphrase to derive the key.
     static func readKeyFile(_ path: String) throws(VaultError) -> SecureBytes {
         let (contents, mode) = try system { () throws(SystemError) in try FileSystem.readSecretFile(path, maximumBytes: 4096) }
+        // Before the mode: the advice to chmod a key file git checked out would be the wrong one.
+        if let (workTree, relative) = GitIndex.trackingWorkTree(of: EnvironmentLocation.absolute(path)) {
+            throw .keyFileTrackedByGit(path: path, workTree: workTree, relative: relative)
+        }
         guard mode & 0o077 == 0 else { throw .insecureKeyFile(path: path, mode: UInt32(mode)) }
         switch contents.withUnsafeBytes({ KeyFile.parse($0) }) {
         case .raw?:
@@ -464,7 +468,8 @@ public final class Environment: Sendable {
         let path = location.keyFile + ".new"
         // Ours only when private, as every key file this tool writes: one that git checked out
         // (a commit that added it, with the default umask) is not a switch of ours to finish.
-        guard FileSystem.exists(path), let (contents, mode) = try? FileSystem.readSecretFile(path, maximumBytes: 4096), mode & 0o077 == 0
+        guard FileSystem.exists(path), let (contents, mode) = try? FileSystem.readSecretFile(path, maximumBytes: 4096), mode & 0o077 == 0,
+            GitIndex.trackingWorkTree(of: EnvironmentLocation.absolute(path)) == nil
         else { return nil }
         switch contents.withUnsafeBytes({ KeyFile.parse($0) }) {
         case .raw?: return EnvironmentKeys.keyID(of: contents)

@@ -448,6 +448,19 @@ struct GitTests {
                 #expect(answer(large, path) == nil, "v\(version): \(path)")
             }
         }
+        // Paths of 0xFFF bytes or more (the flags cap the length there): in version 4 the rest
+        // of such a path after the prefix it shares with the one before may be short.
+        let long = directory.file("long")
+        #expect(try run("/usr/bin/env", ["git", "init", "-q", long], environment: environment).status == 0)
+        let folder = (0..<21).map { _ in String(repeating: "x", count: 200) }.joined(separator: "/")
+        let longPaths = ["a/\(folder)/one", "a/\(folder)/two", "b/mage_data/secrets/vault.key"]
+        let longInfo = longPaths.map { "100644 \(blob) 0\t\($0)\n" }.joined()
+        #expect(try run("/usr/bin/env", ["git", "-C", long, "update-index", "--add", "--index-info"], input: Array(longInfo.utf8), environment: environment).status == 0)
+        for version in ["2", "3", "4"] {
+            try git(long, "update-index", "--index-version", version)
+            for path in longPaths { #expect(answer(long, path) == path, "v\(version): \(path.suffix(20))") }
+            #expect(answer(long, "a/\(folder)/on") == nil, "v\(version)")
+        }
         let sha256 = try repository("sha256", initOptions: ["--object-format=sha256"])
         #expect(answer(sha256, tracked) == tracked)
         #expect(answer(sha256, untracked) == nil)

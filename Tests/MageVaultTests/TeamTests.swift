@@ -595,7 +595,7 @@ struct TeamTests {
         #expect(daves.status != 0 && !daves.text.contains("made-up-5"))
     }
 
-    @Test("Removed, added back, removed again by a newcomer: the member added back reads at once with his old key file; his backdated line and rotations of his own and of another removed member from keys before their removal lead nobody who slept through it all")
+    @Test("Removed, added back, removed again by a newcomer: the member added back reads at once with his old key file; his backdated line and rotations of his own and of another removed member from keys before their removal lead nobody who slept through it all, who read on once those lines are taken out")
     func removedMembersAfterARemovalAndANewcomer() throws {
         let (team, alice) = try Team.start()
         let joined = try team.join(["bob", "carol", "erin"], addedBy: alice)
@@ -645,8 +645,10 @@ struct TeamTests {
             recipient: try identity(bob).recipient, addedBy: "alice", author: try identity(bob), time: "2000-01-01T00:00:00.000Z"
         ).line
         var records: [UInt8] = []
+        var ownKeyIDs: [String] = []
         for (author, from) in [(bob, first), (carol, first), (carol, second)] {
             let own = EnvironmentKeys(key: EnvironmentKeys.generateKey())
+            ownKeyIDs.append(Hex.string(own.keyID, width: 8))
             for (name, line) in [("erin", try erin.recipient()), ("ci", AgeKeyVector.recipient), (author.name, try author.recipient())] {
                 forged += AccessEntry.make(
                     environment: uuid, keys: own, bundle: EnvironmentKeys.bundle(own, retired: [from]), name: name,
@@ -660,8 +662,22 @@ struct TeamTests {
         try write(try contents(accessFile) + forged, to: accessFile)
         try bob.appendToLog(records)
         try bob.commitAndPush("rotations of our own")
-        // Erin (her key file holds the first key) and CI (no key file) follow the genuine
-        // rotations all the way to dave's key; erin keeps it, and writes with no alarm.
+        // Erin (her key file holds the first key) and CI (no key file) follow neither removed
+        // member: they refuse to choose (exit 3), reading nothing, and erin's key file stays.
+        for person in [erin, ci] {
+            try person.git("pull", "-q", "origin", "main")
+            let read = try person.tool("get", "db_password")
+            #expect(read.status == 3 && !read.text.contains("made-up") && !read.error.contains("made-up"), "\(person.name): \(read.text) \(read.error)")
+        }
+        #expect(try contents(erin.data + "/secrets/vault.key") == firstKey)
+        // Dave takes the removed members' rotation lines out: both follow the genuine rotations
+        // all the way to his key; erin keeps it, and writes with no alarm.
+        try dave.git("pull", "-q", "origin", "main")
+        let daveAccess = dave.data + "/secrets/vault.log.access"
+        let kept = String(decoding: try contents(daveAccess), as: UTF8.self).split(separator: "\n")
+            .filter { line in !ownKeyIDs.contains(line.split(separator: " ").dropFirst(3).first.map(String.init) ?? "") }
+        try write(Array((kept.joined(separator: "\n") + "\n").utf8), to: daveAccess)
+        try dave.commitAndPush("their rotations out")
         for person in [erin, ci] {
             try person.git("pull", "-q", "origin", "main")
             let read = try person.tool("get", "db_password")
@@ -674,6 +690,59 @@ struct TeamTests {
         try dave.git("pull", "-q", "origin", "main")
         #expect(try dave.get("api_token") == "made-up-erin")
         #expect(try dave.get("db_password") == "made-up-dave")
+    }
+
+    @Test("A removed member invents a key that holds the key he was removed from, with a line there for the remover, and rotates from it and from the old key: readers who have not read since refuse, none follows him, and those who have read on")
+    func aRemovedMembersInventedKey() throws {
+        let (team, alice) = try Team.start()
+        let joined = try team.join(["bob", "carol", "mal"], addedBy: alice)
+        let (bob, carol, mal) = (joined[0], joined[1], joined[2])
+        let ci = try team.member("ci", variables: ["MAGE_VAULT_IDENTITY": AgeKeyVector.identity, "HOME": "/nonexistent"])
+        #expect(try alice.tool("access", "add", AgeKeyVector.recipient, "--name", "ci").status == 0)
+        try alice.commitAndPush("ci")
+        let firstKey = try contents(alice.data + "/secrets/vault.key")
+        #expect(try alice.tool("access", "remove", "mal").status == 0)
+        #expect(try alice.tool("set", "db_password", input: "made-up-2").status == 0)
+        try alice.commitAndPush("remove mal")
+        try carol.git("pull", "-q", "origin", "main")
+        #expect(try carol.get("db_password") == "made-up-2")
+        // Mal: a key Q of his own, with lines under it for himself and for alice (recipients are
+        // public, and Q makes the check); then a key M wrapped for bob, CI and himself in a bundle
+        // [M, Q, first key], authenticated by him and dated after the removal, and a value under M.
+        try mal.git("pull", "-q", "origin", "main")
+        let uuid = try #require(EnvironmentID(String(decoding: try contents(alice.data + "/secrets/uuid"), as: UTF8.self)))
+        let malIdentity = try #require(Identity.parse(String(decoding: try contents(mal.home + "/.config/mage-vault/identity"), as: UTF8.self))?.first)
+        let first = firstKey.withUnsafeBytes { EnvironmentKeys(key: SecureBytes(copying: $0)) }
+        let q = EnvironmentKeys(key: EnvironmentKeys.generateKey()), m = EnvironmentKeys(key: EnvironmentKeys.generateKey())
+        var forged: [UInt8] = []
+        for (name, line) in [("mal", try mal.recipient()), ("alice", try alice.recipient())] {
+            forged += AccessEntry.make(
+                environment: uuid, keys: q, bundle: EnvironmentKeys.bundle(q, retired: []), name: name,
+                recipient: try #require(Recipient.parse(line)?.recipient), addedBy: "mal", author: malIdentity, time: "2000-01-01T00:00:00.000Z"
+            ).line
+        }
+        for (name, line) in [("bob", try bob.recipient()), ("ci", AgeKeyVector.recipient), ("mal", try mal.recipient())] {
+            forged += AccessEntry.make(
+                environment: uuid, keys: m, bundle: EnvironmentKeys.bundle(m, retired: [q, first]), name: name,
+                recipient: try #require(Recipient.parse(line)?.recipient), addedBy: "mal", author: malIdentity, time: "2099-01-01T00:00:00.000Z"
+            ).line
+        }
+        let accessFile = mal.data + "/secrets/vault.log.access"
+        try write(try contents(accessFile) + forged, to: accessFile)
+        try mal.appendToLog(try mal.recordSealed(under: m.master.withUnsafeBytes { Array($0) }, name: "db_password", value: "made-up-by-mal"))
+        try mal.commitAndPush("a key of my own")
+        // Bob (a key file from before the removal) and CI (none) refuse; neither reads mal's
+        // value, and bob's key file keeps the first key. Alice and carol, who hold the new key, read on.
+        for person in [bob, ci] {
+            try person.git("pull", "-q", "origin", "main")
+            let read = try person.tool("get", "db_password")
+            #expect(read.status == 3 && !read.text.contains("made-up") && !read.error.contains("made-up"), "\(person.name): \(read.text) \(read.error)")
+        }
+        #expect(try contents(bob.data + "/secrets/vault.key") == firstKey)
+        for person in [alice, carol] {
+            try person.git("pull", "-q", "origin", "main")
+            #expect(try person.get("db_password") == "made-up-2", "\(person.name)")
+        }
     }
 
     @Test("Lines written without any key: they grant nothing, lock no one out, and change no member's key; a reader with no key of its own refuses to guess")

@@ -6,8 +6,8 @@
 /// only as far as keys vouch for it. An entry counts when it opens with one of our
 /// identities, its bundle's first key is the key id it names and that key made its check.
 /// A bundle `[K, P, …]` is a rotation to `K` from each `P` at which its author was a member;
-/// it counts unless a counted rotation from `P` (or from a later key that retires `P`) left its
-/// author out, decided from the uncontested rotations outwards. With a key already held
+/// it counts unless another rotation from `P` (or from a key whose bundle retires `P`) left its
+/// author out. With a key already held
 /// (a key file, `$MAGE_VAULT_KEY`), the reader walks counted rotations from it; with none,
 /// from each grant's own key, and the walks must agree; otherwise it refuses, naming two
 /// keys, never guessing between them. Only keys reached by counted rotations are read with.
@@ -150,9 +150,9 @@ public enum Access {
     /// From the anchor (the held key, else each grant's own key), rotations are followed: a
     /// bundle `[K, P, …]` moves a reader at `P` to `K` when its line is authenticated by its
     /// author and that author was a member at `P` (a line checked under `P` for them), unless
-    /// a counted rotation from `P` left that author out (a removed member rotating on his own).
-    /// Two rotations from `P` that each left out the other's author, with nothing later to
-    /// decide between them, are a conflict for people to settle.
+    /// another rotation from `P` left that author out (a removed member rotating on his own).
+    /// Two rotations from `P` that each left out the other's author are a conflict for people
+    /// to settle.
     public static func grantedKeys(
         _ location: EnvironmentLocation, id: EnvironmentID, held heldKeys: [EnvironmentKeys]
     ) throws(VaultError) -> Granted? {
@@ -226,13 +226,13 @@ public enum Access {
         func isAlreadyFollowed(_ rotation: Rotation) -> Bool {
             heldKeys.contains { same($0, rotation.child) } && vouched.contains { same($0, rotation.parent) }
         }
-        // Any other rotation counts unless a counted one from the same key, or from a later one
-        // whose bundle retires that key, left its author out: a removed member rotating on his
-        // own from a key he held (including one retired before he was removed). Decided from
-        // the uncontested outwards (each round counts a rotation whose every contester is out,
-        // and puts out one a counted rotation contests), so a contester that is itself put out
-        // contests nothing: a member removed later, rotating from a key before his removal,
-        // cannot stall the genuine rotations he left out. What stays undecided is not counted.
+        // Any other rotation counts unless another from the same key, or from a later one whose
+        // bundle retires that key, left its author out: a removed member rotating on his own
+        // from a key he held (including one retired before he was removed). Any contester
+        // stops it, counted or not: a key named "later" by a bundle is only the bundle's word,
+        // and a removed member can write one (a key of his own, holding the key he was removed
+        // from, with lines under it for the remover) that contests the genuine removal. So
+        // two rotations that each left out the other's author stay a conflict, never a choice.
         func contests(_ other: Rotation, _ rotation: Rotation) -> Bool {
             // From a key the other retires: a competitor, unless this rotation is a step on the
             // way to the other (its new key is the other's parent or one it retires).
@@ -241,23 +241,7 @@ public enum Access {
             return (same(other.parent, rotation.parent) || fromRetired) && !same(other.child, rotation.child)
                 && other.leftOut.contains(rotation.grant.author)
         }
-        var counted: [Bool?] = rotations.map { isAlreadyFollowed($0) ? true : nil }
-        let contesters = rotations.map { rotation in rotations.indices.filter { contests(rotations[$0], rotation) } }
-        var decided = true
-        while decided {
-            decided = false
-            for index in rotations.indices where counted[index] == nil {
-                if contesters[index].contains(where: { counted[$0] == true }) {
-                    counted[index] = false
-                } else if contesters[index].allSatisfy({ counted[$0] == false }) {
-                    counted[index] = true
-                } else {
-                    continue
-                }
-                decided = true
-            }
-        }
-        let accepted = rotations.indices.filter { counted[$0] == true }.map { rotations[$0] }
+        let accepted = rotations.filter { rotation in isAlreadyFollowed(rotation) || !rotations.contains { contests($0, rotation) } }
         // The walk: from a key, along counted rotations, the newest where several start.
         func walk(from start: EnvironmentKeys) throws(VaultError) -> [EnvironmentKeys] {
             var way = [start]

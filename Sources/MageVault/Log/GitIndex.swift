@@ -133,7 +133,9 @@ enum GitIndex {
                 position = 0
                 filled = rest
             }
-            if count > buffer.count { buffer += [UInt8](repeating: 0, count: count - buffer.count) }
+            // Grown by doubling: a path longer than the buffer (only a damaged index has one;
+            // git checks no such path out) is then found in a few reads, not one per byte.
+            if count > buffer.count { buffer += [UInt8](repeating: 0, count: max(count, 2 * buffer.count) - buffer.count) }
             let wanted = min(buffer.count - filled, size - start - filled)
             var done = 0
             while done < wanted {
@@ -172,11 +174,12 @@ enum GitIndex {
         let version = stream.number(4, 4), count = stream.number(8, 4)
         guard (2...4).contains(version) else { return nil }
         stream.skip(12)
-        /// The length of the path that starts `from` bytes on: `named` when below 0xFFF (the
-        /// byte after it must be NUL), else up to the first NUL.
-        func pathLength(from: Int, named: Int) -> Int? {
-            if named < 0xFFF { return stream.need(from + named + 1) && stream[from + named] == 0 ? named : nil }
-            var length = named
+        /// The length of the path (or, in version 4, of the rest of it) that starts `from`
+        /// bytes on: `exactly` when known (the byte after it must be NUL), else up to the first
+        /// NUL at or after `atLeast` bytes.
+        func pathLength(from: Int, exactly: Int?, atLeast: Int) -> Int? {
+            if let exactly { return stream.need(from + exactly + 1) && stream[from + exactly] == 0 ? exactly : nil }
+            var length = atLeast
             while true {
                 guard stream.need(from + length + 1) else { return nil }
                 if stream[from + length] == 0 { return length }
@@ -202,7 +205,8 @@ enum GitIndex {
                 header += 1
                 guard drop <= length else { return nil }
                 let kept = length - drop
-                guard named == 0xFFF || named >= kept, let suffix = pathLength(from: header, named: named == 0xFFF ? 0xFFF : named - kept) else {
+                // A name of 0xFFF bytes or more: the rest is up to its NUL, however short.
+                guard named == 0xFFF || named >= kept, let suffix = pathLength(from: header, exactly: named == 0xFFF ? nil : named - kept, atLeast: 0) else {
                     return nil
                 }
                 matched = min(matched, kept)
@@ -218,7 +222,7 @@ enum GitIndex {
                 if length == relative.count, matched == length { found = true }
                 stream.skip(header + suffix + 1)
             } else {
-                guard let path = pathLength(from: header, named: named) else { return nil }
+                guard let path = pathLength(from: header, exactly: named == 0xFFF ? nil : named, atLeast: 0xFFF) else { return nil }
                 let entry = (header + path + 8) & ~7  // the path's NUL, then NULs to a multiple of 8
                 guard stream.need(entry) else { return nil }
                 for padding in (header + path)..<entry where stream[padding] != 0 { return nil }

@@ -241,6 +241,35 @@ if !toolPath.isEmpty, !floorPath.isEmpty, let git = onPath("git") {
     try? FileManager.default.removeItem(atPath: checkout)
 }
 
+// MARK: Cold get of a team member: the access file read on the way
+
+/// A member's cold get in a team of 22 after a removal (each person's line, the removal's
+/// rotation lines), with her own key file: what the access file costs against the same
+/// vault without one. Set up with the tool itself, in a home of the bench's own.
+if !toolPath.isEmpty, !floorPath.isEmpty {
+    let directory = temporaryDirectory()
+    let home = directory + "/home", data = directory + "/data"
+    let savedHome = ProcessInfo.processInfo.environment["HOME"]
+    setenv("HOME", home, 1)
+    unsetenv("XDG_CONFIG_HOME")
+    unsetenv("MAGE_VAULT_IDENTITY")
+    unsetenv("MAGE_VAULT_IDENTITY_FILE")
+    _ = try makeVault(records: 1_000, in: data)
+    let alice = Identity.generate()
+    try FileManager.default.createDirectory(atPath: home + "/.config/mage-vault", withIntermediateDirectories: true)
+    _ = try FileSystem.createExclusively(home + "/.config/mage-vault/identity", mode: 0o600, contents: alice.fileText(created: "2026-01-01T00:00:00Z"))
+    spawnAndWait(toolPath, ["access", "add", alice.recipient.text, "--name", "alice", "--data-dir", data])
+    for member in 0..<20 { spawnAndWait(toolPath, ["access", "add", Identity.generate().recipient.text, "--name", "member\(member)", "--data-dir", data]) }
+    spawnAndWait(toolPath, ["access", "add", Identity.generate().recipient.text, "--name", "bob", "--data-dir", data])
+    spawnAndWait(toolPath, ["access", "remove", "bob", "--data-dir", data])
+    let get = { spawnAndWait(toolPath, ["get", "secret_50", "--data-dir", data]) }
+    for _ in 0..<5 { get() }
+    let (team, floor) = interleaved(200, get, { spawnAndWait(floorPath, []) })
+    record("cold get, a team of 22 after a removal", size: 1_000, team, floor: floor, target: "≤ floor + 3 ms", check: { $0 - $1 <= 0.003 })
+    if let savedHome { setenv("HOME", savedHome, 1) }
+    try? FileManager.default.removeItem(atPath: directory)
+}
+
 // MARK: Against age: the same 1,000 secrets, every figure a whole new process
 
 /// age 1.1.1 keeping the same secrets as one `.env` file encrypted to an X25519 identity, as

@@ -537,11 +537,17 @@ public enum Access {
                 guard same.name == name else { throw .memberNameTaken(name: same.name, fingerprint: recipient.fingerprint) }
                 return false
             }
-            // Revoked keys too, as a rotation's bundle holds them: the newcomer then sees the
-            // removals behind the current key (a rotation from each of them, leaving someone
-            // out), and every rotation they make later carries those keys, so a member removed
-            // afterwards cannot rotate on his own from one of them.
-            let bundle = EnvironmentKeys.bundle(environment.keys, retired: environment.retiredKeys + environment.revokedKeys)
+            // Someone added back is given again the revoked keys they were a member at (they
+            // hold them anyway), so their line is a rotation from the key their key file may
+            // still hold to ours, and they read at once. Nobody else is given a revoked key: a
+            // bundle holding a key its author was never a member at would carry it to readers
+            // who cannot see the rotation that revoked it, and they would read with it.
+            let before = try entries(environment.location).filter { entry in
+                entry.environment == environment.id && entry.recipient == recipient.text
+                    && environment.revokedKeys.contains { $0.keyID == entry.keyID && entry.isChecked(by: $0) }
+            }
+            let given = environment.revokedKeys.filter { key in before.contains { $0.keyID == key.keyID } }
+            let bundle = EnvironmentKeys.bundle(environment.keys, retired: environment.retiredKeys + given)
             let identities = (try? Identities.load()) ?? []
             let entry = AccessEntry.make(
                 environment: environment.id, keys: environment.keys, bundle: bundle, name: name, recipient: recipient,

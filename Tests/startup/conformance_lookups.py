@@ -42,6 +42,8 @@ COMMANDS = [
     ["list"],
     ["set", "secret2"],
     ["delete", "secret2"],
+    # A member of a team after a removal: the access file is read on the way.
+    ["get", "secret1", "--data-dir", "TEAM"],
 ]
 
 GDB_SCRIPT = f"""set pagination off
@@ -118,8 +120,22 @@ def main():
             subprocess.run([binary, "set", name], input=b"made-up-startup", env=environment, check=True,
                            capture_output=True)
         os.makedirs(os.path.join(data, "sales"), exist_ok=True)
+        # A team's vault: alice (this HOME's identity), a teammate, and bob, removed.
+        team = os.path.join(home, "team data")
+        subprocess.run([binary, "set", "secret1", "--data-dir", team], input=b"made-up-team", env=environment, check=True,
+                       capture_output=True)
+        for name in ("alice", "carol", "bob"):
+            person = dict(environment, HOME=os.path.join(home, name))
+            line = subprocess.run([binary, "identity"], env=person if name != "alice" else environment, check=True,
+                                  capture_output=True, text=True).stdout
+            recipient = next(l.split()[1] for l in line.splitlines() if l.startswith("recipient"))
+            subprocess.run([binary, "access", "add", recipient, "--name", name, "--data-dir", team], env=environment,
+                           check=True, capture_output=True)
+        subprocess.run([binary, "access", "remove", "bob", "--data-dir", team], env=environment, check=True,
+                       capture_output=True)
         seen, failures = 0, []
         for arguments in COMMANDS:
+            arguments = [team if word == "TEAM" else word for word in arguments]
             found = lookups(binary, arguments, environment, "made-up-startup-2" if arguments[0] == "set" else "")
             seen += len(found)
             names = demangle(sorted({s for t, p, _ in found for s in (t, p) if s}))

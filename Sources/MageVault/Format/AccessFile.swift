@@ -38,8 +38,9 @@ public struct AccessEntry: Sendable {
     /// The line up to `sealed`: what `auth` covers.
     var authenticatedText: String {
         let sealedText = String(decoding: sealed.withUnsafeBytes { Base64.encode($0) }, as: UTF8.self)
-        return [Self.magic, environment.description, Hex.string(keyID, width: 8), name, recipient, addedBy, author, time, sealedText]
-            .joined(separator: " ")
+        // Concatenated, not `joined`: that generic path costs a conformance lookup per start.
+        return Self.magic + " " + environment.description + " " + Hex.string(keyID, width: 8) + " " + name + " " + recipient + " "
+            + addedBy + " " + author + " " + time + " " + sealedText
     }
 
     /// The line up to its last space: what the check covers.
@@ -103,14 +104,47 @@ public struct AccessEntry: Sendable {
     /// Parses one line (without its `LF`); nil for anything that is not exactly an entry.
     /// Such lines are passed over by readers, never an error: anyone can write the file.
     public static func parse(_ line: Substring) -> AccessEntry? {
-        // Split on the byte 0x20: a `Character` split walks grapheme clusters, slow on a team's file.
-        let fields = line.utf8.split(separator: 0x20, omittingEmptySubsequences: false).map { Substring($0) }
+        var canonical = CanonicalRecipients()
+        return parse(line, canonical: &canonical)
+    }
+
+    /// The recipients found written canonically so far in one file: a team's file names the
+    /// same few recipients on every line (each member, each author), and checking one means a
+    /// Bech32 or base64 decode and an encode back.
+    struct CanonicalRecipients {
+        private var known: [Substring] = []
+
+        /// Whether `text` is a recipient written canonically (as the access file writes one).
+        mutating func contains(_ text: Substring) -> Bool {
+            if known.contains(text) { return true }
+            guard Recipient.parse(String(text), checkingUsable: false)?.recipient.text == String(text) else { return false }
+            known.append(text)
+            return true
+        }
+    }
+
+    /// `parse`, sharing `canonical` across the lines of one file.
+    static func parse(_ line: Substring, canonical: inout CanonicalRecipients) -> AccessEntry? {
+        // Split on the byte 0x20, by hand: a `Character` split walks grapheme clusters, and the
+        // generic one of `utf8` was a tenth of a team member's cold get.
+        var fields: [Substring] = []
+        fields.reserveCapacity(12)
+        var start = line.utf8.startIndex, index = start
+        while index != line.utf8.endIndex {
+            if line.utf8[index] == 0x20 {
+                fields.append(line[start..<index])
+                guard fields.count < 12 else { return nil }
+                start = line.utf8.index(after: index)
+            }
+            line.utf8.formIndex(after: &index)
+        }
+        fields.append(line[start...])
         guard fields.count == 12, fields[0] == "mage-vault-access", fields[1] == "1",
             let environment = EnvironmentID(fields[2]), fields[3].utf8.count == 8,
             let keyID = Hex.parse(fields[3], count: 8, as: UInt32.self),
-            isValidName(String(fields[4])), Recipient.parse(String(fields[5]), checkingUsable: false)?.recipient.text == String(fields[5]),
+            isValidName(String(fields[4])), canonical.contains(fields[5]),
             isValidName(String(fields[6])) || fields[6] == "-",
-            fields[7] == "-" || Recipient.parse(String(fields[7]), checkingUsable: false)?.recipient.text == String(fields[7]),
+            fields[7] == "-" || canonical.contains(fields[7]),
             fields[8].utf8.count == 24,
             let sealed = Array(fields[9].utf8).withUnsafeBytes({ Base64.decode($0) }),
             let auth = fields[10] == "-" ? [] : Array(fields[10].utf8).withUnsafeBytes({ Base64.decode($0) }),

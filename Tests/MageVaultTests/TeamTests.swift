@@ -800,6 +800,25 @@ struct TeamTests {
         }
     }
 
+    @Test("A recipient is compared byte for byte: one spelled with a KELVIN SIGN where its base64 has a K (equal as Swift strings) is no recipient, even after the real one")
+    func recipientsByteForByte() throws {
+        let keys = EnvironmentKeys(key: EnvironmentKeys.generateKey())
+        let uuid = try #require(EnvironmentID("d3a1c0de5ca1ab1ed3a1c0de5ca1ab1e"))
+        let recipient = try #require(Recipient.parse(SSHKeyVector.publicKey)?.recipient)
+        let line = String(decoding: AccessEntry.make(
+            environment: uuid, keys: keys, bundle: EnvironmentKeys.bundle(keys, retired: []), name: "carol", recipient: recipient,
+            addedBy: "-", author: nil, time: "2026-01-01T00:00:00.000Z"
+        ).line, as: UTF8.self)
+        // The first K of the recipient field (the sixth) written as U+212A, in UTF-8.
+        let bytes = Array(line.utf8)
+        let fieldStart = bytes.indices.filter { bytes[$0] == 0x20 }[4] + 1
+        let k = try #require(bytes[fieldStart...].firstIndex(of: 0x4B))
+        let kelvin = Array(bytes[..<k]) + [0xE2, 0x84, 0xAA] + Array(bytes[(k + 1)...])
+        #expect(String(decoding: kelvin, as: UTF8.self) == line)  // equal as Swift strings
+        #expect(Access.parse(bytes + kelvin).count == 1)
+        #expect(Access.parse(kelvin).isEmpty)
+    }
+
     @Test("Lines written without any key: they grant nothing, lock no one out, and change no member's key; a reader with no key of its own refuses to guess")
     func forgedEntries() throws {
         let (team, alice) = try Team.start()

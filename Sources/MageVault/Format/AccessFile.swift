@@ -112,13 +112,18 @@ public struct AccessEntry: Sendable {
     /// same few recipients on every line (each member, each author), and checking one means a
     /// Bech32 or base64 decode and an encode back.
     struct CanonicalRecipients {
-        private var known: [Substring] = []
+        private var known: [[UInt8]] = []
 
         /// Whether `text` is a recipient written canonically (as the access file writes one).
+        /// Compared byte for byte: `String` equality is Unicode's canonical equivalence, under
+        /// which a KELVIN SIGN equals a `K` of base64, so a line could pass as one checked.
         mutating func contains(_ text: Substring) -> Bool {
-            if known.contains(text) { return true }
-            guard Recipient.parse(String(text), checkingUsable: false)?.recipient.text == String(text) else { return false }
-            known.append(text)
+            let bytes = Array(text.utf8)
+            for recipient in known where recipient.elementsEqual(bytes) { return true }
+            guard let canonical = Recipient.parse(String(text), checkingUsable: false)?.recipient.text,
+                Array(canonical.utf8).elementsEqual(bytes)
+            else { return false }
+            known.append(bytes)
             return true
         }
     }

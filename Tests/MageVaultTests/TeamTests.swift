@@ -120,6 +120,17 @@ struct Team {
         return (team, alice, people, ci, try contents(alice.data + "/secrets/vault.key"))
     }
 
+    /// Each of `people` pulls and refuses to read (exit 3) with no value in what it prints,
+    /// and `keyFile`'s person still holds that key.
+    static func expectRefusal(of people: [Teammate], keyFile: (person: Teammate, key: [UInt8])) throws {
+        for person in people {
+            try person.git("pull", "-q", "origin", "main")
+            let read = try person.tool("get", "db_password")
+            #expect(read.status == 3 && !read.text.contains("made-up") && !read.error.contains("made-up"), "\(person.name): \(read.text) \(read.error)")
+        }
+        #expect(try contents(keyFile.person.data + "/secrets/vault.key") == keyFile.key, "\(keyFile.person.name)")
+    }
+
     /// The repository alice starts: her environment in the project, the driver set up.
     static func start() throws -> (Team, Teammate) {
         let team = Team()
@@ -674,12 +685,7 @@ struct TeamTests {
         // member: they refuse to choose (exit 3), reading nothing, and erin's key file stays.
         // (Each removed member's rotation contests the other's and the first removal; one of
         // them alone would be followed: the spec's "Not protected yet".)
-        for person in [erin, ci] {
-            try person.git("pull", "-q", "origin", "main")
-            let read = try person.tool("get", "db_password")
-            #expect(read.status == 3 && !read.text.contains("made-up") && !read.error.contains("made-up"), "\(person.name): \(read.text) \(read.error)")
-        }
-        #expect(try contents(erin.data + "/secrets/vault.key") == firstKey)
+        try Team.expectRefusal(of: [erin, ci], keyFile: (erin, firstKey))
         // Dave takes the removed members' rotation lines out: both follow the genuine rotations
         // all the way to his key; erin keeps it, and writes with no alarm.
         try dave.git("pull", "-q", "origin", "main")
@@ -788,12 +794,7 @@ struct TeamTests {
         try mal.commitAndPush("a key of my own")
         // Bob (a key file from before the removal) and CI (none) refuse; neither reads mal's
         // value, and bob's key file keeps the first key. Alice and carol, who hold the new key, read on.
-        for person in [bob, ci] {
-            try person.git("pull", "-q", "origin", "main")
-            let read = try person.tool("get", "db_password")
-            #expect(read.status == 3 && !read.text.contains("made-up") && !read.error.contains("made-up"), "\(person.name): \(read.text) \(read.error)")
-        }
-        #expect(try contents(bob.data + "/secrets/vault.key") == firstKey)
+        try Team.expectRefusal(of: [bob, ci], keyFile: (bob, firstKey))
         for person in [alice, carol] {
             try person.git("pull", "-q", "origin", "main")
             #expect(try person.get("db_password") == "made-up-2", "\(person.name)")

@@ -74,6 +74,14 @@ struct Teammate {
         try write(try contents(data + "/secrets/vault.log") + bytes, to: data + "/secrets/vault.log")
     }
 
+    /// `access remove name`, then `db_password` set to `value` under the new key, pushed.
+    func remove(_ name: String, thenSetting value: String) throws {
+        let removed = try tool("access", "remove", name)
+        #expect(removed.status == 0, "\(removed.error)")
+        #expect(try tool("set", "db_password", input: value).status == 0)
+        try commitAndPush("remove " + name)
+    }
+
     func commitAndPush(_ message: String) throws {
         try git("add", "-A")
         try git("commit", "-q", "-m", message)
@@ -434,9 +442,7 @@ struct TeamTests {
         let joined = try team.join(["bob", "carol", "dave"], addedBy: alice)
         let (bob, carol, dave) = (joined[0], joined[1], joined[2])
         let firstKey = try contents(carol.data + "/secrets/vault.key")
-        #expect(try alice.tool("access", "remove", "bob").status == 0)
-        #expect(try alice.tool("set", "db_password", input: "made-up-2").status == 0)
-        try alice.commitAndPush("remove bob")
+        try alice.remove("bob", thenSetting: "made-up-2")
         // Carol reads once after pulling: the new key goes into her key file, the old one out.
         try carol.git("pull", "-q", "origin", "main")
         #expect(try carol.get("db_password") == "made-up-2")
@@ -490,9 +496,7 @@ struct TeamTests {
         let joined = try team.join(["bob", "carol", "dave"], addedBy: alice)
         let (bob, carol, dave) = (joined[0], joined[1], joined[2])
         let joinKey = try contents(bob.data + "/secrets/vault.key")
-        #expect(try alice.tool("access", "remove", "bob").status == 0)
-        #expect(try alice.tool("set", "db_password", input: "made-up-2").status == 0)
-        try alice.commitAndPush("remove bob")
+        try alice.remove("bob", thenSetting: "made-up-2")
         let newKey = try contents(alice.data + "/secrets/vault.key")
         // Bob seals a value under the older key, and writes for dave a line under the key he
         // joined with (he holds it) naming a key of his as older, with that key's own lines.
@@ -627,9 +631,7 @@ struct TeamTests {
         let (team, alice, joined, ci, firstKey) = try Team.startWithCI(joining: ["bob", "carol", "erin"])
         let (bob, carol, erin) = (joined[0], joined[1], joined[2])
         // Bob is removed; erin and CI read nothing from here on until the end.
-        #expect(try alice.tool("access", "remove", "bob").status == 0)
-        #expect(try alice.tool("set", "db_password", input: "made-up-2").status == 0)
-        try alice.commitAndPush("remove bob")
+        try alice.remove("bob", thenSetting: "made-up-2")
         let secondKey = try contents(alice.data + "/secrets/vault.key")
         try bob.git("pull", "-q", "origin", "main")
         #expect(try bob.get("db_password") == nil)
@@ -714,9 +716,7 @@ struct TeamTests {
         let joined = try team.join(["bob", "carol"], addedBy: alice)
         let (bob, carol) = (joined[0], joined[1])
         let firstKey = try contents(alice.data + "/secrets/vault.key")
-        #expect(try alice.tool("access", "remove", "bob").status == 0)
-        #expect(try alice.tool("set", "db_password", input: "made-up-2").status == 0)
-        try alice.commitAndPush("remove bob")
+        try alice.remove("bob", thenSetting: "made-up-2")
         // After it: dave joins and rekeys, then adds erin; CI joins with only an identity.
         let ci = try team.member("ci", variables: ["MAGE_VAULT_IDENTITY": AgeKeyVector.identity, "HOME": "/nonexistent"])
         #expect(try alice.tool("access", "add", AgeKeyVector.recipient, "--name", "ci").status == 0)
@@ -762,9 +762,7 @@ struct TeamTests {
         let (team, alice, joined, ci, firstKey) = try Team.startWithCI(joining: ["bob", "carol", "mal"])
         defer { withExtendedLifetime(team) {} }  // its folder holds every clone
         let (bob, carol, mal) = (joined[0], joined[1], joined[2])
-        #expect(try alice.tool("access", "remove", "mal").status == 0)
-        #expect(try alice.tool("set", "db_password", input: "made-up-2").status == 0)
-        try alice.commitAndPush("remove mal")
+        try alice.remove("mal", thenSetting: "made-up-2")
         try carol.git("pull", "-q", "origin", "main")
         #expect(try carol.get("db_password") == "made-up-2")
         // Mal: a key Q of his own, with lines under it for himself and for alice (recipients are

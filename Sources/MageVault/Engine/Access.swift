@@ -490,10 +490,15 @@ public enum Access {
     /// The scope's members: every name with an entry whose check a key we hold made, newest
     /// entry of each; entries no key of ours checks are counted in `unverified`.
     public static func members(of environment: Environment) throws(VaultError) -> (members: [Member], unverified: Int) {
+        members(of: environment, among: try entries(environment.location))
+    }
+
+    /// `members(of:)` from the access file's `entries`, read already.
+    static func members(of environment: Environment, among entries: [AccessEntry]) -> (members: [Member], unverified: Int) {
         var newest: [(AccessEntry, Bool)] = []
         var unverified = 0
         let heads = [environment.keys] + (environment.exposure?.heads ?? [])
-        for entry in try entries(environment.location) where entry.environment == environment.id {
+        for entry in entries where entry.environment == environment.id {
             guard let keys = environment.accessKeys(for: entry.keyID), entry.isChecked(by: keys) else {
                 unverified += 1
                 continue
@@ -549,7 +554,8 @@ public enum Access {
             try vault.refreshLocked()
             try vault.requireOurKey()
             let environment = vault.environment
-            let current = try members(of: environment).members
+            let all = try entries(environment.location)  // read once: the members, and the lines of whoever is added back
+            let current = members(of: environment, among: all).members
             // A name is taken by a member holding the current key: lines under an older key
             // (a removed member can write those) hold no name.
             if let other = current.first(where: { $0.name == name && $0.recipient != recipient.text && $0.hasCurrentKey }) {
@@ -564,7 +570,7 @@ public enum Access {
             // still hold to ours, and they read at once. Nobody else is given a revoked key: a
             // bundle holding a key its author was never a member at would carry it to readers
             // who cannot see the rotation that revoked it, and they would read with it.
-            let before = try entries(environment.location).filter { entry in
+            let before = all.filter { entry in
                 entry.environment == environment.id && entry.recipient == recipient.text
                     && environment.revokedKeys.contains { $0.keyID == entry.keyID && entry.isChecked(by: $0) }
             }

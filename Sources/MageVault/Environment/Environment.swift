@@ -181,11 +181,19 @@ public final class Environment: Sendable {
 
     /// The keys of a pending raw key file (`<key file>.new`, a key switch under way), if any.
     static func pendingKeys(_ location: EnvironmentLocation) -> EnvironmentKeys? {
+        guard let contents = pendingKeyFile(location), case .raw? = contents.withUnsafeBytes({ KeyFile.parse($0) }) else { return nil }
+        return EnvironmentKeys(key: contents)
+    }
+
+    /// The bytes of `<key file>.new` when it is a key switch of ours: private, as every key
+    /// file this tool writes, and not tracked by git (one a commit brought, which git checked
+    /// out, is no switch of ours to finish: see `GitIndex`).
+    private static func pendingKeyFile(_ location: EnvironmentLocation) -> SecureBytes? {
         let path = location.keyFile + ".new"
         guard FileSystem.exists(path), let (contents, mode) = try? FileSystem.readSecretFile(path, maximumBytes: 4096), mode & 0o077 == 0,
-            GitIndex.trackingWorkTree(of: EnvironmentLocation.absolute(path)) == nil, case .raw? = contents.withUnsafeBytes({ KeyFile.parse($0) })
+            GitIndex.trackingWorkTree(of: EnvironmentLocation.absolute(path)) == nil
         else { return nil }
-        return EnvironmentKeys(key: contents)
+        return contents
     }
 
     /// Puts a staged key switch in place (a rekey's, or a rotation kept by `Access.persist`):
@@ -344,13 +352,7 @@ public final class Environment: Sendable {
 
     /// The top of the git work tree holding `path`, if any.
     public static func gitWorkTree(containing path: String) -> String? {
-        var directory = path
-        while true {
-            if FileSystem.exists(directory + "/.git") { return directory }
-            let parent = FileSystem.parentDirectory(of: directory)
-            if parent == directory { return nil }
-            directory = parent
-        }
+        FileSystem.nearestFolder(from: path, holding: ".git")
     }
 
     /// Renames pipeline `old` of `project` to `new`, as Mage moves the folder when a
@@ -465,12 +467,7 @@ public final class Environment: Sendable {
     /// The key id of an interrupted rekey's new key file (`<key file>.new`), when there is one.
     /// Read without any passphrase: a passphrase file names its key id.
     static func pendingKeyID(_ location: EnvironmentLocation) -> UInt32? {
-        let path = location.keyFile + ".new"
-        // Ours only when private, as every key file this tool writes: one that git checked out
-        // (a commit that added it, with the default umask) is not a switch of ours to finish.
-        guard FileSystem.exists(path), let (contents, mode) = try? FileSystem.readSecretFile(path, maximumBytes: 4096), mode & 0o077 == 0,
-            GitIndex.trackingWorkTree(of: EnvironmentLocation.absolute(path)) == nil
-        else { return nil }
+        guard let contents = pendingKeyFile(location) else { return nil }
         switch contents.withUnsafeBytes({ KeyFile.parse($0) }) {
         case .raw?: return EnvironmentKeys.keyID(of: contents)
         case .passphrase(_, _, _, let keyID)?: return keyID

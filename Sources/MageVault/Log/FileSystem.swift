@@ -30,6 +30,18 @@ public enum FileSystem {
         return lstat(path, &info) == 0
     }
 
+    /// The nearest folder from `directory` up (itself first) that holds an entry `name`
+    /// (`.git`: the top of a work tree), or nil.
+    public static func nearestFolder(from directory: String, holding name: String) -> String? {
+        var current = directory
+        while true {
+            if exists((current == "/" ? "" : current) + "/" + name) { return current }
+            let parent = parentDirectory(of: current)
+            if parent == current { return nil }
+            current = parent
+        }
+    }
+
     /// The current working directory.
     public static func currentDirectory() -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)

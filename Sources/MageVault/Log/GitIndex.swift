@@ -46,22 +46,16 @@ enum GitIndex {
     /// The nearest folder from `directory` up that holds `.git`, and its git directory: the
     /// `.git` folder, or where a `.git` file (`gitdir: …`: a linked work tree, a submodule) points.
     static func repository(containing directory: String) -> (workTree: String, gitDirectory: String)? {
-        var current = directory
-        while true {
-            let dotGit = (current == "/" ? "" : current) + "/.git"
-            var info = stat()
-            if lstat(dotGit, &info) == 0 {
-                if info.st_mode & S_IFMT == S_IFDIR { return (current, dotGit) }
-                guard info.st_mode & S_IFMT == S_IFREG, let text = try? FileSystem.readSmallFile(dotGit, maximumBytes: 4096) else { return nil }
-                let line = String(decoding: text.prefix { $0 != 0x0A && $0 != 0x0D }, as: UTF8.self)
-                guard line.hasPrefix("gitdir: ") else { return nil }
-                let target = String(line.dropFirst("gitdir: ".count))
-                return (current, target.hasPrefix("/") ? target : (current == "/" ? "" : current) + "/" + target)
-            }
-            let parent = FileSystem.parentDirectory(of: current)
-            if parent == current { return nil }
-            current = parent
-        }
+        guard let workTree = FileSystem.nearestFolder(from: directory, holding: ".git") else { return nil }
+        let top = workTree == "/" ? "" : workTree, dotGit = top + "/.git"
+        var info = stat()
+        guard lstat(dotGit, &info) == 0 else { return nil }
+        if info.st_mode & S_IFMT == S_IFDIR { return (workTree, dotGit) }
+        guard info.st_mode & S_IFMT == S_IFREG, let text = try? FileSystem.readSmallFile(dotGit, maximumBytes: 4096) else { return nil }
+        let line = String(decoding: text.prefix { $0 != 0x0A && $0 != 0x0D }, as: UTF8.self)
+        guard line.hasPrefix("gitdir: ") else { return nil }
+        let target = String(line.dropFirst("gitdir: ".count))
+        return (workTree, target.hasPrefix("/") ? target : top + "/" + target)
     }
 
     /// Whether the index `bytes` lists `relative`; nil when they cannot be read as an index

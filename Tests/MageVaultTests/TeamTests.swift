@@ -208,7 +208,7 @@ struct TeamTests {
     @Test("vault-format.md's access vectors: identities, recipients and X25519 keys as given; each line parses, opens with its identity to the key and carries its check")
     func accessVectors() throws {
         let vectors = try SpecVector.all().filter { $0.fields["access-line"] != nil }
-        #expect(vectors.count == 2)
+        #expect(vectors.count == 3)
         for vector in vectors {
             let key = hexBytes(vector["key"]).withUnsafeBytes { SecureBytes(copying: $0) }
             let keys = EnvironmentKeys(key: key)
@@ -235,7 +235,20 @@ struct TeamTests {
             #expect(Hex.string(entry.keyID, width: 8) == vector["key-id"] && keys.keyID == entry.keyID)
             #expect(entry.isChecked(by: keys))
             let opened = try #require(identity.open(entry.sealed))
-            #expect(opened.constantTimeEquals(key))
+            let bundle = try #require(EnvironmentKeys.parts(ofBundle: opened, version: entry.version))
+            #expect(bundle.keys[0].master.constantTimeEquals(key))
+            if let expected = vector.fields["bundle"] {
+                // Version 2: the count, the keys, then the revocation ids, as the vector lays them out.
+                #expect(entry.version == 2 && opened.withUnsafeBytes { Array($0) } == hexBytes(expected))
+                let retired = hexBytes(vector["retired-key"]).withUnsafeBytes { EnvironmentKeys(key: SecureBytes(copying: $0)) }
+                let revoked = hexBytes(vector["revoked-key"]).withUnsafeBytes { EnvironmentKeys(key: SecureBytes(copying: $0)) }
+                #expect(bundle.keys.count == 2 && Access.same(bundle.keys[1], retired))
+                #expect(Hex.string(retired.keyID, width: 8) == vector["retired-key-id"] && Hex.string(revoked.keyID, width: 8) == vector["revoked-key-id"])
+                #expect(revoked.revocationID == hexBytes(vector["revocation-id"]) && bundle.revoking == [revoked.revocationID])
+            } else {
+                // Version 1: the key alone.
+                #expect(entry.version == 1 && opened.constantTimeEquals(key) && bundle.revoking.isEmpty)
+            }
             // Its author wrote it, as the recipient's identity can tell, with the vector's key.
             let author = try #require(Recipient.parse(vector["author"])?.recipient)
             #expect(entry.author == vector["author"] && entry.isAuthored(for: identity))
@@ -245,6 +258,27 @@ struct TeamTests {
             altered[30] = altered[30] == UInt8(ascii: "a") ? UInt8(ascii: "b") : UInt8(ascii: "a")
             if let tampered = AccessEntry.parse(Substring(decoding: altered, as: UTF8.self)) { #expect(!tampered.isChecked(by: keys)) }
         }
+    }
+
+    @Test("An access bundle is read only when it is exactly what its line's version lays out: version 2's count, keys and revocation ids; version 1's keys alone")
+    func bundleLayouts() throws {
+        func keys(_ start: UInt8) -> EnvironmentKeys { (0..<32).map { start &+ UInt8($0) }.withUnsafeBytes { EnvironmentKeys(key: SecureBytes(copying: $0)) } }
+        func bytes(_ list: [UInt8]) -> SecureBytes { list.withUnsafeBytes { SecureBytes(copying: $0) } }
+        let (a, b, c) = (keys(0), keys(0x20), keys(0x60))
+        let bundle = EnvironmentKeys.bundle(a, retired: [b], revoking: [c.revocationID])
+        let parts = try #require(EnvironmentKeys.parts(ofBundle: bundle, version: 2))
+        #expect(parts.keys.count == 2 && Access.same(parts.keys[0], a) && Access.same(parts.keys[1], b) && parts.revoking == [c.revocationID])
+        #expect(c.revocationID != c.master.withUnsafeBytes { Array($0) } && c.revocationID != b.revocationID)
+        let raw = bundle.withUnsafeBytes { Array($0) }
+        // Version 2: a count of 0, a count beyond the keys there, a stray byte: none is a bundle.
+        for broken in [[0, 0] + raw.dropFirst(2), [0, 4] + raw.dropFirst(2), raw + [0], Array(raw.prefix(1)), []] {
+            #expect(EnvironmentKeys.parts(ofBundle: bytes(broken), version: 2) == nil, "\(broken.prefix(2))")
+        }
+        // Version 1: whole keys only, at least one; no revocation ids. Other versions: never.
+        let one = try #require(EnvironmentKeys.parts(ofBundle: bytes(Array(raw.dropFirst(2))), version: 1))
+        #expect(one.keys.count == 3 && one.revoking.isEmpty)
+        #expect(EnvironmentKeys.parts(ofBundle: bundle, version: 1) == nil && EnvironmentKeys.parts(ofBundle: bytes([]), version: 1) == nil)
+        #expect(EnvironmentKeys.parts(ofBundle: bytes(Array(raw.dropFirst(2))), version: 3) == nil)
     }
 
     @Test("Three people and CI over clones of one repository: add, concurrent adds merged, reads, removal with rotation, CI unchanged")
@@ -635,7 +669,11 @@ struct TeamTests {
         let secondKey = try contents(alice.data + "/secrets/vault.key")
         try bob.git("pull", "-q", "origin", "main")
         #expect(try bob.get("db_password") == nil)
-        // Added back: his key file still holds the first key, and a pull is all he needs.
+        // Meanwhile he seals a value under the first key, which he holds (nobody believes it).
+        try bob.appendToLog(try bob.recordSealed(under: firstKey, name: "db_password", value: "made-up-by-bob-meanwhile"))
+        try bob.commitAndPush("under the first key")
+        // Added back: his key file still holds the first key, and a pull is all he needs. His
+        // bundle names the first key as revoked, so he reads what everyone reads, not his value.
         #expect(try alice.tool("access", "add", try bob.recipient(), "--name", "bob").status == 0)
         try alice.commitAndPush("bob is back")
         try bob.git("pull", "-q", "origin", "main")
@@ -708,6 +746,56 @@ struct TeamTests {
         try dave.git("pull", "-q", "origin", "main")
         #expect(try dave.get("api_token") == "made-up-erin")
         #expect(try dave.get("db_password") == "made-up-dave")
+    }
+
+    @Test("A member removed by someone who joined after an earlier removal rotates on his own from the key before it, which the newcomer never held: the newcomer's bundles name that key as revoked, so nobody who slept through both follows him; one that leaves out the earlier remover makes a machine with no key file refuse; nobody reads his value")
+    func aRemovalByANewcomerAfterAnEarlierRemoval() throws {
+        let (team, alice, joined, ci, firstKey) = try Team.startWithCI(joining: ["bob", "carol", "erin"])
+        let (bob, carol, erin) = (joined[0], joined[1], joined[2])
+        // Alice removes bob; dave joins after it (never given the first key) and removes carol.
+        // Erin (her key file holds the first key) and CI (no key file) read nothing meanwhile.
+        try alice.remove("bob", thenSetting: "made-up-2")
+        try carol.git("pull", "-q", "origin", "main")
+        #expect(try carol.get("db_password") == "made-up-2")
+        let dave = try team.join(["dave"], addedBy: alice)[0]
+        try dave.remove("carol", thenSetting: "made-up-dave")
+        let lastKey = try contents(dave.data + "/secrets/vault.key")
+        // Carol rotates from the first key on her own: a key of hers wrapped for everyone who was
+        // a member at it (so it leaves no one out, and contests no removal), dated after all, with
+        // a value under it. Then, after erin has read, a second one that leaves alice out.
+        try carol.git("pull", "-q", "origin", "main")
+        let uuid = try #require(EnvironmentID(String(decoding: try contents(alice.data + "/secrets/uuid"), as: UTF8.self)))
+        let first = firstKey.withUnsafeBytes { EnvironmentKeys(key: SecureBytes(copying: $0)) }
+        func rotateFromTheFirstKey(for people: [Teammate], value: String) throws {
+            let own = EnvironmentKeys(key: EnvironmentKeys.generateKey())
+            var forged: [UInt8] = []
+            for (name, line) in try people.map({ ($0.name, try $0.recipient()) }) + [("ci", AgeKeyVector.recipient)] {
+                forged += AccessEntry.make(
+                    environment: uuid, keys: own, bundle: EnvironmentKeys.bundle(own, retired: [first]), name: name,
+                    recipient: try #require(Recipient.parse(line)?.recipient), addedBy: "carol", author: try carol.identity(),
+                    time: "2099-01-01T00:00:00.000Z"
+                ).line
+            }
+            let accessFile = carol.data + "/secrets/vault.log.access"
+            try write(try contents(accessFile) + forged, to: accessFile)
+            try carol.appendToLog(try carol.recordSealed(under: own.master.withUnsafeBytes { Array($0) }, name: "db_password", value: value))
+            try carol.commitAndPush("a key of my own")
+        }
+        try rotateFromTheFirstKey(for: [alice, bob, carol, erin], value: "made-up-by-carol")
+        for person in [erin, ci, alice, dave] {
+            try person.git("pull", "-q", "origin", "main")
+            let read = try person.tool("get", "db_password")
+            #expect(read.status == 0 && read.text == "made-up-dave", "\(person.name): \(read.text) \(read.error)")
+        }
+        #expect(try contents(erin.data + "/secrets/vault.key") == lastKey)
+        // Leaving alice out, her rotation contests alice's removal of bob, and dave's contests
+        // hers: CI, which holds nothing of its own, refuses; members who hold a key read on.
+        try rotateFromTheFirstKey(for: [bob, carol, erin], value: "made-up-by-carol-2")
+        try Team.expectRefusal(of: [ci], keyFile: (erin, lastKey))
+        for person in [erin, alice, dave] {
+            try person.git("pull", "-q", "origin", "main")
+            #expect(try person.get("db_password") == "made-up-dave", "\(person.name)")
+        }
     }
 
     @Test("Newcomers after a removal are given no revoked key: their rekeys and adds carry none, so nobody reads with it; a machine added after the removal follows no rotation of the removed member's")

@@ -10,6 +10,7 @@ import CSodium
 /// | 3 | 16 | key identifier: its first 4 bytes name the key in every record header |
 /// | 4 | 32 | `crypto_secretbox` key that seals the retired keys file (`<key file>.retired`) |
 /// | 5 | 32 | BLAKE2b key of the check that ends each line of the access file |
+/// | 6 | 32 | revocation id: names the key as revoked in an access bundle without giving it |
 ///
 /// The context string is `mgvault1`. `vault-format.md` specifies the same.
 public final class EnvironmentKeys: Sendable {
@@ -82,25 +83,61 @@ public final class EnvironmentKeys: Sendable {
         equalMACs(check, accessCheck(of: bytes))
     }
 
-    /// The bundle an access entry wraps: this key, then `retired` (each 32 bytes), newest
-    /// first, so that a teammate reads records under every key the environment used.
-    public static func bundle(_ current: EnvironmentKeys, retired: [EnvironmentKeys]) -> SecureBytes {
+    /// The key's revocation id: sub-key 6. A version 2 access bundle lists the keys removals
+    /// revoked by these ids, so that a member who never held such a key still passes on that
+    /// it is revoked, and nobody learns the key from it.
+    public var revocationID: [UInt8] { Self.derive(from: master, id: 6, count: 32).withUnsafeBytes { Array($0) } }
+
+    /// What an access entry's sealed bundle holds: keys, the current one first, and the
+    /// revocation ids of the keys removals revoked (version 2 bundles only).
+    struct Bundle {
+        let keys: [EnvironmentKeys]
+        let revoking: [[UInt8]]
+    }
+
+    /// The bundle a version 2 access entry wraps: the number of keys (2 bytes, big-endian),
+    /// this key, then `retired` (each 32 bytes), newest first, so that a teammate reads
+    /// records under every key the environment used; then `revoking` (revocation ids, 32
+    /// bytes each), the keys no record is believed under any more.
+    public static func bundle(_ current: EnvironmentKeys, retired: [EnvironmentKeys], revoking: [[UInt8]] = []) -> SecureBytes {
         let keys = [current.master] + retired.map(\.master)
-        return SecureBytes(count: keys.count * keyByteCount) { out in
+        precondition(keys.count <= Int(UInt16.max) && revoking.allSatisfy { $0.count == keyByteCount }, "a bundle's parts")
+        return SecureBytes(count: 2 + (keys.count + revoking.count) * keyByteCount) { out in
+            out[0] = UInt8(keys.count >> 8)
+            out[1] = UInt8(keys.count & 0xFF)
             for (position, key) in keys.enumerated() {
-                key.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: out[(position * keyByteCount)...]).copyMemory(from: $0) }
+                key.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: out[(2 + position * keyByteCount)...]).copyMemory(from: $0) }
+            }
+            for (position, id) in revoking.enumerated() {
+                id.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: out[(2 + (keys.count + position) * keyByteCount)...]).copyMemory(from: $0) }
             }
         }
     }
 
-    /// The keys of a bundle (its current key first); nil unless it is a whole number (at
-    /// least one) of keys.
-    static func keys(ofBundle bundle: SecureBytes) -> [EnvironmentKeys]? {
-        guard bundle.count > 0, bundle.count % keyByteCount == 0 else { return nil }
-        return bundle.withUnsafeBytes { bytes in
-            stride(from: 0, to: bytes.count, by: keyByteCount).map { start in
-                EnvironmentKeys(key: SecureBytes(copying: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + keyByteCount)])))
+    /// The parts of a bundle of access line `version`; nil unless it is exactly one. Version
+    /// 1: a whole number (at least one) of keys. Version 2: a 2-byte count `n` (at least
+    /// one), `n` keys, then a whole number of revocation ids.
+    static func parts(ofBundle bundle: SecureBytes, version: Int) -> Bundle? {
+        bundle.withUnsafeBytes { bytes -> Bundle? in
+            let count: Int, start: Int
+            switch version {
+            case 1:
+                guard bytes.count % keyByteCount == 0 else { return nil }
+                (count, start) = (bytes.count / keyByteCount, 0)
+            case 2:
+                guard bytes.count >= 2, (bytes.count - 2) % keyByteCount == 0 else { return nil }
+                (count, start) = (Int(bytes[0]) << 8 | Int(bytes[1]), 2)
+                guard count * keyByteCount <= bytes.count - 2 else { return nil }
+            default:
+                return nil
             }
+            guard count > 0 else { return nil }
+            func piece(_ index: Int) -> UnsafeRawBufferPointer {
+                UnsafeRawBufferPointer(rebasing: bytes[(start + index * keyByteCount)..<(start + (index + 1) * keyByteCount)])
+            }
+            let keys = (0..<count).map { EnvironmentKeys(key: SecureBytes(copying: piece($0))) }
+            let revoking = (count..<((bytes.count - start) / keyByteCount)).map { Array(piece($0)) }
+            return Bundle(keys: keys, revoking: revoking)
         }
     }
 

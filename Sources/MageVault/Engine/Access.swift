@@ -91,6 +91,9 @@ public enum Access {
         let entry: AccessEntry
         /// The bundle: the entry's key first, then the keys retired before it.
         let keys: [EnvironmentKeys]
+        /// The revocation ids the bundle lists (version 2): keys removals revoked, which its
+        /// author may never have held.
+        let revoking: [[UInt8]]
         /// Whether the line's author (named in it) wrote it, as our identity can tell.
         let authored: Bool
         /// Whether the bundle holds `key` itself: the same bytes, not only the same key id
@@ -103,10 +106,10 @@ public enum Access {
         var grants: [Grant] = []
         for entry in entries where entry.environment == id {
             for identity in identities where identity.recipient.text == entry.recipient {
-                guard let opened = identity.open(entry.sealed), let keys = EnvironmentKeys.keys(ofBundle: opened),
-                    entry.isChecked(by: keys[0])
+                guard let opened = identity.open(entry.sealed), let bundle = EnvironmentKeys.parts(ofBundle: opened, version: entry.version),
+                    entry.isChecked(by: bundle.keys[0])
                 else { continue }
-                grants.append(Grant(entry: entry, keys: keys, authored: entry.isAuthored(for: identity)))
+                grants.append(Grant(entry: entry, keys: bundle.keys, revoking: bundle.revoking, authored: entry.isAuthored(for: identity)))
             }
         }
         return grants
@@ -120,6 +123,9 @@ public enum Access {
         public let current: EnvironmentKeys
         public let retired: [EnvironmentKeys]
         public let revoked: [EnvironmentKeys]
+        /// The revocation ids of every key known to be revoked, held or not: what bundles this
+        /// member writes pass on (`EnvironmentKeys.revocationID`).
+        public let revokedIDs: [[UInt8]]
         /// Set when the current key is still held by someone a removal on another branch left
         /// out (two removals merged); nil otherwise.
         public let exposure: Exposure?
@@ -225,6 +231,9 @@ public enum Access {
             /// The keys retired before `parent` (after it in the bundle): a removed member was
             /// given them too.
             let older: [EnvironmentKeys]
+            /// The revocation ids its bundle lists: keys revoked before it, which its author may
+            /// never have held (someone who joined after a removal).
+            let revoking: [[UInt8]]
         }
         var rotations: [Rotation] = []
         for grant in all where grant.keys.count >= 2 && grant.authored {
@@ -235,7 +244,7 @@ public enum Access {
                 rotations.append(
                     Rotation(
                         parent: parent, child: child, grant: grant.entry, leftOut: membersAt(parent).filter { !after.contains($0) },
-                        older: Array(grant.keys[(position + 1)...])))
+                        older: Array(grant.keys[(position + 1)...]), revoking: grant.revoking))
             }
         }
         // Our own way: the keys we hold and the older keys our current key's bundles hold
@@ -249,17 +258,31 @@ public enum Access {
             heldKeys.contains { same($0, rotation.child) } && vouched.contains { same($0, rotation.parent) }
         }
         // Any other rotation counts unless another from the same key, or from a later one whose
-        // bundle retires that key, left its author out: a removed member rotating on his own
-        // from a key he held (including one retired before he was removed). Any contester
-        // stops it, counted or not: a key named "later" by a bundle is only the bundle's word,
-        // and a removed member can write one (a key of his own, holding the key he was removed
-        // from, with lines under it for the remover) that contests the genuine removal. So
-        // two rotations that each left out the other's author stay a conflict, never a choice.
+        // bundle retires that key (holds it, or lists its revocation id), left its author out: a
+        // removed member rotating on his own from a key he held (including one retired before
+        // he was removed, which whoever removed him may never have held: a revocation id tells
+        // it without the key). Any contester stops it, counted or not: a key named "later" by a
+        // bundle is only the bundle's word, and a removed member can write one (a key of his
+        // own, holding the key he was removed from, with lines under it for the remover) that
+        // contests the genuine removal. So two rotations that each left out the other's author
+        // stay a conflict, never a choice.
+        var revocationIDs: [(key: EnvironmentKeys, id: [UInt8])] = []
+        func retires(_ rotation: Rotation, _ key: EnvironmentKeys) -> Bool {
+            if rotation.older.contains(where: { same($0, key) }) { return true }
+            guard !rotation.revoking.isEmpty else { return false }
+            let id: [UInt8]
+            if let known = revocationIDs.first(where: { same($0.key, key) }) {
+                id = known.id
+            } else {
+                id = key.revocationID
+                revocationIDs.append((key, id))
+            }
+            return rotation.revoking.contains { $0 == id }
+        }
         func contests(_ other: Rotation, _ rotation: Rotation) -> Bool {
             // From a key the other retires: a competitor, unless this rotation is a step on the
             // way to the other (its new key is the other's parent or one it retires).
-            let fromRetired = other.older.contains { same($0, rotation.parent) }
-                && !same(rotation.child, other.parent) && !other.older.contains { same($0, rotation.child) }
+            let fromRetired = retires(other, rotation.parent) && !same(rotation.child, other.parent) && !retires(other, rotation.child)
             return (same(other.parent, rotation.parent) || fromRetired) && !same(other.child, rotation.child)
                 && other.leftOut.contains(rotation.grant.author)
         }
@@ -344,6 +367,29 @@ public enum Access {
                 revoked.append(key)
             }
         }
+        // The revocation ids the bundles of keys reached and not revoked list (only someone
+        // holding such a key can write its lines) revoke the keys they name too: a key a
+        // removal revoked, which this reader holds but whose revoking rotation it cannot see
+        // (someone added back was left out of it). Never the current key, nor another
+        // branch's key reached off our way: two removals merged leave keys held by someone
+        // removed until a rotation settles it (`Exposure`), and lines he writes under them
+        // must not take the other branch's records away from the reader who settles it.
+        var revokedIDs: [[UInt8]] = []
+        for grant in all
+        where reached.contains(where: { same($0, grant.keys[0]) }) && !revoked.contains(where: { same($0, grant.keys[0]) }) {
+            for id in grant.revoking where !revokedIDs.contains(id) { revokedIDs.append(id) }
+        }
+        let offOurWay = reached.filter { key in !lineage.contains { same($0, key) } && !behind.contains { same($0, key) } }
+        func revokeNamed(_ keys: [EnvironmentKeys]) {
+            guard !revokedIDs.isEmpty else { return }
+            for key in keys
+            where !same(key, current) && !offOurWay.contains(where: { same($0, key) }) && !revoked.contains(where: { same($0, key) })
+                && revokedIDs.contains(key.revocationID)
+            {
+                revoked.append(key)
+            }
+        }
+        revokeNamed(lineage + reached + heldKeys)
         // Older keys a bundle carries (records merged in from before a rotation) are believed
         // from the bundles of keys reached and not revoked: only someone holding such a key
         // can write its lines. A bundle for a key no counted rotation reaches is not ours to
@@ -353,6 +399,8 @@ public enum Access {
         where reached.contains(where: { same($0, grant.keys[0]) }) && !revoked.contains(where: { same($0, grant.keys[0]) }) {
             for key in grant.keys where !known.contains(where: { same($0, key) }) { known.append(key) }
         }
+        revokeNamed(known)
+        for key in revoked where !revokedIDs.contains(key.revocationID) { revokedIDs.append(key.revocationID) }
         var retired: [EnvironmentKeys] = []
         for key in lineage.reversed() + known
         where !same(key, current) && !revoked.contains(where: { same($0, key) }) && !retired.contains(where: { same($0, key) }) {
@@ -401,8 +449,10 @@ public enum Access {
             }
         }
         let exposure = removed.isEmpty ? nil : Exposure(removed: removed, excluded: excluded, heads: heads)
-        if let held = heldKeys.first, same(held, current), revoked.isEmpty, exposure == nil, retired.count == heldKeys.count - 1 { return nil }
-        return Granted(current: current, retired: retired, revoked: revoked, exposure: exposure)
+        if let held = heldKeys.first, same(held, current), revoked.isEmpty, revokedIDs.isEmpty, exposure == nil, retired.count == heldKeys.count - 1 {
+            return nil
+        }
+        return Granted(current: current, retired: retired, revoked: revoked, revokedIDs: revokedIDs, exposure: exposure)
     }
 
     /// Keeps what the access file taught a reader with a key file in its own key files: the
@@ -575,7 +625,9 @@ public enum Access {
                     && environment.revokedKeys.contains { $0.keyID == entry.keyID && entry.isChecked(by: $0) }
             }
             let given = environment.revokedKeys.filter { key in before.contains { $0.keyID == key.keyID } }
-            let bundle = EnvironmentKeys.bundle(environment.keys, retired: environment.retiredKeys + given)
+            // Every key known to be revoked is named in it, held or not: whoever they remove later
+            // contests with it a removed member's rotation from a key they never held.
+            let bundle = EnvironmentKeys.bundle(environment.keys, retired: environment.retiredKeys + given, revoking: environment.revokedIDs)
             let identities = (try? Identities.load()) ?? []
             let entry = AccessEntry.make(
                 environment: environment.id, keys: environment.keys, bundle: bundle, name: name, recipient: recipient,
@@ -628,10 +680,16 @@ public enum Access {
             guard let author = identities.first, list.contains(where: { $0.recipient == author.recipient.text && $0.hasCurrentKey }) else {
                 throw .rotationNeedsMemberIdentity
             }
-            var entries: [AccessEntry] = []
+            // A rotation that leaves someone out keeps no older key in the key files: the removed
+            // member holds them all (a member is given the retired keys when added).
+            let leavesSomeoneOut = list.contains { member in member.hasCurrentKey && !kept.contains { $0.recipient == member.recipient } }
             // Every key the scope used, revoked ones too: the history lets each member check
-            // older lines and tell which rotations it has already passed.
-            let bundle = EnvironmentKeys.bundle(newKey.keys, retired: environment.ring + environment.revokedKeys)
+            // older lines and tell which rotations it has already passed. Named as revoked: every
+            // key known to be (held or not), and, when it leaves someone out, every key it holds.
+            var revoking = environment.revokedIDs
+            if leavesSomeoneOut { for key in environment.ring where !revoking.contains(key.revocationID) { revoking.append(key.revocationID) } }
+            let bundle = EnvironmentKeys.bundle(newKey.keys, retired: environment.ring + environment.revokedKeys, revoking: revoking)
+            var entries: [AccessEntry] = []
             for member in kept {
                 guard let recipient = Recipient.parse(member.recipient)?.recipient else { continue }
                 entries.append(
@@ -643,9 +701,6 @@ public enum Access {
             // with the old records still in place would strand them (the old key is revoked).
             let location = environment.location
             let pending = pendingFile(of: location)
-            // A rotation that leaves someone out keeps no older key in the key files: the removed
-            // member holds them all (a member is given the retired keys when added).
-            let leavesSomeoneOut = list.contains { member in member.hasCurrentKey && !kept.contains { $0.recipient == member.recipient } }
             do throws(VaultError) {
                 _ = try vault.rekeyLocked(
                     to: newKey,

@@ -14,6 +14,9 @@ public final class Environment: Sendable {
     /// Keys a removal retired (see `Access.Granted`): no record under them is believed; they
     /// only check the access file's lines.
     public let revokedKeys: [EnvironmentKeys]
+    /// The revocation ids of every key known to be revoked, `revokedKeys`' and those of keys
+    /// never held (see `Access.Granted`): the bundles this member writes pass them on.
+    public let revokedIDs: [[UInt8]]
     /// Set when two removals made on two branches were merged and the current key is still
     /// held by someone one of them removed: writes are refused until a rotation settles it.
     public let exposure: Access.Exposure?
@@ -24,13 +27,14 @@ public final class Environment: Sendable {
     /// Makes an environment from parts already at hand (tests, embedding programs).
     public init(
         location: EnvironmentLocation, id: EnvironmentID, keys: EnvironmentKeys, retiredKeys: [EnvironmentKeys] = [],
-        revokedKeys: [EnvironmentKeys] = [], exposure: Access.Exposure? = nil
+        revokedKeys: [EnvironmentKeys] = [], revokedIDs: [[UInt8]] = [], exposure: Access.Exposure? = nil
     ) {
         self.location = location
         self.id = id
         self.keys = keys
         self.retiredKeys = retiredKeys
         self.revokedKeys = revokedKeys
+        self.revokedIDs = revokedIDs
         self.exposure = exposure
         self.unkept = nil
     }
@@ -42,6 +46,7 @@ public final class Environment: Sendable {
         self.keys = granted.current
         self.retiredKeys = granted.retired
         self.revokedKeys = granted.revoked
+        self.revokedIDs = granted.revokedIDs
         self.exposure = granted.exposure
         self.unkept = unkept
     }

@@ -2,9 +2,16 @@
 /// key bundle sealed to one teammate's recipient, with who it is for, who added them and
 /// when, and a check only a holder of the wrapped key can make (`vault-format.md`, *Access*).
 ///
-/// `mage-vault-access 1 <uuid> <key-id> <name> <recipient> <added-by> <author> <time> <sealed> <auth> <check> LF`
+/// `mage-vault-access 2 <uuid> <key-id> <name> <recipient> <added-by> <author> <time> <sealed> <auth> <check> LF`
+///
+/// Version 2 lines are written; version 1 lines (whose bundle holds keys only, no
+/// revocation ids) are still read.
 public struct AccessEntry: Sendable {
-    static let magic = "mage-vault-access 1"
+    /// The version written: its bundle names the keys removals revoked (`EnvironmentKeys.bundle`).
+    static let currentVersion = 2
+
+    /// The line's version, 1 or 2: how its bundle is laid out (`EnvironmentKeys.parts(ofBundle:version:)`).
+    let version: Int
 
     /// The scope whose key is wrapped.
     public let environment: EnvironmentID
@@ -39,8 +46,8 @@ public struct AccessEntry: Sendable {
     var authenticatedText: String {
         let sealedText = String(decoding: sealed.withUnsafeBytes { Base64.encode($0) }, as: UTF8.self)
         // Concatenated, not `joined`: that generic path costs a conformance lookup per start.
-        return Self.magic + " " + environment.description + " " + Hex.string(keyID, width: 8) + " " + name + " " + recipient + " "
-            + addedBy + " " + author + " " + time + " " + sealedText
+        return "mage-vault-access " + (version == 1 ? "1" : "2") + " " + environment.description + " " + Hex.string(keyID, width: 8) + " "
+            + name + " " + recipient + " " + addedBy + " " + author + " " + time + " " + sealedText
     }
 
     /// The line up to its last space: what the check covers.
@@ -55,7 +62,7 @@ public struct AccessEntry: Sendable {
         author: Identity?, time: String
     ) -> AccessEntry {
         var entry = AccessEntry(
-            environment: environment, keyID: keys.keyID, name: name, recipient: recipient.text, addedBy: addedBy,
+            version: currentVersion, environment: environment, keyID: keys.keyID, name: name, recipient: recipient.text, addedBy: addedBy,
             author: author?.recipient.text ?? "-", time: time, sealed: recipient.seal(bundle) ?? [], auth: [], check: [])  // a parsed recipient seals
         if let author, let tag = author.authenticate(Array(entry.authenticatedText.utf8), author: author.recipient, recipient: recipient) {
             entry = entry.with(auth: tag)
@@ -64,9 +71,10 @@ public struct AccessEntry: Sendable {
     }
 
     init(
-        environment: EnvironmentID, keyID: UInt32, name: String, recipient: String, addedBy: String, author: String, time: String,
-        sealed: [UInt8], auth: [UInt8], check: [UInt8]
+        version: Int, environment: EnvironmentID, keyID: UInt32, name: String, recipient: String, addedBy: String, author: String,
+        time: String, sealed: [UInt8], auth: [UInt8], check: [UInt8]
     ) {
+        self.version = version
         self.environment = environment
         self.keyID = keyID
         self.name = name
@@ -81,8 +89,8 @@ public struct AccessEntry: Sendable {
 
     func with(auth: [UInt8]? = nil, check: [UInt8]? = nil) -> AccessEntry {
         AccessEntry(
-            environment: environment, keyID: keyID, name: name, recipient: recipient, addedBy: addedBy, author: author, time: time,
-            sealed: sealed, auth: auth ?? self.auth, check: check ?? self.check)
+            version: version, environment: environment, keyID: keyID, name: name, recipient: recipient, addedBy: addedBy, author: author,
+            time: time, sealed: sealed, auth: auth ?? self.auth, check: check ?? self.check)
     }
 
     /// Whether the line is `identity`'s (its recipient) and its author, named in it, wrote it.
@@ -144,7 +152,7 @@ public struct AccessEntry: Sendable {
             line.utf8.formIndex(after: &index)
         }
         fields.append(line[start...])
-        guard fields.count == 12, fields[0] == "mage-vault-access", fields[1] == "1",
+        guard fields.count == 12, fields[0] == "mage-vault-access", fields[1] == "1" || fields[1] == "2",
             let environment = EnvironmentID(fields[2]), fields[3].utf8.count == 8,
             let keyID = Hex.parse(fields[3], count: 8, as: UInt32.self),
             isValidName(String(fields[4])), canonical.contains(fields[5]),
@@ -157,7 +165,7 @@ public struct AccessEntry: Sendable {
             let check = Array(fields[11].utf8).withUnsafeBytes({ Base64.decode($0) }), check.count == 32
         else { return nil }
         return AccessEntry(
-            environment: environment, keyID: keyID, name: String(fields[4]), recipient: String(fields[5]), addedBy: String(fields[6]),
-            author: String(fields[7]), time: String(fields[8]), sealed: sealed, auth: auth, check: check)
+            version: fields[1] == "1" ? 1 : 2, environment: environment, keyID: keyID, name: String(fields[4]), recipient: String(fields[5]),
+            addedBy: String(fields[6]), author: String(fields[7]), time: String(fields[8]), sealed: sealed, auth: auth, check: check)
     }
 }

@@ -798,6 +798,60 @@ struct TeamTests {
         }
     }
 
+    @Test("A removed member rotates back into a key older than one he held (which a later removal's bundle retires, so no rotation from there contests it): it is no rotation, and readers who slept through follow the removals")
+    func aRotationBackIntoAnOlderKey() throws {
+        let (team, alice, joined, ci, firstKey) = try Team.startWithCI(joining: ["carol", "mal"])
+        let carol = joined[0]
+        // Alice removes mal; erin, frank and gina join after it (their key files hold only the
+        // second key, their bundles name the first as revoked); frank rekeys (gina reads once
+        // since: her key files hold his key and the second), adds dave, who removes carol.
+        // Nobody after alice's removal held the first key.
+        try alice.remove("mal", thenSetting: "made-up-2")
+        let secondKey = try contents(alice.data + "/secrets/vault.key")
+        let newcomers = try team.join(["erin", "frank", "gina"], addedBy: alice)
+        let (erin, frank, gina) = (newcomers[0], newcomers[1], newcomers[2])
+        #expect(try frank.tool("rekey").status == 0)
+        try frank.commitAndPush("rekey")
+        try gina.git("pull", "-q", "origin", "main")
+        #expect(try gina.get("db_password") == "made-up-2")
+        let dave = try team.join(["dave"], addedBy: frank)[0]
+        try dave.remove("carol", thenSetting: "made-up-dave")
+        // Carol: a rotation from the second key back to the first (she holds both), wrapped for
+        // everyone who was a member at the second, so it leaves no one out; a value under it.
+        try carol.git("pull", "-q", "origin", "main")
+        let uuid = try #require(EnvironmentID(String(decoding: try contents(alice.data + "/secrets/uuid"), as: UTF8.self)))
+        func keys(_ bytes: [UInt8]) -> EnvironmentKeys { bytes.withUnsafeBytes { EnvironmentKeys(key: SecureBytes(copying: $0)) } }
+        let (first, second) = (keys(firstKey), keys(secondKey))
+        var forged: [UInt8] = []
+        for (name, line) in try [alice, carol, erin, frank, gina].map({ ($0.name, try $0.recipient()) }) + [("ci", AgeKeyVector.recipient)] {
+            forged += AccessEntry.make(
+                environment: uuid, keys: first, bundle: EnvironmentKeys.bundle(first, retired: [second]), name: name,
+                recipient: try #require(Recipient.parse(line)?.recipient), addedBy: "carol", author: try carol.identity(),
+                time: "2099-01-01T00:00:00.000Z"
+            ).line
+        }
+        let accessFile = carol.data + "/secrets/vault.log.access"
+        try write(try contents(accessFile) + forged, to: accessFile)
+        try carol.appendToLog(try carol.recordSealed(under: firstKey, name: "db_password", value: "made-up-by-carol"))
+        try carol.commitAndPush("back to the first key")
+        // Erin (key file: the second key) passes over it: the second key's own bundles retire the
+        // first, so it is no rotation; she follows the removals to dave's key, as members do.
+        // Gina holds the second key as a retired one (its lines are not opened): the first key is
+        // reached through carol's line from it, but the bundles of the keys after name it
+        // revoked, so she does not read with it either.
+        let lastKey = try contents(dave.data + "/secrets/vault.key")
+        for person in [erin, gina, alice, frank] {
+            try person.git("pull", "-q", "origin", "main")
+            let read = try person.tool("get", "db_password")
+            #expect(read.status == 0 && read.text == "made-up-dave", "\(person.name): \(read.text) \(read.error)")
+        }
+        #expect(try contents(erin.data + "/secrets/vault.key") == lastKey)
+        // CI, with nothing of its own, finds each of the two keys retiring the other (carol's line
+        // under the first key retires the second, so alice's removal of mal looks like a step
+        // back too): it refuses, reading nothing.
+        try Team.expectRefusal(of: [ci], keyFile: (erin, lastKey))
+    }
+
     @Test("Newcomers after a removal are given no revoked key: their rekeys and adds carry none, so nobody reads with it; a machine added after the removal follows no rotation of the removed member's")
     func newcomersAfterARemoval() throws {
         let (team, alice) = try Team.start()

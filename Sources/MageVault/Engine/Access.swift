@@ -235,12 +235,42 @@ public enum Access {
             /// never have held (someone who joined after a removal).
             let revoking: [[UInt8]]
         }
+        // Revocation ids, derived once per key (only when some bundle lists ids).
+        let anyRevoking = all.contains { !$0.revoking.isEmpty }
+        var revocationIDs: [(key: EnvironmentKeys, id: [UInt8])] = []
+        func revocationID(_ key: EnvironmentKeys) -> [UInt8] {
+            if let known = revocationIDs.first(where: { same($0.key, key) }) { return known.id }
+            let id = key.revocationID
+            revocationIDs.append((key, id))
+            return id
+        }
+        // Whether a bundle retires `key`: holds it after its first key, or lists its id.
+        func retires(_ keys: ArraySlice<EnvironmentKeys>, _ revoking: [[UInt8]], _ key: EnvironmentKeys) -> Bool {
+            keys.contains { same($0, key) } || (!revoking.isEmpty && revoking.contains(revocationID(key)))
+        }
+        // A rotation goes to a new key, never back: a bundle `[C, …, P, …]` is no rotation from
+        // P when a grant under P (checked by P: written by a holder of P, a genuine one among
+        // them) retires C. Such a line is a removed member's rotation back into an older key he
+        // held, which a later removal's bundle retires too (so no rotation would contest it).
+        // Our lines under a retired key we hold were not opened above: they are opened here,
+        // once, when a rotation from that key is weighed.
+        var retiredGrants: [(key: EnvironmentKeys, grants: [Grant])] = []
+        func ourGrants(under key: EnvironmentKeys) -> [Grant] {
+            guard heldKeys.dropFirst().contains(where: { $0.keyID == key.keyID }) else { return all.filter { same($0.keys[0], key) } }
+            if let opened = retiredGrants.first(where: { same($0.key, key) }) { return opened.grants }
+            let opened = Access.grants(lines.filter { $0.keyID == key.keyID }, id: id, identities: identities).filter { same($0.keys[0], key) }
+            retiredGrants.append((key, opened))
+            return opened
+        }
+        func isBackward(from parent: EnvironmentKeys, to child: EnvironmentKeys) -> Bool {
+            ourGrants(under: parent).contains { retires($0.keys.dropFirst(), $0.revoking, child) }
+        }
         var rotations: [Rotation] = []
         for grant in all where grant.keys.count >= 2 && grant.authored {
             let child = grant.keys[0]
             let after = membersAt(child, until: grant.entry.time)
             for (position, parent) in grant.keys.enumerated().dropFirst() where membersAt(parent).contains(grant.entry.author) {
-                guard !rotations.contains(where: { same($0.parent, parent) && same($0.child, child) }) else { continue }
+                guard !rotations.contains(where: { same($0.parent, parent) && same($0.child, child) }), !isBackward(from: parent, to: child) else { continue }
                 rotations.append(
                     Rotation(
                         parent: parent, child: child, grant: grant.entry, leftOut: membersAt(parent).filter { !after.contains($0) },
@@ -266,22 +296,11 @@ public enum Access {
         // own, holding the key he was removed from, with lines under it for the remover) that
         // contests the genuine removal. So two rotations that each left out the other's author
         // stay a conflict, never a choice.
-        var revocationIDs: [(key: EnvironmentKeys, id: [UInt8])] = []
-        func retires(_ rotation: Rotation, _ key: EnvironmentKeys) -> Bool {
-            if rotation.older.contains(where: { same($0, key) }) { return true }
-            guard !rotation.revoking.isEmpty else { return false }
-            let id: [UInt8]
-            if let known = revocationIDs.first(where: { same($0.key, key) }) {
-                id = known.id
-            } else {
-                id = key.revocationID
-                revocationIDs.append((key, id))
-            }
-            return rotation.revoking.contains { $0 == id }
-        }
+        func retires(_ rotation: Rotation, _ key: EnvironmentKeys) -> Bool { retires(rotation.older[...], rotation.revoking, key) }
         func contests(_ other: Rotation, _ rotation: Rotation) -> Bool {
             // From a key the other retires: a competitor, unless this rotation is a step on the
-            // way to the other (its new key is the other's parent or one it retires).
+            // way to the other (its new key is the other's parent or one it retires; a step back
+            // into an older key is no rotation at all, above).
             let fromRetired = retires(other, rotation.parent) && !same(rotation.child, other.parent) && !retires(other, rotation.child)
             return (same(other.parent, rotation.parent) || fromRetired) && !same(other.child, rotation.child)
                 && other.leftOut.contains(rotation.grant.author)
@@ -298,7 +317,12 @@ public enum Access {
                     let shown = Array(from.prefix(2))
                     throw .accessConflict(environment: id, keyIDs: shown.map(\.child.keyID), addedBy: shown.map(\.grant.addedBy))
                 }
-                guard !way.contains(where: { same($0, next.child) }) else { break }
+                // A rotation back to a key already on the way: genuine rotations always go to a new
+                // key, so a loop is a removed member's rotation into a key he held (one a later
+                // bundle retires, which no rotation from it contests).
+                guard !way.contains(where: { same($0, next.child) }) else {
+                    throw .accessConflict(environment: id, keyIDs: [at.keyID, next.child.keyID], addedBy: [next.grant.addedBy, next.grant.addedBy])
+                }
                 way.append(next.child)
             }
             return way
@@ -358,54 +382,6 @@ public enum Access {
         // and those of other branches from the same keys (two rotations on two branches,
         // merged: both branches' records read).
         let reached = reach(from: lineage + heldKeys + behind)
-        // A key a counted rotation from it left someone out of is revoked: that member holds it,
-        // so no record under it is believed any more (the rotation re-sealed what it read).
-        // Wherever it is: a bundle given to us may carry it.
-        var revoked: [EnvironmentKeys] = []
-        for rotation in accepted where !rotation.leftOut.isEmpty {
-            for key in [rotation.parent] + rotation.older where !same(key, current) && !revoked.contains(where: { same($0, key) }) {
-                revoked.append(key)
-            }
-        }
-        // The revocation ids the bundles of keys reached and not revoked list (only someone
-        // holding such a key can write its lines) revoke the keys they name too: a key a
-        // removal revoked, which this reader holds but whose revoking rotation it cannot see
-        // (someone added back was left out of it). Never the current key, nor another
-        // branch's key reached off our way: two removals merged leave keys held by someone
-        // removed until a rotation settles it (`Exposure`), and lines he writes under them
-        // must not take the other branch's records away from the reader who settles it.
-        var revokedIDs: [[UInt8]] = []
-        for grant in all
-        where reached.contains(where: { same($0, grant.keys[0]) }) && !revoked.contains(where: { same($0, grant.keys[0]) }) {
-            for id in grant.revoking where !revokedIDs.contains(id) { revokedIDs.append(id) }
-        }
-        let offOurWay = reached.filter { key in !lineage.contains { same($0, key) } && !behind.contains { same($0, key) } }
-        func revokeNamed(_ keys: [EnvironmentKeys]) {
-            guard !revokedIDs.isEmpty else { return }
-            for key in keys
-            where !same(key, current) && !offOurWay.contains(where: { same($0, key) }) && !revoked.contains(where: { same($0, key) })
-                && revokedIDs.contains(key.revocationID)
-            {
-                revoked.append(key)
-            }
-        }
-        revokeNamed(lineage + reached + heldKeys)
-        // Older keys a bundle carries (records merged in from before a rotation) are believed
-        // from the bundles of keys reached and not revoked: only someone holding such a key
-        // can write its lines. A bundle for a key no counted rotation reaches is not ours to
-        // believe, whatever older keys it holds (a removed member's own key, with ours inside).
-        var known = reached
-        for grant in all
-        where reached.contains(where: { same($0, grant.keys[0]) }) && !revoked.contains(where: { same($0, grant.keys[0]) }) {
-            for key in grant.keys where !known.contains(where: { same($0, key) }) { known.append(key) }
-        }
-        revokeNamed(known)
-        for key in revoked where !revokedIDs.contains(key.revocationID) { revokedIDs.append(key.revocationID) }
-        var retired: [EnvironmentKeys] = []
-        for key in lineage.reversed() + known
-        where !same(key, current) && !revoked.contains(where: { same($0, key) }) && !retired.contains(where: { same($0, key) }) {
-            retired.append(key)
-        }
         // Two removals on two branches, merged: a counted rotation off our way, from a key behind
         // ours, left out someone who holds our current key. Writes wait for a rotation that
         // leaves them out (`Exposure`).
@@ -449,6 +425,62 @@ public enum Access {
             }
         }
         let exposure = removed.isEmpty ? nil : Exposure(removed: removed, excluded: excluded, heads: heads)
+        // A key a counted rotation from it left someone out of is revoked: that member holds it,
+        // so no record under it is believed any more (the rotation re-sealed what it read).
+        // Wherever it is: a bundle given to us may carry it.
+        // Never the current key: a walk that ends at a key a counted rotation revoked (or one
+        // a believed bundle names as revoked, below) was led back into a key a removed member
+        // holds, by a rotation of his own into it; refused, as a conflict for people to settle.
+        func refuseRevokedCurrent(by key: EnvironmentKeys, addedBy: String) throws(VaultError) {
+            let ours = all.first { same($0.keys[0], current) }?.entry.addedBy ?? "-"
+            throw .accessConflict(environment: id, keyIDs: [current.keyID, key.keyID], addedBy: [ours, addedBy])
+        }
+        var revoked: [EnvironmentKeys] = []
+        for rotation in accepted where !rotation.leftOut.isEmpty {
+            for key in [rotation.parent] + rotation.older where !revoked.contains(where: { same($0, key) }) {
+                if same(key, current) { try refuseRevokedCurrent(by: rotation.child, addedBy: rotation.grant.addedBy) }
+                revoked.append(key)
+            }
+        }
+        // The revocation ids the bundles of keys reached and not revoked list (only someone
+        // holding such a key can write its lines), gathered once, revoke the keys they name
+        // too: a key a removal revoked, which this reader holds but whose revoking rotation it
+        // cannot see (someone added back was left out of it). Not while two removals merged
+        // are unsettled (`Exposure`): our own key is then held by someone removed, and lines he
+        // writes under it must not take records away from the reader who settles it. Never the
+        // current key: a believed bundle naming it means the walk was led back (refused).
+        var revokedIDs: [[UInt8]] = []
+        if exposure == nil {
+            let currentID = anyRevoking ? revocationID(current) : []
+            for grant in all
+            where reached.contains(where: { same($0, grant.keys[0]) }) && !revoked.contains(where: { same($0, grant.keys[0]) }) {
+                if grant.revoking.contains(currentID) { try refuseRevokedCurrent(by: grant.keys[0], addedBy: grant.entry.addedBy) }
+                for id in grant.revoking where !revokedIDs.contains(id) { revokedIDs.append(id) }
+            }
+        }
+        func revokeNamed(_ keys: [EnvironmentKeys]) {
+            guard !revokedIDs.isEmpty else { return }
+            for key in keys where !same(key, current) && !revoked.contains(where: { same($0, key) }) && revokedIDs.contains(revocationID(key)) {
+                revoked.append(key)
+            }
+        }
+        revokeNamed(lineage + reached + heldKeys)
+        // Older keys a bundle carries (records merged in from before a rotation) are believed
+        // from the bundles of keys reached and not revoked: only someone holding such a key
+        // can write its lines. A bundle for a key no counted rotation reaches is not ours to
+        // believe, whatever older keys it holds (a removed member's own key, with ours inside).
+        var known = reached
+        for grant in all
+        where reached.contains(where: { same($0, grant.keys[0]) }) && !revoked.contains(where: { same($0, grant.keys[0]) }) {
+            for key in grant.keys where !known.contains(where: { same($0, key) }) { known.append(key) }
+        }
+        revokeNamed(known)
+        for key in revoked where !revokedIDs.contains(revocationID(key)) { revokedIDs.append(revocationID(key)) }
+        var retired: [EnvironmentKeys] = []
+        for key in lineage.reversed() + known
+        where !same(key, current) && !revoked.contains(where: { same($0, key) }) && !retired.contains(where: { same($0, key) }) {
+            retired.append(key)
+        }
         if let held = heldKeys.first, same(held, current), revoked.isEmpty, revokedIDs.isEmpty, exposure == nil, retired.count == heldKeys.count - 1 {
             return nil
         }

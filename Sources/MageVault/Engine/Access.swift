@@ -248,34 +248,30 @@ public enum Access {
         func retires(_ keys: ArraySlice<EnvironmentKeys>, _ revoking: [[UInt8]], _ key: EnvironmentKeys) -> Bool {
             keys.contains { same($0, key) } || (!revoking.isEmpty && revoking.contains(revocationID(key)))
         }
-        // A rotation goes to a new key, never back: a bundle `[C, …, P, …]` is no rotation from
-        // P when a grant under P (checked by P: written by a holder of P, a genuine one among
-        // them) retires C. Such a line is a removed member's rotation back into an older key he
-        // held, which a later removal's bundle retires too (so no rotation would contest it).
-        // Our lines under a retired key we hold were not opened above: they are opened here,
-        // once, when a rotation from that key is weighed.
-        var retiredGrants: [(key: EnvironmentKeys, grants: [Grant])] = []
-        func ourGrants(under key: EnvironmentKeys) -> [Grant] {
-            guard heldKeys.dropFirst().contains(where: { $0.keyID == key.keyID }) else { return all.filter { same($0.keys[0], key) } }
-            if let opened = retiredGrants.first(where: { same($0.key, key) }) { return opened.grants }
-            let opened = Access.grants(lines.filter { $0.keyID == key.keyID }, id: id, identities: identities).filter { same($0.keys[0], key) }
-            retiredGrants.append((key, opened))
-            return opened
-        }
-        func isBackward(from parent: EnvironmentKeys, to child: EnvironmentKeys) -> Bool {
-            ourGrants(under: parent).contains { retires($0.keys.dropFirst(), $0.revoking, child) }
-        }
         var rotations: [Rotation] = []
         for grant in all where grant.keys.count >= 2 && grant.authored {
             let child = grant.keys[0]
             let after = membersAt(child, until: grant.entry.time)
             for (position, parent) in grant.keys.enumerated().dropFirst() where membersAt(parent).contains(grant.entry.author) {
-                guard !rotations.contains(where: { same($0.parent, parent) && same($0.child, child) }), !isBackward(from: parent, to: child) else { continue }
+                guard !rotations.contains(where: { same($0.parent, parent) && same($0.child, child) }) else { continue }
                 rotations.append(
                     Rotation(
                         parent: parent, child: child, grant: grant.entry, leftOut: membersAt(parent).filter { !after.contains($0) },
                         older: Array(grant.keys[(position + 1)...]), revoking: grant.revoking))
             }
+        }
+        // Whether rotations (counted or not) lead from `start` to `goal`.
+        func leads(from start: EnvironmentKeys, to goal: EnvironmentKeys) -> Bool {
+            var found = [start], next = 0
+            while next < found.count {
+                let at = found[next]
+                next += 1
+                if same(at, goal) { return true }
+                for rotation in rotations where same(rotation.parent, at) && !found.contains(where: { same($0, rotation.child) }) {
+                    found.append(rotation.child)
+                }
+            }
+            return false
         }
         // Our own way: the keys we hold and the older keys our current key's bundles hold
         // (written by someone holding the current key). A rotation between two of them is one
@@ -284,8 +280,12 @@ public enum Access {
         if let first = heldKeys.first { for grant in all where same(grant.keys[0], first) { vouched += Array(grant.keys.dropFirst()) } }
         // Only to a key we hold: whoever holds our current key could write any key into a
         // bundle, so a bundle's keys are parents here, never children.
+        // Never a step back (rotations lead from its new key to its parent): when the key we
+        // hold is an old one, a removed member holds it too, and can write a line under it that
+        // calls a later key older, to make his rotation from there back into ours count.
         func isAlreadyFollowed(_ rotation: Rotation) -> Bool {
             heldKeys.contains { same($0, rotation.child) } && vouched.contains { same($0, rotation.parent) }
+                && !leads(from: rotation.child, to: rotation.parent)
         }
         // Any other rotation counts unless another from the same key, or from a later one whose
         // bundle retires that key (holds it, or lists its revocation id), left its author out: a
@@ -299,30 +299,59 @@ public enum Access {
         func retires(_ rotation: Rotation, _ key: EnvironmentKeys) -> Bool { retires(rotation.older[...], rotation.revoking, key) }
         func contests(_ other: Rotation, _ rotation: Rotation) -> Bool {
             // From a key the other retires: a competitor, unless this rotation is a step on the
-            // way to the other (its new key is the other's parent or one it retires; a step back
-            // into an older key is no rotation at all, above).
-            let fromRetired = retires(other, rotation.parent) && !same(rotation.child, other.parent) && !retires(other, rotation.child)
+            // way to the other: its new key is the other's parent, or one the other retires from
+            // which rotations lead on to the other's parent. Not merely one it retires: a removed
+            // member's rotation back into an older key he held is retired by the later removal's
+            // bundle too, and would then count against every reader who never held that key.
+            let isStep = same(rotation.child, other.parent) || (retires(other, rotation.child) && leads(from: rotation.child, to: other.parent))
+            let fromRetired = retires(other, rotation.parent) && !isStep
             return (same(other.parent, rotation.parent) || fromRetired) && !same(other.child, rotation.child)
                 && other.leftOut.contains(rotation.grant.author)
         }
         let accepted = rotations.filter { rotation in isAlreadyFollowed(rotation) || !rotations.contains { contests($0, rotation) } }
-        // The walk: from a key, along counted rotations, the newest where several start.
+        // A key a counted rotation that left someone out revokes: its parent, and the keys its
+        // bundle retired before it (see `revoked` below).
+        var revokedByRotations: [EnvironmentKeys] = []
+        for rotation in accepted where !rotation.leftOut.isEmpty {
+            for key in [rotation.parent] + rotation.older where !revokedByRotations.contains(where: { same($0, key) }) {
+                revokedByRotations.append(key)
+            }
+        }
+        // Whether counted rotations lead from `start`, never through `way`, to a key no removal
+        // revoked: a way on to a key members hold now.
+        func leadsOn(from start: EnvironmentKeys, avoiding way: [EnvironmentKeys]) -> Bool {
+            var found = [start], next = 0
+            while next < found.count {
+                let at = found[next]
+                next += 1
+                if !revokedByRotations.contains(where: { same($0, at) }) { return true }
+                for rotation in accepted
+                where same(rotation.parent, at) && !way.contains(where: { same($0, rotation.child) }) && !found.contains(where: { same($0, rotation.child) }) {
+                    found.append(rotation.child)
+                }
+            }
+            return false
+        }
+        // The walk: from a key, along counted rotations. Never back to a key already on the way
+        // (genuine rotations go to new keys; a step back is a removed member's rotation into a
+        // key he held). Where several lead on, those that reach a key no removal revoked first
+        // (a removed member's rotation back into an older key leads nowhere else), then the
+        // newest.
         func walk(from start: EnvironmentKeys) throws(VaultError) -> [EnvironmentKeys] {
             var way = [start]
             while way.count < 10_000 {
                 let at = way[way.count - 1]
                 let from = rotations.filter { same($0.parent, at) }
                 guard !from.isEmpty else { break }
-                guard let next = accepted.filter({ same($0.parent, at) }).max(by: { ($0.grant.time, $0.child.keyID) < ($1.grant.time, $1.child.keyID) }) else {
+                let counted = accepted.filter { same($0.parent, at) }
+                guard !counted.isEmpty else {
                     let shown = Array(from.prefix(2))
                     throw .accessConflict(environment: id, keyIDs: shown.map(\.child.keyID), addedBy: shown.map(\.grant.addedBy))
                 }
-                // A rotation back to a key already on the way: genuine rotations always go to a new
-                // key, so a loop is a removed member's rotation into a key he held (one a later
-                // bundle retires, which no rotation from it contests).
-                guard !way.contains(where: { same($0, next.child) }) else {
-                    throw .accessConflict(environment: id, keyIDs: [at.keyID, next.child.keyID], addedBy: [next.grant.addedBy, next.grant.addedBy])
-                }
+                let onward = counted.filter { rotation in !way.contains { same($0, rotation.child) } }
+                let leading = onward.filter { leadsOn(from: $0.child, avoiding: way) }
+                guard let next = (leading.isEmpty ? onward : leading).max(by: { ($0.grant.time, $0.child.keyID) < ($1.grant.time, $1.child.keyID) })
+                else { break }  // only steps back: the walk ends here (and refuses below if this key is revoked)
                 way.append(next.child)
             }
             return way
@@ -435,13 +464,11 @@ public enum Access {
             let ours = all.first { same($0.keys[0], current) }?.entry.addedBy ?? "-"
             throw .accessConflict(environment: id, keyIDs: [current.keyID, key.keyID], addedBy: [ours, addedBy])
         }
-        var revoked: [EnvironmentKeys] = []
-        for rotation in accepted where !rotation.leftOut.isEmpty {
-            for key in [rotation.parent] + rotation.older where !revoked.contains(where: { same($0, key) }) {
-                if same(key, current) { try refuseRevokedCurrent(by: rotation.child, addedBy: rotation.grant.addedBy) }
-                revoked.append(key)
-            }
+        if revokedByRotations.contains(where: { same($0, current) }) {
+            let by = accepted.first { rotation in !rotation.leftOut.isEmpty && ([rotation.parent] + rotation.older).contains { same($0, current) } }
+            try refuseRevokedCurrent(by: by?.child ?? current, addedBy: by?.grant.addedBy ?? "-")
         }
+        var revoked = revokedByRotations
         // The revocation ids the bundles of keys reached and not revoked list (only someone
         // holding such a key can write its lines), gathered once, revoke the keys they name
         // too: a key a removal revoked, which this reader holds but whose revoking rotation it

@@ -819,9 +819,10 @@ struct TeamTests {
         // Nobody after alice's removal held the first key.
         try alice.remove("mal", thenSetting: "made-up-2")
         let secondKey = try contents(alice.data + "/secrets/vault.key")
-        let newcomers = try team.join(["erin", "frank", "gina"], addedBy: alice)
-        let (erin, frank, gina) = (newcomers[0], newcomers[1], newcomers[2])
+        let newcomers = try team.join(["erin", "frank", "gina", "hal"], addedBy: alice)
+        let (erin, frank, gina, hal) = (newcomers[0], newcomers[1], newcomers[2], newcomers[3])
         #expect(try frank.tool("rekey").status == 0)
+        let thirdKey = try contents(frank.data + "/secrets/vault.key")
         try frank.commitAndPush("rekey")
         try gina.git("pull", "-q", "origin", "main")
         #expect(try gina.get("db_password") == "made-up-2")
@@ -862,6 +863,70 @@ struct TeamTests {
         try ci.git("pull", "-q", "origin", "main")
         let machine = try ci.tool("get", "db_password")
         #expect(machine.status == 0 && machine.text == "made-up-dave", "\(machine.text) \(machine.error)")
+        // Then, for hal (key file: the second key, never read since) and CI: a line under the
+        // second key whose bundle holds it again (a rotation into itself), and a key of carol's
+        // whose rotations from the second and third keys contest frank's rekey and dave's
+        // removal; a value under the second key. Neither lands on the second key: they refuse.
+        let third = keys(thirdKey), own = EnvironmentKeys(key: EnvironmentKeys.generateKey())
+        var more: [UInt8] = []
+        for (name, line) in [("hal", try hal.recipient()), ("ci", AgeKeyVector.recipient), ("carol", try carol.recipient())] {
+            let recipient = try #require(Recipient.parse(line)?.recipient)
+            if name != "carol" {
+                more += AccessEntry.make(
+                    environment: uuid, keys: second, bundle: EnvironmentKeys.bundle(second, retired: [second]), name: name, recipient: recipient,
+                    addedBy: "carol", author: try carol.identity(), time: "2099-01-01T00:00:00.000Z"
+                ).line
+            }
+            more += AccessEntry.make(
+                environment: uuid, keys: own, bundle: EnvironmentKeys.bundle(own, retired: [third, second]), name: name, recipient: recipient,
+                addedBy: "carol", author: try carol.identity(), time: "2000-01-01T00:00:00.000Z"
+            ).line
+        }
+        try carol.git("pull", "-q", "origin", "main")
+        try write(try contents(accessFile) + more, to: accessFile)
+        try carol.appendToLog(try carol.recordSealed(under: secondKey, name: "db_password", value: "made-up-by-carol-2"))
+        try carol.commitAndPush("the second key again")
+        try Team.expectRefusal(of: [hal, ci], keyFile: (hal, secondKey))
+    }
+
+    @Test("A removed member contests every rotation into a machine's keys and gives it a bare key of his own: the machine, with no key file, refuses rather than take the one grant left")
+    func aMachinesKeysAllContested() throws {
+        let (team, alice) = try Team.start()
+        let mal = try team.join(["mal"], addedBy: alice)[0]
+        let firstKey = try contents(alice.data + "/secrets/vault.key")
+        #expect(try alice.tool("rekey").status == 0)  // a plain rekey; CI joins after it
+        let secondKey = try contents(alice.data + "/secrets/vault.key")
+        let ci = try team.member("ci", variables: ["MAGE_VAULT_IDENTITY": AgeKeyVector.identity, "HOME": "/nonexistent"])
+        #expect(try alice.tool("access", "add", AgeKeyVector.recipient, "--name", "ci").status == 0)
+        try alice.commitAndPush("rekey, and ci")
+        try alice.remove("mal", thenSetting: "made-up-2")
+        try ci.git("pull", "-q", "origin", "main")
+        #expect(try ci.get("db_password") == "made-up-2")
+        // Mal: a key Y of his, wrapped for CI in a bundle holding the first and second keys, dated
+        // long ago (so it leaves alice out of both, contesting her rekey and her removal of him);
+        // and a bare key X of his for CI, with a value under it.
+        try mal.git("pull", "-q", "origin", "main")
+        let uuid = try #require(EnvironmentID(String(decoding: try contents(alice.data + "/secrets/uuid"), as: UTF8.self)))
+        func keys(_ bytes: [UInt8]) -> EnvironmentKeys { bytes.withUnsafeBytes { EnvironmentKeys(key: SecureBytes(copying: $0)) } }
+        let (y, x) = (EnvironmentKeys(key: EnvironmentKeys.generateKey()), EnvironmentKeys(key: EnvironmentKeys.generateKey()))
+        let machine = try #require(Recipient.parse(AgeKeyVector.recipient)?.recipient)
+        var forged = AccessEntry.make(
+            environment: uuid, keys: y, bundle: EnvironmentKeys.bundle(y, retired: [keys(secondKey), keys(firstKey)]), name: "ci",
+            recipient: machine, addedBy: "mal", author: try mal.identity(), time: "2000-01-01T00:00:00.000Z"
+        ).line
+        forged += AccessEntry.make(
+            environment: uuid, keys: x, bundle: EnvironmentKeys.bundle(x, retired: []), name: "ci", recipient: machine, addedBy: "mal",
+            author: try mal.identity(), time: "2099-01-01T00:00:00.000Z"
+        ).line
+        let accessFile = mal.data + "/secrets/vault.log.access"
+        try write(try contents(accessFile) + forged, to: accessFile)
+        try mal.appendToLog(try mal.recordSealed(under: x.master.withUnsafeBytes { Array($0) }, name: "db_password", value: "made-up-by-mal"))
+        try mal.commitAndPush("keys of my own")
+        try ci.git("pull", "-q", "origin", "main")
+        let read = try ci.tool("get", "db_password")
+        #expect(read.status == 3 && !read.text.contains("made-up") && !read.error.contains("made-up"), "\(read.text) \(read.error)")
+        try alice.git("pull", "-q", "origin", "main")
+        #expect(try alice.get("db_password") == "made-up-2")
     }
 
     @Test("Newcomers after a removal are given no revoked key: their rekeys and adds carry none, so nobody reads with it; a machine added after the removal follows no rotation of the removed member's")

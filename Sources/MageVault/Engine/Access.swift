@@ -253,21 +253,23 @@ public enum Access {
             let child = grant.keys[0]
             let after = membersAt(child, until: grant.entry.time)
             for (position, parent) in grant.keys.enumerated().dropFirst() where membersAt(parent).contains(grant.entry.author) {
-                guard !rotations.contains(where: { same($0.parent, parent) && same($0.child, child) }) else { continue }
+                // A bundle holding its own key again is no rotation from it (a genuine one never does).
+                guard !same(parent, child), !rotations.contains(where: { same($0.parent, parent) && same($0.child, child) }) else { continue }
                 rotations.append(
                     Rotation(
                         parent: parent, child: child, grant: grant.entry, leftOut: membersAt(parent).filter { !after.contains($0) },
                         older: Array(grant.keys[(position + 1)...]), revoking: grant.revoking))
             }
         }
-        // Whether rotations (counted or not) lead from `start` to `goal`.
-        func leads(from start: EnvironmentKeys, to goal: EnvironmentKeys) -> Bool {
+        // Whether rotations (counted or not) lead from `start` to `goal`, never through `avoiding`.
+        func leads(from start: EnvironmentKeys, to goal: EnvironmentKeys, avoiding: EnvironmentKeys? = nil) -> Bool {
             var found = [start], next = 0
             while next < found.count {
                 let at = found[next]
                 next += 1
                 if same(at, goal) { return true }
-                for rotation in rotations where same(rotation.parent, at) && !found.contains(where: { same($0, rotation.child) }) {
+                for rotation in rotations
+                where same(rotation.parent, at) && !found.contains(where: { same($0, rotation.child) }) && !(avoiding.map { same($0, rotation.child) } ?? false) {
                     found.append(rotation.child)
                 }
             }
@@ -300,10 +302,12 @@ public enum Access {
         func contests(_ other: Rotation, _ rotation: Rotation) -> Bool {
             // From a key the other retires: a competitor, unless this rotation is a step on the
             // way to the other: its new key is the other's parent, or one the other retires from
-            // which rotations lead on to the other's parent. Not merely one it retires: a removed
-            // member's rotation back into an older key he held is retired by the later removal's
-            // bundle too, and would then count against every reader who never held that key.
-            let isStep = same(rotation.child, other.parent) || (retires(other, rotation.child) && leads(from: rotation.child, to: other.parent))
+            // which rotations lead on to the other's parent without coming back through this
+            // one's parent. Not merely one it retires: a removed member's rotation back into an
+            // older key he held is retired by the later removal's bundle too (and from that older
+            // key the genuine rotations lead on, through the key he rotated from).
+            let isStep = same(rotation.child, other.parent)
+                || (retires(other, rotation.child) && leads(from: rotation.child, to: other.parent, avoiding: rotation.parent))
             let fromRetired = retires(other, rotation.parent) && !isStep
             return (same(other.parent, rotation.parent) || fromRetired) && !same(other.child, rotation.child)
                 && other.leftOut.contains(rotation.grant.author)
@@ -350,8 +354,11 @@ public enum Access {
                 }
                 let onward = counted.filter { rotation in !way.contains { same($0, rotation.child) } }
                 let leading = onward.filter { leadsOn(from: $0.child, avoiding: way) }
+                // Only steps back count from here: no genuine history makes that, so a conflict.
                 guard let next = (leading.isEmpty ? onward : leading).max(by: { ($0.grant.time, $0.child.keyID) < ($1.grant.time, $1.child.keyID) })
-                else { break }  // only steps back: the walk ends here (and refuses below if this key is revoked)
+                else {
+                    throw .accessConflict(environment: id, keyIDs: [at.keyID, counted[0].child.keyID], addedBy: ["-", counted[0].grant.addedBy])
+                }
                 way.append(next.child)
             }
             return way
@@ -381,9 +388,13 @@ public enum Access {
             // keys, merged: the walk from their common key chooses). Otherwise a bundle
             // unrelated to the others is a conflict, never a guess.
             var starts: [EnvironmentKeys] = []
+            var passedOver: [Grant] = []
             for grant in all where !starts.contains(where: { same($0, grant.keys[0]) }) {
                 let claimed = rotations.contains { same($0.child, grant.keys[0]) }
-                if claimed, !accepted.contains(where: { same($0.child, grant.keys[0]) }) { continue }
+                if claimed, !accepted.contains(where: { same($0.child, grant.keys[0]) }) {
+                    passedOver.append(grant)
+                    continue
+                }
                 starts.append(grant.keys[0])
             }
             guard !starts.isEmpty else { return nil }
@@ -399,6 +410,27 @@ public enum Access {
                 throw .accessConflict(
                     environment: id, keyIDs: ends.map(\.keyID),
                     addedBy: ends.map { key in all.first { same($0.keys[0], key) }?.entry.addedBy ?? "-" })
+            }
+            // A grant passed over must be one the chosen walk knows of: its key, or one its bundle
+            // retires, is a key the walk reaches or one their bundles retire (held or named), or
+            // it lists the id of one. Otherwise the
+            // keys passed over may be the genuine ones (a removed member's rotations contesting
+            // every rotation into them) and the walk his: refused, never guessed.
+            let reachedHere = reach(from: lineage)
+            var knownKeys = reachedHere, knownIDs: [[UInt8]] = []
+            for grant in all where reachedHere.contains(where: { same($0, grant.keys[0]) }) {
+                knownKeys += grant.keys.dropFirst()
+                knownIDs += grant.revoking
+            }
+            for grant in passedOver {
+                let known = grant.keys.contains { key in knownKeys.contains { same($0, key) } || (!knownIDs.isEmpty && knownIDs.contains(revocationID(key))) }
+                    || (!grant.revoking.isEmpty && knownKeys.contains { grant.revoking.contains(revocationID($0)) })
+                if !known {
+                    let end = lineage[lineage.count - 1]
+                    throw .accessConflict(
+                        environment: id, keyIDs: [end.keyID, grant.keys[0].keyID],
+                        addedBy: [all.first { same($0.keys[0], end) }?.entry.addedBy ?? "-", grant.entry.addedBy])
+                }
             }
         }
         let current = lineage[lineage.count - 1]

@@ -889,6 +889,47 @@ struct TeamTests {
         try Team.expectRefusal(of: [hal, ci], keyFile: (hal, secondKey))
     }
 
+    @Test("A removed member makes an identity of his a member at an old key he holds (which no removal could leave out by name) and rotates from it as that identity: the remover, who has read since, does not follow it or read his value")
+    func aRemovedMembersSecondIdentity() throws {
+        let (team, alice) = try Team.start()
+        let mal = try team.join(["mal"], addedBy: alice)[0]
+        let firstKey = try contents(alice.data + "/secrets/vault.key")
+        #expect(try alice.tool("rekey").status == 0)  // a plain rekey: mal holds both keys
+        try alice.commitAndPush("rekey")
+        let bob = try team.join(["bob"], addedBy: alice)[0]
+        let carol = try team.join(["carol"], addedBy: bob)[0]  // nobody at the first key wrote her lines
+        try carol.remove("mal", thenSetting: "made-up-carol")
+        // Mal: a line under the first key for an identity of his own (a member there now), and a
+        // key M wrapped for carol and alice in a bundle holding the first key, written by that
+        // identity, with a value under M.
+        try mal.git("pull", "-q", "origin", "main")
+        let other = try team.member("mal2")
+        let uuid = try #require(EnvironmentID(String(decoding: try contents(alice.data + "/secrets/uuid"), as: UTF8.self)))
+        let first = firstKey.withUnsafeBytes { EnvironmentKeys(key: SecureBytes(copying: $0)) }
+        let m = EnvironmentKeys(key: EnvironmentKeys.generateKey())
+        var forged = AccessEntry.make(
+            environment: uuid, keys: first, bundle: EnvironmentKeys.bundle(first, retired: []), name: "mal2",
+            recipient: try #require(Recipient.parse(try other.recipient())?.recipient), addedBy: "mal", author: try mal.identity(),
+            time: "2000-01-01T00:00:00.000Z"
+        ).line
+        for person in [carol, alice] {
+            forged += AccessEntry.make(
+                environment: uuid, keys: m, bundle: EnvironmentKeys.bundle(m, retired: [first]), name: person.name,
+                recipient: try #require(Recipient.parse(try person.recipient())?.recipient), addedBy: "mal2", author: try other.identity(),
+                time: "2099-01-01T00:00:00.000Z"
+            ).line
+        }
+        let accessFile = mal.data + "/secrets/vault.log.access"
+        try write(try contents(accessFile) + forged, to: accessFile)
+        try mal.appendToLog(try mal.recordSealed(under: m.master.withUnsafeBytes { Array($0) }, name: "db_password", value: "made-up-by-mal"))
+        try mal.commitAndPush("a member of my own")
+        for person in [carol, alice, bob] {
+            try person.git("pull", "-q", "origin", "main")
+            let read = try person.tool("get", "db_password")
+            #expect(read.status == 0 && read.text == "made-up-carol", "\(person.name): \(read.text) \(read.error)")
+        }
+    }
+
     @Test("A removed member contests every rotation into a machine's keys and gives it a bare key of his own: the machine, with no key file, refuses rather than take the one grant left")
     func aMachinesKeysAllContested() throws {
         let (team, alice) = try Team.start()

@@ -309,8 +309,12 @@ public enum Access {
             let isStep = same(rotation.child, other.parent)
                 || (retires(other, rotation.child) && leads(from: rotation.child, to: other.parent, avoiding: rotation.parent))
             let fromRetired = retires(other, rotation.parent) && !isStep
+            // Its author was left out by the other, or (when the other left anyone out: a removal)
+            // is no member at the other's key: a removed member holding an old key can make
+            // members of his own there (lines under it for identities of his), whom the
+            // removal could not leave out by name.
             return (same(other.parent, rotation.parent) || fromRetired) && !same(other.child, rotation.child)
-                && other.leftOut.contains(rotation.grant.author)
+                && (other.leftOut.contains(rotation.grant.author) || (!other.leftOut.isEmpty && !membersAt(other.child).contains(rotation.grant.author)))
         }
         let accepted = rotations.filter { rotation in isAlreadyFollowed(rotation) || !rotations.contains { contests($0, rotation) } }
         // A key a counted rotation that left someone out revokes: its parent, and the keys its
@@ -413,9 +417,10 @@ public enum Access {
             }
             // A grant passed over must be one the chosen walk knows of: its key, or one its bundle
             // retires, is a key the walk reaches or one their bundles retire (held or named), or
-            // it lists the id of one. Otherwise the
-            // keys passed over may be the genuine ones (a removed member's rotations contesting
-            // every rotation into them) and the walk his: refused, never guessed.
+            // it lists the id of one. Otherwise the keys passed over may be the genuine ones (a
+            // removed member's rotations contesting every rotation into them) and the walk his:
+            // refused, never guessed. Not proof against a removed member who also writes into his
+            // bare key's bundle an old key he holds (vault-format.md, *Not protected yet*).
             let reachedHere = reach(from: lineage)
             var knownKeys = reachedHere, knownIDs: [[UInt8]] = []
             for grant in all where reachedHere.contains(where: { same($0, grant.keys[0]) }) {

@@ -6,8 +6,9 @@
 /// only as far as keys vouch for it. An entry counts when it opens with one of our
 /// identities, its bundle's first key is the key id it names and that key made its check.
 /// A bundle `[K, P, …]` is a rotation to `K` from each `P` at which its author was a member;
-/// it counts unless another rotation from `P` (or from a key whose bundle retires `P`) left its
-/// author out. With a key already held
+/// it counts unless another rotation from `P` (or from a key whose bundle retires `P`: holds it
+/// or names its revocation id) left its author out, or, being a removal, has no line for that
+/// author at its key. With a key already held
 /// (a key file, `$MAGE_VAULT_KEY`), the reader walks counted rotations from it; with none,
 /// from each grant's own key, and the walks must agree; otherwise it refuses, naming two
 /// keys, never guessing between them. Only keys reached by counted rotations are read with.

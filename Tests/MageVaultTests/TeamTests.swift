@@ -69,6 +69,22 @@ struct Teammate {
         return Array((String(decoding: try contents(log), as: UTF8.self).split(separator: "\n").last! + "\n").utf8)
     }
 
+    /// Access lines this (removed) teammate writes by hand, authenticated by their identity:
+    /// `bundle` checked under `keys`, for each of `people` and CI, dated `time`, appended to
+    /// this clone's access file.
+    func appendAccessLines(under keys: EnvironmentKeys, bundle: SecureBytes, for people: [Teammate], time: String) throws {
+        let uuid = try #require(EnvironmentID(String(decoding: try contents(data + "/secrets/uuid"), as: UTF8.self)))
+        var forged: [UInt8] = []
+        for (name, line) in try people.map({ ($0.name, try $0.recipient()) }) + [("ci", AgeKeyVector.recipient)] {
+            forged += AccessEntry.make(
+                environment: uuid, keys: keys, bundle: bundle, name: name, recipient: try #require(Recipient.parse(line)?.recipient),
+                addedBy: self.name, author: try identity(), time: time
+            ).line
+        }
+        let accessFile = data + "/secrets/vault.log.access"
+        try write(try contents(accessFile) + forged, to: accessFile)
+    }
+
     /// Appends `bytes` (record lines) to this clone's log, as a hand edit would.
     func appendToLog(_ bytes: [UInt8]) throws {
         try write(try contents(data + "/secrets/vault.log") + bytes, to: data + "/secrets/vault.log")
@@ -126,6 +142,14 @@ struct Team {
         #expect(try alice.tool("access", "add", AgeKeyVector.recipient, "--name", "ci").status == 0)
         try alice.commitAndPush("ci")
         return (team, alice, people, ci, try contents(alice.data + "/secrets/vault.key"))
+    }
+
+    /// `startWithCI(joining: ["bob", "carol", "erin"])`, then alice removes bob (setting
+    /// `db_password` to made-up-2, pushed): the first key, and the second, which bob never held.
+    static func startWithBobRemoved() throws -> (team: Team, alice: Teammate, bob: Teammate, carol: Teammate, erin: Teammate, ci: Teammate, keys: [[UInt8]]) {
+        let (team, alice, joined, ci, firstKey) = try startWithCI(joining: ["bob", "carol", "erin"])
+        try alice.remove("bob", thenSetting: "made-up-2")
+        return (team, alice, joined[0], joined[1], joined[2], ci, [firstKey, try contents(alice.data + "/secrets/vault.key")])
     }
 
     /// Each of `people` pulls and refuses to read (exit 3) with no value in what it prints,
@@ -662,11 +686,9 @@ struct TeamTests {
 
     @Test("Removed, added back, removed again by a newcomer: the member added back reads at once with his old key file; his backdated line and two removed members' rotations from keys before their removal lead nobody who slept through it all, who read on once those lines are taken out")
     func removedMembersAfterARemovalAndANewcomer() throws {
-        let (team, alice, joined, ci, firstKey) = try Team.startWithCI(joining: ["bob", "carol", "erin"])
-        let (bob, carol, erin) = (joined[0], joined[1], joined[2])
         // Bob is removed; erin and CI read nothing from here on until the end.
-        try alice.remove("bob", thenSetting: "made-up-2")
-        let secondKey = try contents(alice.data + "/secrets/vault.key")
+        let (team, alice, bob, carol, erin, ci, keyFiles) = try Team.startWithBobRemoved()
+        let (firstKey, secondKey) = (keyFiles[0], keyFiles[1])
         try bob.git("pull", "-q", "origin", "main")
         #expect(try bob.get("db_password") == nil)
         // Meanwhile he seals a value under the first key, which he holds (nobody believes it).
@@ -750,12 +772,10 @@ struct TeamTests {
 
     @Test("A member removed by someone who joined after an earlier removal rotates on his own from the key before it, which the newcomer never held: the newcomer's bundles name that key as revoked, so nobody who slept through both follows him; one that leaves out the earlier remover makes a machine with no key file refuse; nobody reads his value")
     func aRemovalByANewcomerAfterAnEarlierRemoval() throws {
-        let (team, alice, joined, ci, firstKey) = try Team.startWithCI(joining: ["bob", "carol", "erin"])
-        let (bob, carol, erin) = (joined[0], joined[1], joined[2])
         // Alice removes bob; dave joins after it (never given the first key) and removes carol.
         // Erin (her key file holds the first key) and CI (no key file) read nothing meanwhile.
-        try alice.remove("bob", thenSetting: "made-up-2")
-        let secondKey = try contents(alice.data + "/secrets/vault.key")
+        let (team, alice, bob, carol, erin, ci, keyFiles) = try Team.startWithBobRemoved()
+        let (firstKey, secondKey) = (keyFiles[0], keyFiles[1])
         try carol.git("pull", "-q", "origin", "main")
         #expect(try carol.get("db_password") == "made-up-2")
         let dave = try team.join(["dave"], addedBy: alice)[0]
@@ -769,16 +789,7 @@ struct TeamTests {
         let first = firstKey.withUnsafeBytes { EnvironmentKeys(key: SecureBytes(copying: $0)) }
         func rotateFromTheFirstKey(for people: [Teammate], value: String) throws {
             let own = EnvironmentKeys(key: EnvironmentKeys.generateKey())
-            var forged: [UInt8] = []
-            for (name, line) in try people.map({ ($0.name, try $0.recipient()) }) + [("ci", AgeKeyVector.recipient)] {
-                forged += AccessEntry.make(
-                    environment: uuid, keys: own, bundle: EnvironmentKeys.bundle(own, retired: [first]), name: name,
-                    recipient: try #require(Recipient.parse(line)?.recipient), addedBy: "carol", author: try carol.identity(),
-                    time: "2099-01-01T00:00:00.000Z"
-                ).line
-            }
-            let accessFile = carol.data + "/secrets/vault.log.access"
-            try write(try contents(accessFile) + forged, to: accessFile)
+            try carol.appendAccessLines(under: own, bundle: EnvironmentKeys.bundle(own, retired: [first]), for: people, time: "2099-01-01T00:00:00.000Z")
             try carol.appendToLog(try carol.recordSealed(under: own.master.withUnsafeBytes { Array($0) }, name: "db_password", value: value))
             try carol.commitAndPush("a key of my own")
         }
@@ -834,16 +845,9 @@ struct TeamTests {
         let uuid = try #require(EnvironmentID(String(decoding: try contents(alice.data + "/secrets/uuid"), as: UTF8.self)))
         func keys(_ bytes: [UInt8]) -> EnvironmentKeys { bytes.withUnsafeBytes { EnvironmentKeys(key: SecureBytes(copying: $0)) } }
         let (first, second) = (keys(firstKey), keys(secondKey))
-        var forged: [UInt8] = []
-        for (name, line) in try [alice, carol, erin, frank, gina].map({ ($0.name, try $0.recipient()) }) + [("ci", AgeKeyVector.recipient)] {
-            forged += AccessEntry.make(
-                environment: uuid, keys: first, bundle: EnvironmentKeys.bundle(first, retired: [second]), name: name,
-                recipient: try #require(Recipient.parse(line)?.recipient), addedBy: "carol", author: try carol.identity(),
-                time: "2099-01-01T00:00:00.000Z"
-            ).line
-        }
+        try carol.appendAccessLines(
+            under: first, bundle: EnvironmentKeys.bundle(first, retired: [second]), for: [alice, carol, erin, frank, gina], time: "2099-01-01T00:00:00.000Z")
         let accessFile = carol.data + "/secrets/vault.log.access"
-        try write(try contents(accessFile) + forged, to: accessFile)
         try carol.appendToLog(try carol.recordSealed(under: firstKey, name: "db_password", value: "made-up-by-carol"))
         try carol.commitAndPush("back to the first key")
         // Erin (key file: the second key) never held the first key, and sees no rotation from it

@@ -262,19 +262,35 @@ public enum Access {
                         older: Array(grant.keys[(position + 1)...]), revoking: grant.revoking))
             }
         }
-        // Whether rotations (counted or not) lead from `start` to `goal`, never through `avoiding`.
-        func leads(from start: EnvironmentKeys, to goal: EnvironmentKeys, avoiding: EnvironmentKeys? = nil) -> Bool {
-            var found = [start], next = 0
-            while next < found.count {
-                let at = found[next]
-                next += 1
-                if same(at, goal) { return true }
-                for rotation in rotations
-                where same(rotation.parent, at) && !found.contains(where: { same($0, rotation.child) }) && !(avoiding.map { same($0, rotation.child) } ?? false) {
+        // The keys the rotations `along` lead to from `starts` (the starts included, once each),
+        // never through `avoiding`; `reached` is whether one of them is a key `goal` accepts (the
+        // search stops there). One search for every question the walk asks of the rotations.
+        func search(
+            from starts: [EnvironmentKeys], along edges: [Rotation], avoiding: [EnvironmentKeys] = [],
+            goal: (EnvironmentKeys) -> Bool = { _ in false }
+        ) -> (keys: [EnvironmentKeys], reached: Bool) {
+            var found: [EnvironmentKeys] = []
+            for key in starts where !found.contains(where: { same($0, key) }) {
+                found.append(key)
+                if goal(key) { return (found, true) }
+            }
+            var grew = true
+            while grew {
+                grew = false
+                for rotation in edges
+                where found.contains(where: { same($0, rotation.parent) }) && !found.contains(where: { same($0, rotation.child) })
+                    && !avoiding.contains(where: { same($0, rotation.child) })
+                {
                     found.append(rotation.child)
+                    if goal(rotation.child) { return (found, true) }
+                    grew = true
                 }
             }
-            return false
+            return (found, false)
+        }
+        // Whether rotations (counted or not) lead from `start` to `goal`, never through `avoiding`.
+        func leads(from start: EnvironmentKeys, to goal: EnvironmentKeys, avoiding: [EnvironmentKeys] = []) -> Bool {
+            search(from: [start], along: rotations, avoiding: avoiding) { same($0, goal) }.reached
         }
         // Our own way: the keys we hold and the older keys our current key's bundles hold
         // (written by someone holding the current key). A rotation between two of them is one
@@ -308,7 +324,7 @@ public enum Access {
             // older key he held is retired by the later removal's bundle too (and from that older
             // key the genuine rotations lead on, through the key he rotated from).
             let isStep = same(rotation.child, other.parent)
-                || (retires(other, rotation.child) && leads(from: rotation.child, to: other.parent, avoiding: rotation.parent))
+                || (retires(other, rotation.child) && leads(from: rotation.child, to: other.parent, avoiding: [rotation.parent]))
             let fromRetired = retires(other, rotation.parent) && !isStep
             // Its author was left out by the other, or (when the other left anyone out: a removal)
             // is no member at the other's key: a removed member holding an old key can make
@@ -329,17 +345,7 @@ public enum Access {
         // Whether counted rotations lead from `start`, never through `way`, to a key no removal
         // revoked: a way on to a key members hold now.
         func leadsOn(from start: EnvironmentKeys, avoiding way: [EnvironmentKeys]) -> Bool {
-            var found = [start], next = 0
-            while next < found.count {
-                let at = found[next]
-                next += 1
-                if !revokedByRotations.contains(where: { same($0, at) }) { return true }
-                for rotation in accepted
-                where same(rotation.parent, at) && !way.contains(where: { same($0, rotation.child) }) && !found.contains(where: { same($0, rotation.child) }) {
-                    found.append(rotation.child)
-                }
-            }
-            return false
+            search(from: [start], along: accepted, avoiding: way) { key in !revokedByRotations.contains { same($0, key) } }.reached
         }
         // The walk: from a key, along counted rotations. Never back to a key already on the way
         // (genuine rotations go to new keys; a step back is a removed member's rotation into a
@@ -369,20 +375,7 @@ public enum Access {
             return way
         }
         // Every key counted rotations lead to from `starts` (the starts included, once each).
-        func reach(from starts: [EnvironmentKeys]) -> [EnvironmentKeys] {
-            var found: [EnvironmentKeys] = []
-            for key in starts where !found.contains(where: { same($0, key) }) { found.append(key) }
-            var grew = true
-            while grew {
-                grew = false
-                for rotation in accepted
-                where found.contains(where: { same($0, rotation.parent) }) && !found.contains(where: { same($0, rotation.child) }) {
-                    found.append(rotation.child)
-                    grew = true
-                }
-            }
-            return found
-        }
+        func reach(from starts: [EnvironmentKeys]) -> [EnvironmentKeys] { search(from: starts, along: accepted).keys }
         var lineage: [EnvironmentKeys]
         if let held = heldKeys.first {
             lineage = try walk(from: held)
